@@ -1,0 +1,40 @@
+# Two commands matter: `make run` (demo beacon at http://127.0.0.1:5050) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
+
+.PHONY: setup run demo test lint typecheck layering check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/beacon demo
+
+run: demo
+	$(BIN)/beacon serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check beacon ingest tests
+	$(BIN)/ruff format --check beacon ingest tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+layering: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint typecheck layering test
+
+clean:
+	rm -rf var .venv

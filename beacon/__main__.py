@@ -1,0 +1,5 @@
+"""`python -m beacon` runs the `beacon` command line."""
+
+from beacon.cli import main
+
+raise SystemExit(main())

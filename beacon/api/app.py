@@ -1,0 +1,35 @@
+"""The application factory: routes, middleware and the store's lifetime; no I/O until the app starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from beacon.api.keys import CONFIG, STORE
+from beacon.api.middleware import error_middleware
+from beacon.api.routes import route_table
+from beacon.config import Config
+from beacon.store import open_store
+from beacon.store.base import Store
+
+
+def create_app(config: Config, store: Store | None = None) -> web.Application:
+    """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=1 << 20)
+    app[CONFIG] = config
+    app[STORE] = store if store is not None else open_store(config.store_uri)
+
+    async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
+        await app[STORE].open()
+        yield
+        await app[STORE].close()
+
+    app.cleanup_ctx.append(store_lifetime)
+    app.add_routes(route_table(config.entry_types))
+    app.router.add_get("/", _web_page)
+    return app
+
+
+async def _web_page(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/api/info")

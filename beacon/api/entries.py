@@ -1,0 +1,135 @@
+"""The one handler for every entry type, single entry and cross-entity lookup, driven by the entry-type table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from beacon.api.envelope import response_meta, result_set
+from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, STORE
+from beacon.api.parse import parse_request
+from beacon.config import Config, DatasetPolicy
+from beacon.errors import InvalidRequest, NotFound
+from beacon.model.entry_types import EntryType, Lookup
+from beacon.model.granularity import Granularity
+from beacon.model.plan import Compare, Condition, Field, Query, all_of
+from beacon.model.request import BeaconRequest
+from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
+from beacon.security.access import visible_datasets
+from beacon.store.base import Store
+
+
+def _check_schemas(request: BeaconRequest, target: EntryType) -> None:
+    unsupported = [s for s in request.requested_schemas if s not in (target.schema_id, target.id)]
+    if unsupported:
+        msg = f"requested schema(s) not supported for {target.path}: {', '.join(unsupported)}; supported: {target.schema_id}"
+        raise InvalidRequest(msg)
+
+
+async def _scope(
+    store: Store, entry: EntryType, record_id: str | None, lookup: Lookup | None, datasets: tuple[str, ...]
+) -> tuple[tuple[str, ...], Condition | None]:
+    """Datasets to search and the condition the path itself imposes (`/{entry}/{id}[/{target}]`)."""
+    if record_id is None:
+        return datasets, None
+    if lookup is not None:
+        narrowed = lookup_datasets(record_id, lookup.via, datasets)
+        if narrowed is not None:
+            if not narrowed:
+                raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
+            return narrowed, None
+    holders = tuple(await store.record_datasets(entry.collection, record_id, datasets))
+    if not holders:
+        raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
+    if lookup is None:
+        return holders, Compare(Field.ID, "=", record_id)
+    return datasets, await lookup_condition(store, entry, record_id, lookup.via, holders)
+
+
+def _granularity(config: Config, request: BeaconRequest, target: EntryType, policies: list[DatasetPolicy]) -> Granularity:
+    # One granularity per response: the coarsest that every dataset in scope allows (docs/decisions.md).
+    return request.granularity.at_most(
+        config.query.max_granularity, target.max_granularity, *(p.max_granularity for p in policies)
+    )
+
+
+async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
+    config = request.app[CONFIG]
+    store = request.app[STORE]
+    target = config.entry_types.by_id(lookup.target) if lookup else entry
+    request[ENTRY] = target
+    breq = await parse_request(request, config.query)
+    request[PARSED_REQUEST] = breq
+    _check_schemas(breq, target)
+    record_id = request.match_info.get("id") if (single or lookup) else None
+    policies = visible_datasets(config, await store.datasets(), breq)
+    datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
+    in_scope = [p for p in policies if p.id in datasets]
+    granularity = _granularity(config, breq, target, in_scope)
+    if (
+        not target.non_filtered_queries_allowed
+        and record_id is None
+        and not breq.filters
+        and breq.variant.is_empty()
+    ):
+        msg = f"{target.path} needs at least one filter or request parameter"
+        raise InvalidRequest(msg)
+    where = all_of(path_condition, await plan_condition(breq, target, config.entry_types, store, datasets))
+    meta = response_meta(config, breq, target, granularity)
+    if target.is_collection:
+        body = await _collections(store, target, datasets, where, breq, granularity)
+    else:
+        body = await _result_sets(store, target, datasets, where, breq, granularity)
+    return web.json_response({"meta": meta, **body})
+
+
+def _summary(total: int, granularity: Granularity) -> dict[str, Any]:
+    summary: dict[str, Any] = {"exists": total > 0}
+    if granularity is not Granularity.BOOLEAN:
+        summary["numTotalResults"] = total
+    return summary
+
+
+async def _collections(
+    store: Store,
+    target: EntryType,
+    datasets: tuple[str, ...],
+    where: Condition | None,
+    breq: BeaconRequest,
+    granularity: Granularity,
+) -> dict[str, Any]:
+    counts = await store.count_by_dataset(Query(target.collection, datasets, where))
+    total = sum(counts.values())
+    body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
+    if granularity is Granularity.RECORD:
+        page = Query(target.collection, datasets, where, offset=breq.skip * breq.limit, limit=breq.limit)
+        body["response"] = {"collections": await store.find(page) if total else []}
+    return body
+
+
+async def _result_sets(
+    store: Store,
+    target: EntryType,
+    datasets: tuple[str, ...],
+    where: Condition | None,
+    breq: BeaconRequest,
+    granularity: Granularity,
+) -> dict[str, Any]:
+    counts = await store.count_by_dataset(Query(target.collection, datasets, where))
+    total = sum(counts.values())
+    body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
+    if granularity is Granularity.BOOLEAN:
+        return body
+    sets = []
+    for dataset in datasets:
+        n = counts.get(dataset, 0)
+        if not breq.include.keeps(n > 0):
+            continue
+        results: list[dict[str, Any]] = []
+        if granularity is Granularity.RECORD and n:
+            page = Query(target.collection, (dataset,), where, offset=breq.skip * breq.limit, limit=breq.limit)
+            results = await store.find(page)
+        sets.append(result_set(dataset, n, results))
+    body["response"] = {"resultSets": sets}
+    return body

@@ -1,0 +1,225 @@
+"""Informational endpoints: /, /info, /service-info, /configuration, /map, /entry_types, /filtering_terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from beacon import __version__
+from beacon.api.envelope import informational_meta
+from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, STORE
+from beacon.api.parse import parse_request
+from beacon.config import Config
+from beacon.errors import NotFound
+from beacon.model.entry_types import EntryType
+from beacon.model.granularity import SecurityLevel
+from beacon.model.request import API_VERSION
+from beacon.security.access import visible_datasets
+from beacon.store.base import Term
+
+SPEC_RAW = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
+_MODEL = SPEC_RAW + "models/json/beacon-v2-default-model/"
+_PRODUCTION_STATUS = {"dev": "DEV", "test": "TEST", "staging": "TEST", "prod": "PROD"}
+_SECURITY_NAMES = {SecurityLevel.PUBLIC: "PUBLIC", SecurityLevel.REGISTERED: "REGISTERED", SecurityLevel.CONTROLLED: "CONTROLLED"}
+# Ontology resources for the prefixes most often seen in Beacon data; others are listed by prefix only.
+_RESOURCES = {
+    "HP": ("Human Phenotype Ontology", "http://purl.obolibrary.org/obo/hp.owl", "http://purl.obolibrary.org/obo/HP_"),
+    "MONDO": ("Mondo Disease Ontology", "http://purl.obolibrary.org/obo/mondo.owl", "http://purl.obolibrary.org/obo/MONDO_"),
+    "NCIT": ("NCI Thesaurus", "http://purl.obolibrary.org/obo/ncit.owl", "http://purl.obolibrary.org/obo/NCIT_"),
+    "UBERON": ("Uberon anatomy ontology", "http://purl.obolibrary.org/obo/uberon.owl", "http://purl.obolibrary.org/obo/UBERON_"),
+    "EFO": ("Experimental Factor Ontology", "http://www.ebi.ac.uk/efo/efo.owl", "http://www.ebi.ac.uk/efo/EFO_"),
+    "SO": ("Sequence Ontology", "http://purl.obolibrary.org/obo/so.owl", "http://purl.obolibrary.org/obo/SO_"),
+    "GENO": ("Genotype Ontology", "http://purl.obolibrary.org/obo/geno.owl", "http://purl.obolibrary.org/obo/GENO_"),
+    "OBI": ("Ontology for Biomedical Investigations", "http://purl.obolibrary.org/obo/obi.owl", "http://purl.obolibrary.org/obo/OBI_"),
+}
+
+
+def _info(config: Config) -> dict[str, Any]:
+    b = config.beacon
+    org: dict[str, Any] = {"id": b.organization.id, "name": b.organization.name}
+    for key, value in (
+        ("description", b.organization.description),
+        ("address", b.organization.address),
+        ("welcomeUrl", b.organization.welcome_url),
+        ("contactUrl", b.organization.contact_url),
+        ("logoUrl", b.organization.logo_url),
+    ):
+        if value:
+            org[key] = value
+    out: dict[str, Any] = {
+        "id": b.id,
+        "name": b.name,
+        "apiVersion": API_VERSION,
+        "environment": b.environment,
+        "organization": org,
+        "version": b.version,
+    }
+    for key, value in (
+        ("description", b.description),
+        ("welcomeUrl", b.welcome_url),
+        ("alternativeUrl", b.alternative_url),
+        ("createDateTime", b.create_datetime),
+        ("updateDateTime", b.update_datetime),
+    ):
+        if value:
+            out[key] = value
+    return out
+
+
+async def info(request: web.Request) -> web.Response:
+    await _accept(request)
+    config = request.app[CONFIG]
+    return web.json_response({"meta": informational_meta(config), "response": _info(config)})
+
+
+async def service_info(request: web.Request) -> web.Response:
+    await _accept(request)
+    b = request.app[CONFIG].beacon
+    body: dict[str, Any] = {
+        "id": b.id,
+        "name": b.name,
+        "type": {"group": "org.ga4gh", "artifact": "beacon", "version": API_VERSION},
+        "organization": {"name": b.organization.name, "url": b.organization.welcome_url or b.welcome_url or b.base_url},
+        "version": b.version or __version__,
+        "environment": b.environment,
+    }
+    for key, value in (
+        ("description", b.description),
+        ("contactUrl", b.organization.contact_url or b.contact_url),
+        ("documentationUrl", b.documentation_url),
+        ("createdAt", b.create_datetime),
+        ("updatedAt", b.update_datetime),
+    ):
+        if value:
+            body[key] = value
+    return web.json_response(body)
+
+
+def entry_type_definition(entry: EntryType) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": entry.id,
+        "name": entry.name,
+        "description": entry.description,
+        "ontologyTermForThisType": {"id": entry.ontology_term[0], "label": entry.ontology_term[1]},
+        "partOfSpecification": "Beacon v2.0.0",
+        "defaultSchema": {
+            "id": entry.schema_id,
+            "name": f"Default schema for {entry.name.lower()}",
+            "referenceToSchemaDefinition": _MODEL + entry.schema_file,
+            "schemaVersion": entry.schema_version,
+        },
+        "additionallySupportedSchemas": [],
+        "nonFilteredQueriesAllowed": entry.non_filtered_queries_allowed,
+    }
+    if entry.collection_of:
+        out["aCollectionOf"] = [{"id": i, "name": n} for i, n in entry.collection_of]
+    return out
+
+
+def _entry_types(config: Config) -> dict[str, Any]:
+    return {"entryTypes": {t.id: entry_type_definition(t) for t in config.entry_types.enabled()}}
+
+
+def _configuration(config: Config) -> dict[str, Any]:
+    levels = sorted({_SECURITY_NAMES[d.security] for d in config.datasets} or {"PUBLIC"})
+    return {
+        "$schema": SPEC_RAW + "framework/json/configuration/beaconConfigurationSchema.json",
+        "maturityAttributes": {"productionStatus": _PRODUCTION_STATUS[config.beacon.environment]},
+        "securityAttributes": {
+            "defaultGranularity": config.query.default_granularity.value,
+            "securityLevels": levels,
+        },
+        **_entry_types(config),
+    }
+
+
+async def configuration(request: web.Request) -> web.Response:
+    await _accept(request)
+    config = request.app[CONFIG]
+    return web.json_response({"meta": informational_meta(config), "response": _configuration(config)})
+
+
+async def entry_types(request: web.Request) -> web.Response:
+    await _accept(request)
+    config = request.app[CONFIG]
+    return web.json_response({"meta": informational_meta(config), "response": _entry_types(config)})
+
+
+def beacon_map(config: Config) -> dict[str, Any]:
+    base = config.beacon.base_url.rstrip("/")
+    sets: dict[str, Any] = {}
+    for entry in config.entry_types.enabled():
+        root = f"{base}/{entry.path}"
+        endpoint_set: dict[str, Any] = {
+            "entryType": entry.id,
+            "rootUrl": root,
+            "singleEntryUrl": f"{root}/{{id}}",
+            "filteringTermsUrl": f"{root}/filtering_terms",
+        }
+        lookups = config.entry_types.lookups_of(entry)
+        if lookups:
+            endpoint_set["endpoints"] = {
+                f"{target.id}Lookup": {"returnedEntryType": target.id, "url": f"{root}/{{id}}/{target.path}"}
+                for _, target in lookups
+            }
+        sets[entry.id] = endpoint_set
+    return {"$schema": SPEC_RAW + "framework/json/configuration/beaconMapSchema.json", "endpointSets": sets}
+
+
+async def map_(request: web.Request) -> web.Response:
+    await _accept(request)
+    config = request.app[CONFIG]
+    return web.json_response({"meta": informational_meta(config), "response": beacon_map(config)})
+
+
+async def _accept(request: web.Request) -> None:
+    """Informational endpoints take no parameters, but a malformed request is still an error."""
+    request[PARSED_REQUEST] = await parse_request(request, request.app[CONFIG].query)
+
+
+def _terms_document(terms: list[Term], skip: int, limit: int) -> dict[str, Any]:
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in terms:
+        item = merged.setdefault((t.id, t.type), {"type": t.type, "id": t.id, "scopes": []})
+        if t.label and "label" not in item:
+            item["label"] = t.label
+        if t.scope and t.scope not in item["scopes"]:
+            item["scopes"].append(t.scope)
+    items = sorted(merged.values(), key=lambda i: (i["id"], i["type"]))
+    page = items[skip * limit : skip * limit + limit]
+    prefixes = sorted({i["id"].split(":", 1)[0] for i in page if i["type"] == "ontology" and ":" in i["id"]})
+    resources = []
+    for prefix in prefixes:
+        resource: dict[str, Any] = {"id": prefix.lower(), "namespacePrefix": f"{prefix}:"}
+        if prefix in _RESOURCES:
+            name, url, iri = _RESOURCES[prefix]
+            resource.update({"name": name, "url": url, "iriPrefix": iri})
+        resources.append(resource)
+    return {"filteringTerms": page, "resources": resources}
+
+
+async def filtering_terms(request: web.Request, entry: EntryType | None = None, per_record: bool = False) -> web.Response:
+    """Terms over every entry type, one entry type, or one record (`/{entry}/{id}/filtering_terms`)."""
+    config = request.app[CONFIG]
+    store = request.app[STORE]
+    breq = await parse_request(request, config.query)
+    request[PARSED_REQUEST] = breq
+    datasets = tuple(p.id for p in visible_datasets(config, await store.datasets(), breq))
+    entries = (entry,) if entry else config.entry_types.enabled()
+    collections = tuple(e.collection for e in entries)
+    record = None
+    if per_record and entry is not None:
+        record_id = request.match_info["id"]
+        holders = await store.record_datasets(entry.collection, record_id, datasets)
+        if not holders:
+            raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
+        record = (entry.collection, record_id)
+        datasets = tuple(holders)
+        if entry.id == "dataset":
+            # A dataset's terms are those of every record it holds.
+            collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
+        elif entry.id == "cohort":
+            collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
+    terms = await store.terms(collections, datasets, record)
+    return web.json_response({"meta": informational_meta(config), "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else config.query.max_limit)})

@@ -1,0 +1,18 @@
+"""Typed keys for app-lifetime objects and per-request values (no module-level mutable state anywhere)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from beacon.config import Config
+from beacon.model.entry_types import EntryType
+from beacon.model.request import BeaconRequest
+from beacon.store.base import Store
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+# Set once parsed, so an error response can echo the request it answers.
+PARSED_REQUEST = web.RequestKey("parsed_request", BeaconRequest)
+ENTRY = web.RequestKey("entry_type", EntryType)

@@ -1,0 +1,52 @@
+"""The one place errors become responses: BeaconError → its status, anything else → a generic 500 with a request id.
+
+Every response carries `X-Request-Id`; tracebacks go to the log under that id, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from beacon.api.envelope import error_document
+from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID
+from beacon.errors import BeaconError
+
+log = logging.getLogger("beacon.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_MESSAGES = {
+    404: "not found: {path}",
+    405: "method {method} not allowed on {path}",
+    413: "request body too large",
+}
+
+
+def _error(request: web.Request, status: int, message: str) -> web.Response:
+    body = error_document(request.app[CONFIG], status, message, request.get(PARSED_REQUEST), request.get(ENTRY))
+    return web.json_response(body, status=status, headers={"X-Request-Id": request[REQUEST_ID]})
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = uuid.uuid4().hex
+    try:
+        response = await handler(request)
+    except BeaconError as exc:
+        if exc.status >= 500:
+            log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc)
+        return _error(request, exc.status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        template = _HTTP_MESSAGES.get(exc.status, exc.reason)
+        return _error(request, exc.status, template.format(path=request.path, method=request.method))
+    except Exception:  # the top-level handler: anything unexpected is logged, never shown
+        log.exception("request %s: unhandled error on %s %s", request[REQUEST_ID], request.method, request.path)
+        return _error(request, 500, f"internal error; quote request id {request[REQUEST_ID]} when reporting it")
+    response.headers["X-Request-Id"] = request[REQUEST_ID]
+    return response

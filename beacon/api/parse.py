@@ -1,0 +1,289 @@
+"""GET query strings and POST bodies into one validated BeaconRequest; every defect is an InvalidRequest."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import jsonschema
+from aiohttp import web
+from multidict import MultiMapping
+
+from beacon.config import PROJECT_ROOT, QueryConfig
+from beacon.errors import InvalidRequest
+from beacon.model.granularity import Granularity, IncludeResultsets
+from beacon.model.request import API_VERSION, BeaconRequest, Filter, VariantParams
+
+# Alternative spellings clients use, mapped onto the names of genomicVariations/requestParameters.json.
+VARIANT_ALIASES = {
+    "geneid": "geneId",
+    "allele": "genomicAlleleShortForm",
+    "assemblyid": "assemblyId",
+}
+VARIANT_PARAMS = frozenset(f for f in VariantParams.__dataclass_fields__)
+_INT_PARAMS = frozenset({"variantMinLength", "variantMaxLength"})
+_BASES = re.compile(r"^[ACGTUNRYSWKMBDHV.\-]*$")
+GET_PARAMS = frozenset(
+    {
+        "requestedSchema",
+        "requestedSchemas",
+        "skip",
+        "limit",
+        "includeResultsetResponses",
+        "filters",
+        "requestedGranularity",
+        "testMode",
+        "datasetIds",
+        "apiVersion",
+    }
+)
+_OPERATORS = {"=": "=", "<": "<", ">": ">", "!": "!=", "!=": "!=", ">=": ">=", "<=": "<="}
+
+
+@cache
+def _body_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((PROJECT_ROOT / "schemas" / "request.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def _int(name: str, value: object, minimum: int = 0) -> int:
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        value = int(value)
+    if not isinstance(value, int) or value < minimum:
+        msg = f"{name}: expected an integer ≥ {minimum}, got {value!r}"
+        raise InvalidRequest(msg)
+    return value
+
+
+def _bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    msg = f"{name}: expected true or false, got {value!r}"
+    raise InvalidRequest(msg)
+
+
+def _enum(name: str, value: object, kind: type[Granularity] | type[IncludeResultsets]) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        msg = f"{name}: {value!r} is not one of {allowed}"
+        raise InvalidRequest(msg) from None
+
+
+def _variant(raw: Mapping[str, object]) -> VariantParams:
+    """Validate variant parameters given as lists (GET) or JSON values (POST)."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in ("start", "end"):
+            items = value if isinstance(value, list) else [value]
+            if isinstance(value, str):
+                items = _split([value])
+            if not 1 <= len(items) <= 2:
+                msg = f"{name}: expected one or two positions, got {len(items)}"
+                raise InvalidRequest(msg)
+            values[name] = tuple(_int(name, v) for v in items)
+            continue
+        if isinstance(value, list):
+            if len(value) != 1:
+                msg = f"{name}: expected a single value, got {len(value)}"
+                raise InvalidRequest(msg)
+            value = value[0]
+        if name in _INT_PARAMS:
+            values[name] = _int(name, value)
+        elif not isinstance(value, str) or not value.strip():
+            msg = f"{name}: expected a non-empty string, got {value!r}"
+            raise InvalidRequest(msg)
+        elif name in ("referenceBases", "alternateBases"):
+            bases = value.strip().upper()
+            if not _BASES.match(bases):
+                msg = f"{name}: {value!r} is not a sequence of IUPAC nucleotide codes"
+                raise InvalidRequest(msg)
+            values[name] = bases
+        else:
+            values[name] = value.strip()
+    return VariantParams(**values)
+
+
+def _limits(skip: int, limit: int, cfg: QueryConfig) -> tuple[int, int]:
+    # limit 0 asks for everything; the server answers at most max_limit records per page.
+    return skip, cfg.max_limit if limit == 0 else min(limit, cfg.max_limit)
+
+
+def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconRequest:
+    """Parse GET parameters; lists are comma-separated or repeated.
+
+    :raise InvalidRequest: unknown parameter or malformed value.
+    """
+    grouped: dict[str, list[str]] = {}
+    for key in query:
+        grouped.setdefault(key, list(query.getall(key)))
+    unknown = sorted(k for k in grouped if k not in GET_PARAMS and k not in VARIANT_PARAMS and k not in VARIANT_ALIASES)
+    if unknown:
+        msg = f"unknown parameter(s): {', '.join(unknown)}"
+        raise InvalidRequest(msg)
+
+    def single(name: str) -> str | None:
+        values = grouped.get(name)
+        if values is None:
+            return None
+        if len(values) != 1:
+            msg = f"{name}: expected one value, got {len(values)}"
+            raise InvalidRequest(msg)
+        return values[0]
+
+    raw_variant: dict[str, object] = {}
+    for key, values in grouped.items():
+        name = VARIANT_ALIASES.get(key, key)
+        if name in VARIANT_PARAMS:
+            if name in raw_variant:
+                msg = f"{name} given twice (as {key} and under another name)"
+                raise InvalidRequest(msg)
+            raw_variant[name] = _split(values) if name in ("start", "end") else values
+    granularity = single("requestedGranularity")
+    include = single("includeResultsetResponses")
+    skip = _int("skip", single("skip")) if "skip" in grouped else 0
+    limit = _int("limit", single("limit")) if "limit" in grouped else cfg.default_limit
+    skip, limit = _limits(skip, limit, cfg)
+    test_mode = single("testMode")
+    return BeaconRequest(
+        api_version=single("apiVersion") or API_VERSION,
+        requested_schemas=tuple(_split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
+        variant=_variant(raw_variant),
+        dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
+        filters=tuple(Filter(id=i) for i in _split(grouped.get("filters", []))),
+        granularity=_enum("requestedGranularity", granularity, Granularity) if granularity else cfg.default_granularity,
+        granularity_given=granularity is not None,
+        include=_enum("includeResultsetResponses", include, IncludeResultsets) if include else IncludeResultsets.HIT,
+        skip=skip,
+        limit=limit,
+        limit_given="limit" in grouped,
+        test_mode=_bool("testMode", test_mode) if test_mode is not None else False,
+    )
+
+
+def _request_parameters(params: Mapping[str, Any]) -> tuple[dict[str, object], list[str]]:
+    """Variant parameters and dataset ids from the nested (schema) or flat (de-facto) form."""
+    raw: dict[str, object] = {}
+    dataset_ids: list[str] = []
+    for key, value in params.items():
+        if key == "$schema":
+            continue
+        if key in ("g_variant", "g_variants", "genomicVariant", "genomicVariation"):
+            if not isinstance(value, dict):
+                msg = f"query.requestParameters.{key}: expected an object"
+                raise InvalidRequest(msg)
+            nested, ids = _request_parameters(value)
+            raw.update(nested)
+            dataset_ids.extend(ids)
+        elif key in ("datasets", "datasetIds"):
+            ids_value = value.get("datasetIds") if isinstance(value, dict) else value
+            items = ids_value if isinstance(ids_value, list) else [ids_value]
+            if not all(isinstance(i, str) and i for i in items):
+                msg = f"query.requestParameters.{key}: expected a list of dataset ids"
+                raise InvalidRequest(msg)
+            dataset_ids.extend(items)
+        elif VARIANT_ALIASES.get(key, key) in VARIANT_PARAMS:
+            raw[VARIANT_ALIASES.get(key, key)] = value
+        else:
+            msg = f"query.requestParameters: unknown parameter {key!r}"
+            raise InvalidRequest(msg)
+    return raw, dataset_ids
+
+
+def _filter(item: str | Mapping[str, Any]) -> Filter:
+    if isinstance(item, str):
+        return Filter(id=item)
+    operator = item.get("operator")
+    value = item.get("value")
+    if (operator is None) != (value is None):
+        msg = f"filter {item.get('id')!r}: alphanumeric filters need both operator and value"
+        raise InvalidRequest(msg)
+    return Filter(
+        id=item["id"],
+        operator=_OPERATORS[operator] if operator is not None else None,
+        value=str(value) if value is not None else None,
+        include_descendant_terms=item.get("includeDescendantTerms", True),
+        similarity=item.get("similarity", "exact"),
+        scope=item.get("scope"),
+    )
+
+
+def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
+    """Parse a POST body (empty means an unfiltered request).
+
+    :raise InvalidRequest: not JSON, not an object, or a value of the wrong shape.
+    """
+    if not text.strip():
+        body: Any = {}
+    else:
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            raise InvalidRequest(msg) from None
+    if not isinstance(body, dict):
+        msg = f"request body must be a JSON object, got {type(body).__name__}"
+        raise InvalidRequest(msg)
+    errors = sorted(_body_validator().iter_errors(body), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        where = ".".join(str(p) for p in e.absolute_path) or "body"
+        msg = f"{where}: {e.message}"
+        raise InvalidRequest(msg)
+    meta = body.get("meta", {})
+    query = body.get("query", {})
+    raw_variant, dataset_ids = _request_parameters(query.get("requestParameters", {}))
+    pagination = query.get("pagination", {})
+    skip, limit = _limits(pagination.get("skip", 0), pagination.get("limit", cfg.default_limit), cfg)
+    schemas = [s if isinstance(s, str) else s["schema"] for s in meta.get("requestedSchemas", [])]
+    granularity = query.get("requestedGranularity")
+    return BeaconRequest(
+        api_version=meta.get("apiVersion", API_VERSION),
+        requested_schemas=tuple(schemas),
+        variant=_variant(raw_variant),
+        dataset_ids=tuple(dataset_ids),
+        filters=tuple(_filter(f) for f in query.get("filters", [])),
+        granularity=Granularity(granularity) if granularity else cfg.default_granularity,
+        granularity_given=granularity is not None,
+        include=IncludeResultsets(query.get("includeResultsetResponses", "HIT")),
+        skip=skip,
+        limit=limit,
+        limit_given="limit" in pagination,
+        test_mode=query.get("testMode", False),
+    )
+
+
+_MAX_BODY = 1 << 20
+
+
+async def parse_request(request: web.Request, cfg: QueryConfig) -> BeaconRequest:
+    """The BeaconRequest of a GET (query string) or POST (JSON body).
+
+    :raise InvalidRequest: any malformed part; POST parameters belong in the body.
+    """
+    if request.method == "POST":
+        if request.query:
+            msg = "POST requests take their parameters in the JSON body, not the query string"
+            raise InvalidRequest(msg)
+        if request.content_length is not None and request.content_length > _MAX_BODY:
+            msg = f"request body larger than {_MAX_BODY} bytes"
+            raise InvalidRequest(msg)
+        try:
+            text = await request.text()
+        except UnicodeDecodeError:
+            msg = "request body is not UTF-8 text"
+            raise InvalidRequest(msg) from None
+        return from_body(text, cfg)
+    return from_query_string(request.query, cfg)

@@ -1,0 +1,214 @@
+"""Load conf/beacon.yaml and BEACON_* overrides into frozen, validated Config objects.
+
+Nothing is read at import time; `beacon check-config` and `beacon serve` call the same `load_config`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from beacon.errors import ConfigError
+from beacon.model.entry_types import EntryTypeTable
+from beacon.model.granularity import Granularity, SecurityLevel
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = PROJECT_ROOT / "schemas" / "config.schema.json"
+DEFAULT_CONFIG_PATH = Path("conf/beacon.yaml")
+DEFAULT_STORE_URI = "sqlite:///var/beacon.db"
+
+# Each override names the config path it replaces and how to read the string.
+ENV_OVERRIDES: Mapping[str, tuple[tuple[str, ...], type]] = {
+    "BEACON_STORE": (("store", "uri"), str),
+    "BEACON_HOST": (("server", "host"), str),
+    "BEACON_PORT": (("server", "port"), int),
+    "BEACON_VALIDATE_RESPONSES": (("server", "validate_responses"), bool),
+    "BEACON_ID": (("beacon", "id"), str),
+    "BEACON_NAME": (("beacon", "name"), str),
+    "BEACON_BASE_URL": (("beacon", "base_url"), str),
+    "BEACON_ENVIRONMENT": (("beacon", "environment"), str),
+    "BEACON_DEFAULT_GRANULARITY": (("query", "default_granularity"), str),
+    "BEACON_MAX_GRANULARITY": (("query", "max_granularity"), str),
+}
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    name: str
+    description: str = ""
+    address: str = ""
+    welcome_url: str = ""
+    contact_url: str = ""
+    logo_url: str = ""
+
+
+@dataclass(frozen=True)
+class BeaconInfo:
+    id: str
+    name: str
+    organization: Organization
+    description: str = ""
+    version: str = "v0.1.0"
+    environment: str = "dev"
+    welcome_url: str = ""
+    alternative_url: str = ""
+    documentation_url: str = ""
+    contact_url: str = ""
+    create_datetime: str = ""
+    update_datetime: str = ""
+    base_url: str = "http://127.0.0.1:5050/api"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 5050
+    validate_responses: bool = False
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    default_granularity: Granularity = Granularity.BOOLEAN
+    max_granularity: Granularity = Granularity.RECORD
+    default_limit: int = 10
+    max_limit: int = 1000
+
+
+@dataclass(frozen=True)
+class DatasetPolicy:
+    """What conf says about one dataset; datasets absent from conf get `DatasetPolicy(id)`."""
+
+    id: str
+    security: SecurityLevel = SecurityLevel.PUBLIC
+    max_granularity: Granularity = Granularity.RECORD
+    test: bool = False
+    assembly: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    beacon: BeaconInfo
+    server: ServerConfig = field(default_factory=ServerConfig)
+    store_uri: str = DEFAULT_STORE_URI
+    query: QueryConfig = field(default_factory=QueryConfig)
+    datasets: tuple[DatasetPolicy, ...] = ()
+    entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
+    source: str = "<defaults>"
+
+    def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
+        for d in self.datasets:
+            if d.id == dataset_id:
+                return d
+        return DatasetPolicy(dataset_id)
+
+
+def _format_path(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def _validate(data: object, origin: str) -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{origin}: {_format_path(e.absolute_path)}: {e.message}" for e in errors]
+        raise ConfigError("\n".join(lines))
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    for name, (path, kind) in ENV_OVERRIDES.items():
+        if name not in env:
+            continue
+        raw = env[name]
+        value: object
+        if kind is int:
+            try:
+                value = int(raw)
+            except ValueError:
+                msg = f"{name} (overrides {'.'.join(path)}): expected an integer, got {raw!r}"
+                raise ConfigError(msg) from None
+        elif kind is bool:
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                msg = f"{name} (overrides {'.'.join(path)}): expected true or false, got {raw!r}"
+                raise ConfigError(msg)
+            value = raw.lower() in {"1", "true", "yes"}
+        else:
+            value = raw
+        node = data
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return data
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, override and validate the configuration.
+
+    :raise ConfigError: the file is missing or unreadable, or a value is invalid (the message names
+        the file or variable and the path of the bad value).
+    """
+    env = os.environ if env is None else env
+    path = path or Path(env.get("BEACON_CONFIG", str(DEFAULT_CONFIG_PATH)))
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        msg = f"{path}: configuration file not found"
+        raise ConfigError(msg) from None
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML: {exc}"
+        raise ConfigError(msg) from None
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a mapping at the top level"
+        raise ConfigError(msg)
+    _validate(data, str(path))
+    overridden = _apply_env(json.loads(json.dumps(data)), env)
+    if overridden != data:
+        _validate(overridden, f"{path} with BEACON_* overrides")
+    return _build(overridden, str(path))
+
+
+def _build(data: Mapping[str, Any], source: str) -> Config:
+    b = dict(data["beacon"])
+    org = Organization(**b.pop("organization"))
+    q = dict(data.get("query", {}))
+    query = QueryConfig(
+        default_granularity=Granularity(q.get("default_granularity", "boolean")),
+        max_granularity=Granularity(q.get("max_granularity", "record")),
+        default_limit=q.get("default_limit", 10),
+        max_limit=q.get("max_limit", 1000),
+    )
+    datasets = tuple(
+        DatasetPolicy(
+            id=d["id"],
+            security=SecurityLevel(d.get("security", "public")),
+            max_granularity=Granularity(d.get("max_granularity", "record")),
+            test=d.get("test", False),
+            assembly=d.get("assembly"),
+        )
+        for d in data.get("datasets", [])
+    )
+    ids = [d.id for d in datasets]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        msg = f"{source}: datasets: duplicate id(s) {', '.join(duplicates)}"
+        raise ConfigError(msg)
+    return Config(
+        beacon=BeaconInfo(organization=org, **b),
+        server=ServerConfig(**data.get("server", {})),
+        store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
+        query=query,
+        datasets=datasets,
+        entry_types=EntryTypeTable().with_overrides(data.get("entry_types", {})),
+        source=source,
+    )

@@ -1,0 +1,1 @@
+"""Genome reference knowledge: assemblies and chromosome names."""

@@ -1,0 +1,121 @@
+"""g_variant request parameters into plan conditions: sequence, range, bracket, gene, amino-acid and HGVS queries.
+
+Coordinates are 0-based half-open as in the Beacon request parameters; stored variants use the same.
+"""
+
+from __future__ import annotations
+
+from beacon.errors import InvalidRequest, NotImplementedQuery
+from beacon.genome.assemblies import ASSEMBLY_SYNONYMS, canonical_assembly, canonical_chromosome, refseq_chromosome
+from beacon.model.plan import Compare, Condition, Field, HasKey, In, all_of
+from beacon.model.request import VariantParams
+
+_ANY_BASE = ("A", "C", "G", "T")
+
+
+def _reference(params: VariantParams) -> list[Condition]:
+    name = params.referenceName
+    assert name is not None
+    conditions: list[Condition] = []
+    found = refseq_chromosome(name)
+    chrom = found[0] if found else canonical_chromosome(name)
+    if chrom is None:
+        msg = f"referenceName: {name!r} is not a chromosome (1-22, X, Y, MT, with or without chr, or NC_ accession)"
+        raise InvalidRequest(msg)
+    conditions.append(Compare(Field.CHROM, "=", chrom))
+    if found and found[1] and params.assemblyId is None:
+        # A versioned RefSeq accession names its assembly.
+        conditions.append(Compare(Field.ASSEMBLY, "=", found[1]))
+    return conditions
+
+
+def _assembly(params: VariantParams) -> list[Condition]:
+    if params.assemblyId is None:
+        return []
+    canonical = canonical_assembly(params.assemblyId)
+    if canonical is None:
+        known = ", ".join(f"{k} ({', '.join(v)})" for k, v in ASSEMBLY_SYNONYMS.items())
+        msg = f"assemblyId: unknown assembly {params.assemblyId!r}; known: {known}"
+        raise InvalidRequest(msg)
+    return [Compare(Field.ASSEMBLY, "=", canonical)]
+
+
+def _alleles(params: VariantParams) -> list[Condition]:
+    out: list[Condition] = []
+    if params.referenceBases is not None and params.referenceBases != "N":
+        out.append(Compare(Field.REF, "=", params.referenceBases))
+    alt = params.alternateBases
+    if alt is not None:
+        # "N" is a wildcard for any single base (docs/variant-queries.md).
+        out.append(In(Field.ALT, _ANY_BASE) if alt == "N" else Compare(Field.ALT, "=", alt))
+    return out
+
+
+def _lengths(params: VariantParams) -> list[Condition]:
+    out: list[Condition] = []
+    if params.variantType is not None:
+        out.append(Compare(Field.TYPE, "=", params.variantType))
+    if params.variantMinLength is not None:
+        out.append(Compare(Field.LENGTH, ">=", params.variantMinLength))
+    if params.variantMaxLength is not None:
+        out.append(Compare(Field.LENGTH, "<=", params.variantMaxLength))
+    return out
+
+
+def variant_condition(params: VariantParams) -> Condition | None:
+    """The condition on g_variant records for these parameters; None when none were given.
+
+    :raise InvalidRequest: an incomplete or contradictory combination.
+    :raise NotImplementedQuery: a query type this version cannot answer.
+    """
+    if params.is_empty():
+        return None
+    if params.mateName is not None:
+        msg = "mateName (fusion/breakend) queries are not supported yet"
+        raise NotImplementedQuery(msg)
+    parts: list[Condition] = [*_assembly(params)]
+    if params.start or params.end:
+        if params.referenceName is None:
+            msg = "referenceName is required with start and end"
+            raise InvalidRequest(msg)
+        if not params.start:
+            msg = "start is required with end"
+            raise InvalidRequest(msg)
+    if params.referenceName is not None:
+        if not params.start and params.geneId is None:
+            msg = "start is required with referenceName"
+            raise InvalidRequest(msg)
+        parts.extend(_reference(params))
+    starts, ends = params.start, params.end
+    if len(starts) == 2 or len(ends) == 2:
+        if len(starts) != 2 or len(ends) != 2:
+            msg = "bracket queries need two start and two end values"
+            raise InvalidRequest(msg)
+        if starts[0] > starts[1] or ends[0] > ends[1]:
+            msg = "bracket query: start and end ranges must be [min, max]"
+            raise InvalidRequest(msg)
+        parts += [
+            Compare(Field.START, ">=", starts[0]),
+            Compare(Field.START, "<=", starts[1]),
+            Compare(Field.END, ">=", ends[0]),
+            Compare(Field.END, "<=", ends[1]),
+        ]
+    elif starts and ends:
+        if ends[0] <= starts[0]:
+            msg = "end must be greater than start"
+            raise InvalidRequest(msg)
+        # Range query: any overlap with [start, end).
+        parts += [Compare(Field.START, "<", ends[0]), Compare(Field.END, ">", starts[0])]
+    elif starts:
+        if params.alternateBases is None and params.variantType is None:
+            msg = "a sequence query (start without end) needs alternateBases or variantType"
+            raise InvalidRequest(msg)
+        parts.append(Compare(Field.START, "=", starts[0]))
+    parts += _alleles(params) + _lengths(params)
+    if params.geneId is not None:
+        parts.append(HasKey("gene", (params.geneId,)))
+    if params.aminoacidChange is not None:
+        parts.append(HasKey("aminoacidChange", (params.aminoacidChange,)))
+    if params.genomicAlleleShortForm is not None:
+        parts.append(HasKey("hgvs", (params.genomicAlleleShortForm,)))
+    return all_of(*parts)

@@ -1,0 +1,119 @@
+"""The official Beacon v2 schemas, read from BEACON_SPEC_DIR and resolved offline, as cached validators.
+
+The schemas are never copied into the project: they are located at run time (env `BEACON_SPEC_DIR`,
+default `../shared/beacon-v2-spec` next to the project), and every `$ref` that points at GitHub or
+w3id is mapped onto that folder so validation never touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7, DRAFT202012
+
+from beacon.errors import ConfigError
+
+_RAW_GITHUB = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
+_VRS = "https://w3id.org/ga4gh/schema/vrs/1.3/vrs.json"
+MODEL = "models/json/beacon-v2-default-model"
+RESPONSES = "framework/json/responses"
+
+
+def spec_dir() -> Path:
+    """Folder of the official schemas.
+
+    :raise ConfigError: the folder does not hold the Beacon v2 schemas.
+    """
+    default = Path(__file__).resolve().parent.parent.parent / "shared" / "beacon-v2-spec"
+    root = Path(os.environ.get("BEACON_SPEC_DIR", str(default))).resolve()
+    if not (root / "framework" / "json").is_dir():
+        msg = f"BEACON_SPEC_DIR={root}: no Beacon v2 schemas there (expected framework/json/)"
+        raise ConfigError(msg)
+    return root
+
+
+def _load(root: Path, uri: str) -> Any:
+    """The schema document behind `uri`, mapped into the spec folder (never the network)."""
+    if uri.split("#")[0] == _VRS:
+        return json.loads((root / "external/ga4gh-vrs-1.3/vrs.json").read_text())
+    if uri.startswith(_RAW_GITHUB):
+        path = root / uri[len(_RAW_GITHUB) :]
+    elif uri.startswith("file://"):
+        path = Path(uri[len("file://") :])
+    else:
+        raise LookupError(uri)
+    # Five model schemas refer to a models/.../common/info.json that was never published.
+    if not path.exists() and path.name == "info.json":
+        path = root / "framework/json/common/info.json"
+    return json.loads(path.read_text())
+
+
+@cache
+def _registry(root: Path) -> Registry[Any]:
+    def retrieve(uri: str) -> Resource[Any]:
+        spec = DRAFT7 if uri.split("#")[0] == _VRS else DRAFT202012
+        return spec.create_resource(_load(root, uri))
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
+
+
+@cache
+def _validator(root: Path, relative: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": (root / relative).as_uri()}, registry=_registry(root))
+
+
+def validator(relative: str) -> Draft202012Validator:
+    """A cached validator for the schema at `relative` (a path inside the spec folder)."""
+    return _validator(spec_dir(), relative)
+
+
+def record_validator(schema_file: str) -> Draft202012Validator:
+    """Validator of one record of an entry type (`schema_file` as in the entry-type table)."""
+    return validator(f"{MODEL}/{schema_file}")
+
+
+class RecordChecker:
+    """Fast validation of records against one official schema (jsonschema-rs; same verdicts as jsonschema)."""
+
+    def __init__(self, root: Path, relative: str) -> None:
+        path = root / relative
+        schema = json.loads(path.read_text()) | {"$id": path.as_uri()}
+        self._validator = jsonschema_rs.validator_for(schema, retriever=lambda uri: _load(root, uri))
+
+    def problems(self, document: object, limit: int = 1) -> list[tuple[str, str]]:
+        """(JSON path, message) of at most `limit` violations; empty when valid."""
+        if self._validator.is_valid(document):
+            return []
+        out = []
+        for error in self._validator.iter_errors(document):
+            where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+            out.append((where, error.message[:300]))
+            if len(out) >= limit:
+                break
+        return out
+
+
+@cache
+def _checker(root: Path, relative: str) -> RecordChecker:
+    return RecordChecker(root, relative)
+
+
+def record_checker(schema_file: str) -> RecordChecker:
+    """A cached fast checker for records of an entry type (`schema_file` as in the entry-type table)."""
+    return _checker(spec_dir(), f"{MODEL}/{schema_file}")
+
+
+def problems(validator_: Draft202012Validator, document: object, limit: int = 5) -> list[str]:
+    """Human-readable violations (`path: message`), at most `limit`, best-match first."""
+    out = []
+    for error in sorted(validator_.iter_errors(document), key=lambda e: e.path)[:limit]:
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        out.append(f"{where}: {error.message[:300]}")
+    return out

@@ -1,0 +1,195 @@
+"""Derive what every backend indexes from a record: link keys, ontology terms, alphanumeric values, variant position.
+
+Store-neutral, so both backends index identically: the SQLite backend writes these into side tables,
+the MongoDB backend into underscore-prefixed fields of the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
+from beacon.model.entry_types import EntryType, iter_path
+from beacon.store.base import Document, IndexedRecord
+
+_CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+# Subtrees that are free-form or positional: no filtering terms or values come from them.
+_NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
+_NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
+_MAX_TEXT = 256
+SV_TYPES = frozenset({"DEL", "DUP", "INV", "INS", "CNV", "BND", "DUP:TANDEM", "SV"})
+
+
+def duration_days(text: str) -> float | None:
+    """Days in an ISO 8601 duration (years as 365.25 days, months as 30.4375); None if not a duration."""
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    years, months, weeks, days = (float(g) if g else 0.0 for g in m.groups())
+    return years * 365.25 + months * 30.4375 + weeks * 7 + days
+
+
+def record_id(entry: EntryType, doc: Mapping[str, Any]) -> str | None:
+    value = doc.get(entry.id_field)
+    return value if isinstance(value, str) and value else None
+
+
+def _terms(node: object, excluded: bool = False) -> Iterator[tuple[str, str | None]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _terms(item, excluded)
+        return
+    if not isinstance(node, Mapping):
+        return
+    # An excluded phenotypic feature states the absence of the term: it must never match it.
+    if node.get("excluded") is True or node.get("excluded") == "TRUE":
+        return
+    ident = node.get("id")
+    if isinstance(ident, str) and _CURIE.match(ident):
+        label = node.get("label")
+        yield ident, label if isinstance(label, str) else None
+    for key, value in node.items():
+        if key not in _NO_TERMS and isinstance(value, list | dict):
+            yield from _terms(value)
+
+
+def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
+    """Ontology terms annotating a record (the record's own id excluded), with their labels."""
+    out: dict[str, str | None] = {}
+    for key, value in doc.items():
+        if key in _NO_TERMS or not isinstance(value, list | dict):
+            continue
+        for ident, label in _terms(value):
+            if out.get(ident) is None:
+                out[ident] = label
+    return out
+
+
+def _values(node: object, path: str) -> Iterator[tuple[str, str | None, float | None]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in _NO_VALUES or key.startswith("_"):
+                continue
+            yield from _values(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _values(item, path)
+    elif isinstance(node, bool):
+        yield path, "true" if node else "false", None
+    elif isinstance(node, int | float):
+        yield path, None, float(node)
+    elif isinstance(node, str) and path:
+        yield path, node[:_MAX_TEXT], duration_days(node)
+
+
+def values_of(doc: Mapping[str, Any]) -> tuple[tuple[str, str | None, float | None], ...]:
+    """(path, text, number) for every scalar leaf, array indices dropped, for alphanumeric filters."""
+    return tuple(dict.fromkeys(_values(doc, "")))
+
+
+def _number(node: object) -> int | None:
+    if isinstance(node, Mapping):
+        node = node.get("value")
+    return int(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
+
+
+def _chromosome_of(doc: Mapping[str, Any]) -> str | None:
+    variation = doc.get("variation") or {}
+    location = variation.get("location") or {} if isinstance(variation, Mapping) else {}
+    hgvs = (doc.get("identifiers") or {}).get("genomicHGVSId")
+    candidates: list[str] = []
+    if isinstance(hgvs, str) and ":" in hgvs:
+        candidates.append(hgvs.split(":", 1)[0])
+    seq = location.get("sequence_id") if isinstance(location, Mapping) else None
+    if isinstance(seq, str):
+        # "HGVSid:22:g.16050075G>A", "refseq:NC_000013.11", "GRCh38:chr13"
+        candidates.extend(seq.split(":")[1:2] + seq.split(":")[:1])
+    internal = doc.get("variantInternalId")
+    if isinstance(internal, str):
+        candidates.append(re.split(r"[_:\-]", internal, maxsplit=1)[0])
+    for candidate in candidates:
+        found = refseq_chromosome(candidate)
+        chrom = found[0] if found else canonical_chromosome(candidate)
+        if chrom:
+            return chrom
+    return None
+
+
+def variant_columns(doc: Mapping[str, Any], assembly: str | None) -> tuple[Any, ...] | None:
+    """(assembly, chrom, start, end, ref, alt, type, length) of a genomicVariation; None if unplaced."""
+    variation = doc.get("variation")
+    if not isinstance(variation, Mapping):
+        return None
+    location = variation.get("location") or {}
+    interval = location.get("interval") or {} if isinstance(location, Mapping) else {}
+    start, end = _number(interval.get("start")), _number(interval.get("end"))
+    chrom = _chromosome_of(doc)
+    if start is None or chrom is None:
+        return None
+    ref = variation.get("referenceBases")
+    alt = variation.get("alternateBases")
+    vtype = variation.get("variantType")
+    ref = ref if isinstance(ref, str) else None
+    alt = alt if isinstance(alt, str) else None
+    if end is None:
+        end = start + (len(ref) if ref else 1)
+    vtype_s = vtype if isinstance(vtype, str) else None
+    if vtype_s in SV_TYPES or not (ref and alt):
+        length = end - start
+    else:
+        length = max(len(ref), len(alt)) if len(ref) == len(alt) else abs(len(alt) - len(ref))
+    return (assembly, chrom, start, end, ref, alt, vtype_s, length)
+
+
+@dataclass
+class LoadContext:
+    """What indexing one record needs from records of the same dataset loaded before it."""
+
+    dataset_id: str
+    assembly: str | None
+    biosample_individual: dict[str, str] = field(default_factory=dict)
+    cohorts: list[str] = field(default_factory=list)
+
+
+def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRecord:
+    """Everything a backend stores for one record; `doc` must already have its id."""
+    rid = record_id(entry, doc)
+    assert rid is not None  # callers reject id-less records before indexing
+    keys: dict[tuple[str, str], None] = {}
+    for link in entry.links:
+        for value in iter_path(doc, link.path):
+            if isinstance(value, str) and value:
+                keys[(link.kind, value)] = None
+    if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
+        ctx.biosample_individual[rid] = doc["individualId"]
+    if entry.path == "cohorts":
+        ctx.cohorts.append(rid)
+    # Carriers often name only their biosample; the individual comes from the biosample record.
+    for kind, value in list(keys):
+        if kind == "biosample" and value in ctx.biosample_individual:
+            keys[("individual", ctx.biosample_individual[value])] = None
+    if entry.path not in {"cohorts", "datasets"}:
+        # A cohort without an explicit member list is the whole dataset (docs/decisions.md).
+        for cohort in ctx.cohorts:
+            keys[("cohort", cohort)] = None
+    stored = {k: v for k, v in doc.items() if k != "_id"}
+    terms = tuple(terms_of(stored).items())
+    variant = variant_columns(stored, ctx.assembly) if entry.path == "g_variants" else None
+    return IndexedRecord(
+        collection=entry.collection,
+        scope=entry.scope,
+        id=rid,
+        doc=stored,
+        keys=tuple(keys),
+        terms=terms,
+        values=values_of(stored),
+        variant=variant,
+    )
+

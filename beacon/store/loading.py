@@ -1,0 +1,26 @@
+"""Turn a stream of (entry type, document) pairs into a DatasetLoad that any backend can swap in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from beacon.model.entry_types import EntryType
+from beacon.store.base import DatasetLoad, Document, Term
+from beacon.store.indexing import LoadContext, index_record
+
+# Collections are indexed in this order: cohorts before their members, biosamples before the
+# variants whose carriers name them.
+LOAD_ORDER = ("datasets", "cohorts", "individuals", "biosamples", "runs", "analyses", "g_variants")
+
+
+def dataset_load(
+    dataset_id: str,
+    assembly: str | None,
+    digest: str,
+    records: Iterable[tuple[EntryType, Document]],
+    terms: tuple[tuple[str, Term], ...] = (),
+) -> DatasetLoad:
+    """A lazily indexed load; `records` must arrive in LOAD_ORDER and is consumed once."""
+    ctx = LoadContext(dataset_id, assembly)
+    indexed = (index_record(entry, doc, ctx) for entry, doc in records)
+    return DatasetLoad(dataset_id, assembly, digest, indexed, terms)

@@ -1,0 +1,286 @@
+"""The embedded store: SQLite in WAL mode; point lookups inline, scans and loads on worker threads.
+
+A 12 µs indexed lookup costs less than a thread hand-off, so plans that are point lookups run on the
+event loop's own connection; everything that may scan runs on a small thread pool with one
+connection per thread. sqlite3 exceptions stop here and become StoreError/StoreUnavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from beacon.errors import StoreError, StoreUnavailable
+from beacon.model.plan import And, Compare, Field, Query
+from beacon.store.base import DatasetInfo, DatasetLoad, Document, LoadSummary, Term, stream_batches
+from beacon.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
+from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
+
+T = TypeVar("T")
+_BATCH = 5000
+
+
+def is_point_query(query: Query) -> bool:
+    """True when the plan pins an id or an exact position: an index seek, cheap enough to run inline."""
+    where = query.where
+    parts = where.parts if isinstance(where, And) else (where,)
+    pinned = {p.field for p in parts if isinstance(p, Compare) and p.op == "="}
+    return Field.ID in pinned or {Field.CHROM, Field.START} <= pinned
+
+
+class SqliteStore:
+    """Store backend on one SQLite file."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path, workers: int = 2) -> None:
+        self.path = path
+        self._workers = workers
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._inline: sqlite3.Connection | None = None
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("PRAGMA cache_size=-65536")
+        except sqlite3.Error as exc:
+            msg = f"cannot open SQLite store {self.path}: {exc}"
+            raise StoreUnavailable(msg) from exc
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _thread_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    async def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"cannot create the folder of SQLite store {self.path}: {exc.strerror}"
+            raise StoreUnavailable(msg) from exc
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
+        await self._run(self._create_schema)
+        self._inline = self._connect()
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(TABLES)
+        conn.executescript(INDEXES)
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._inline = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool = False) -> T:
+        if inline and self._inline is not None:
+            with _translated():
+                return fn(self._inline)
+        if self._pool is None:
+            msg = "store is not open"
+            raise StoreUnavailable(msg)
+        loop = asyncio.get_running_loop()
+
+        def call() -> T:
+            with _translated():
+                return fn(self._thread_conn())
+
+        return await loop.run_in_executor(self._pool, call)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    async def count_by_dataset(self, query: Query) -> dict[str, int]:
+        if not query.datasets:
+            return {}
+        sql, params = count_sql(query)
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
+        return {str(d): int(n) for d, n in rows}
+
+    async def find(self, query: Query) -> list[Document]:
+        if not query.datasets or query.limit == 0:
+            return []
+        sql, params = find_sql(query)
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
+        return [json.loads(doc) for (doc,) in rows]
+
+    async def distinct_keys(self, query: Query, kind: str) -> list[str]:
+        if not query.datasets:
+            return []
+        sql, params = keys_sql(query, kind)
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
+        return [str(v) for (v,) in rows]
+
+    async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
+        sql = (
+            "SELECT DISTINCT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE r.coll = ? AND r.id = ? "
+            "AND r.dataset IN (SELECT value FROM json_each(?)) AND k.kind = ? ORDER BY k.value"
+        )
+        params = (collection, record_id, json.dumps(list(datasets)), kind)
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=True)
+        return [str(v) for (v,) in rows]
+
+    async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
+        sql = (
+            "SELECT DISTINCT r.dataset FROM records r WHERE r.coll = ? AND r.id = ? "
+            "AND r.dataset IN (SELECT value FROM json_each(?)) ORDER BY r.dataset"
+        )
+        params = (collection, record_id, json.dumps(list(datasets)))
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=True)
+        return [str(v) for (v,) in rows]
+
+    async def terms(
+        self, collections: tuple[str, ...], datasets: tuple[str, ...], record: tuple[str, str] | None = None
+    ) -> list[Term]:
+        params: list[object] = [json.dumps(list(datasets)), json.dumps(list(collections))]
+        sql = (
+            "SELECT c.term, c.type, c.scope, max(c.label) FROM term_catalog c "
+            "WHERE c.dataset IN (SELECT value FROM json_each(?)) AND c.coll IN (SELECT value FROM json_each(?))"
+        )
+        if record is not None:
+            sql += (
+                " AND c.term IN (SELECT t.term FROM records r JOIN terms t ON t.rid = r.rid "
+                "WHERE r.coll = ? AND r.id = ? AND r.dataset = c.dataset)"
+            )
+            params.extend(record)
+        sql += " GROUP BY c.term, c.type, c.scope ORDER BY c.term, c.scope"
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        return [Term(id=t, type=ty, scope=s, label=lab) for t, ty, s, lab in rows]
+
+    async def datasets(self) -> list[DatasetInfo]:
+        sql = "SELECT dataset, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset"
+        rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
+        return [DatasetInfo(d, a, g, t, json.loads(n)) for d, a, g, t, n in rows]
+
+    # -- loading -----------------------------------------------------------------------------
+
+    async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
+        return await self._run(lambda c: _replace(c, load))
+
+    async def delete_dataset(self, dataset_id: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                existed = _delete(conn, dataset_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return existed
+
+        return await self._run(delete)
+
+
+def _delete(conn: sqlite3.Connection, dataset_id: str) -> bool:
+    rids = "SELECT rid FROM records WHERE dataset = ?"
+    for table in ("keys", "terms", "vals"):
+        conn.execute(f"DELETE FROM {table} WHERE rid IN ({rids})", (dataset_id,))
+    conn.execute("DELETE FROM records WHERE dataset = ?", (dataset_id,))
+    conn.execute("DELETE FROM term_catalog WHERE dataset = ?", (dataset_id,))
+    cur = conn.execute("DELETE FROM datasets_loaded WHERE dataset = ?", (dataset_id,))
+    return cur.rowcount > 0
+
+
+def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
+    # One write transaction: WAL readers keep seeing the previous dataset until COMMIT.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT digest, counts FROM datasets_loaded WHERE dataset = ?", (load.dataset_id,)).fetchone()
+        if row is not None and row[0] == load.digest:
+            conn.execute("ROLLBACK")
+            return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
+        _delete(conn, load.dataset_id)
+        counts = _insert(conn, load)
+        conn.execute(
+            "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?)",
+            (load.dataset_id, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("PRAGMA optimize")
+    return LoadSummary(load.dataset_id, counts)
+
+
+def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
+    (next_rid,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()
+    counts: dict[str, int] = {}
+    catalog: dict[tuple[str, str, str], str | None] = {}
+    for batch in stream_batches(load.records, _BATCH):
+        rows, keys, terms, vals = [], [], [], []
+        for rec in batch:
+            rid = next_rid
+            next_rid += 1
+            variant = rec.variant or (None,) * 8
+            rows.append((rid, rec.collection, load.dataset_id, rec.id, json.dumps(rec.doc), *variant))
+            keys.extend((kind, value, rid) for kind, value in rec.keys)
+            terms.extend((term, rid) for term, _ in rec.terms)
+            vals.extend((rid, path, s, n) for path, s, n in rec.values)
+            for term, label in rec.terms:
+                if catalog.get((rec.collection, term, rec.scope)) is None:
+                    catalog[(rec.collection, term, rec.scope)] = label
+            counts[rec.collection] = counts.get(rec.collection, 0) + 1
+        conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
+        conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)
+        conn.executemany("INSERT INTO vals VALUES (?,?,?,?)", vals)
+    conn.executemany(
+        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?)",
+        [(load.dataset_id, coll, term, "ontology", scope, label) for (coll, term, scope), label in catalog.items()],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?)",
+        [(load.dataset_id, coll, t.id, t.type, t.scope, t.label) for coll, t in load.terms],
+    )
+    return counts
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "unable to open" in str(exc):
+            msg = f"SQLite store unavailable: {exc}"
+            raise StoreUnavailable(msg) from exc
+        msg = f"SQLite error: {exc}"
+        raise StoreError(msg) from exc
+    except sqlite3.Error as exc:
+        msg = f"SQLite error: {exc}"
+        raise StoreError(msg) from exc
+
+
+def sqlite_path(uri: str) -> Path:
+    """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` to a Path."""
+    rest = uri[len("sqlite://") :]
+    if not rest.startswith("/") or rest == "/":
+        msg = f"invalid SQLite store URI {uri!r}: expected sqlite:///path/to/file.db"
+        raise StoreUnavailable(msg)
+    return Path(rest[1:])
+

@@ -1,0 +1,65 @@
+"""DDL of the embedded SQLite store: one records table, side tables for keys, terms and values.
+
+Secondary indexes are created after bulk loads of a fresh database (`INDEXES`), because SQLite loads
+several times faster into unindexed tables.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    rid INTEGER PRIMARY KEY,
+    coll TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    v_asm TEXT, v_chr TEXT, v_start INTEGER, v_end INTEGER,
+    v_ref TEXT, v_alt TEXT, v_type TEXT, v_len INTEGER
+);
+CREATE TABLE IF NOT EXISTS keys (
+    kind TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL,
+    PRIMARY KEY (kind, value, rid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (
+    term TEXT NOT NULL, rid INTEGER NOT NULL,
+    PRIMARY KEY (term, rid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vals (rid INTEGER NOT NULL, path TEXT NOT NULL, sval TEXT, nval REAL);
+CREATE TABLE IF NOT EXISTS term_catalog (
+    dataset TEXT NOT NULL, coll TEXT NOT NULL, term TEXT NOT NULL,
+    type TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,
+    PRIMARY KEY (dataset, coll, term, scope)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS datasets_loaded (
+    dataset TEXT PRIMARY KEY, assembly TEXT, digest TEXT NOT NULL,
+    loaded_at TEXT NOT NULL, counts TEXT NOT NULL
+);
+"""
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS records_by_id ON records (coll, id, dataset);
+CREATE INDEX IF NOT EXISTS records_by_dataset ON records (coll, dataset, rid);
+CREATE INDEX IF NOT EXISTS records_by_position ON records (coll, v_asm, v_chr, v_start, v_end);
+CREATE INDEX IF NOT EXISTS records_by_end ON records (coll, v_asm, v_chr, v_end);
+CREATE INDEX IF NOT EXISTS keys_by_rid ON keys (rid);
+CREATE INDEX IF NOT EXISTS terms_by_rid ON terms (rid);
+CREATE INDEX IF NOT EXISTS vals_by_text ON vals (path, sval);
+CREATE INDEX IF NOT EXISTS vals_by_number ON vals (path, nval);
+CREATE INDEX IF NOT EXISTS vals_by_rid ON vals (rid);
+"""
+
+# Which records column holds each plan field.
+COLUMNS = {
+    "id": "r.id",
+    "variant.assembly": "r.v_asm",
+    "variant.chrom": "r.v_chr",
+    "variant.start": "r.v_start",
+    "variant.end": "r.v_end",
+    "variant.ref": "r.v_ref",
+    "variant.alt": "r.v_alt",
+    "variant.type": "r.v_type",
+    "variant.length": "r.v_len",
+}

@@ -1,0 +1,98 @@
+"""Translate query-plan conditions into SQL over the embedded store's tables (golden-tested)."""
+
+from __future__ import annotations
+
+import json
+
+from beacon.model.plan import (
+    And,
+    Compare,
+    Condition,
+    HasKey,
+    HasTerm,
+    HasValue,
+    In,
+    Not,
+    Nothing,
+    Or,
+    Query,
+)
+from beacon.store.sqlite_schema import COLUMNS
+
+Params = list[object]
+_SQL_OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def condition_sql(cond: Condition, params: Params) -> str:
+    """SQL boolean expression over `records r` for `cond`, appending its parameters to `params`."""
+    if isinstance(cond, Compare):
+        params.append(cond.value)
+        return f"{COLUMNS[cond.field]} {_SQL_OPS[cond.op]} ?"
+    if isinstance(cond, In):
+        params.append(json.dumps(list(cond.values)))
+        return f"{COLUMNS[cond.field]} IN (SELECT value FROM json_each(?))"
+    if isinstance(cond, HasKey):
+        params.extend([cond.kind, json.dumps(list(cond.values))])
+        return "r.rid IN (SELECT k.rid FROM keys k WHERE k.kind = ? AND k.value IN (SELECT value FROM json_each(?)))"
+    if isinstance(cond, HasTerm):
+        params.append(json.dumps(list(cond.terms)))
+        return "r.rid IN (SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?)))"
+    if isinstance(cond, HasValue):
+        return _value_sql(cond, params)
+    if isinstance(cond, And | Or):
+        joiner = " AND " if isinstance(cond, And) else " OR "
+        return "(" + joiner.join(condition_sql(p, params) for p in cond.parts) + ")"
+    if isinstance(cond, Not):
+        return f"NOT ({condition_sql(cond.part, params)})"
+    if isinstance(cond, Nothing):
+        return "0"
+    msg = f"no SQL translation for {cond!r}"
+    raise TypeError(msg)
+
+
+def _value_sql(cond: HasValue, params: Params) -> str:
+    numeric = isinstance(cond.value, int | float)
+    column = "v.nval" if numeric else "v.sval"
+    if cond.op == "!=":
+        # "not equal" = the record has the field, and none of its values equals the given one.
+        params.extend([cond.path, cond.path, cond.value])
+        return (
+            "EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ?) AND NOT EXISTS "
+            f"(SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ? AND {column} = ?)"
+        )
+    op = "LIKE" if cond.pattern else _SQL_OPS[cond.op]
+    params.extend([cond.path, cond.value])
+    return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {op} ?)"
+
+
+def _scope(query: Query, params: Params) -> str:
+    params.append(query.collection)
+    params.append(json.dumps(list(query.datasets)))
+    sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
+    if query.where is not None:
+        sql += " AND " + condition_sql(query.where, params)
+    return sql
+
+
+def count_sql(query: Query) -> tuple[str, Params]:
+    params: Params = []
+    where = _scope(query, params)
+    return f"SELECT r.dataset, count(*) FROM records r WHERE {where} GROUP BY r.dataset", params
+
+
+def find_sql(query: Query) -> tuple[str, Params]:
+    params: Params = []
+    where = _scope(query, params)
+    sql = f"SELECT r.doc FROM records r WHERE {where} ORDER BY r.rid"
+    if query.limit is not None or query.offset:
+        sql += " LIMIT ? OFFSET ?"
+        params.extend([-1 if query.limit is None else query.limit, query.offset])
+    return sql, params
+
+
+def keys_sql(query: Query, kind: str) -> tuple[str, Params]:
+    params: Params = []
+    where = _scope(query, params)
+    params.append(kind)
+    sql = f"SELECT DISTINCT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
+    return sql + " ORDER BY k.value", params

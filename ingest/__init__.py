@@ -1,0 +1,1 @@
+"""Data-steward ingest: BFF, VCF and phenopackets loaders."""

@@ -1,0 +1,95 @@
+"""`beacon-ingest bff | vcf | phenopackets`: parse arguments, run a loader, print one line per problem."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from beacon.config import DEFAULT_STORE_URI, load_config
+from beacon.errors import BeaconError
+from beacon.store import open_store
+from ingest.bff import BffReport, load_bff
+from ingest.errors import IngestError
+
+_SHOWN_PROBLEMS = 50
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beacon-ingest", description="Load data into a Beacon store.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    bff = sub.add_parser("bff", help="load a Beacon-Friendly-Format directory (classic or PI layout)")
+    bff.add_argument("directory", type=Path)
+    for name, help_text in (
+        ("vcf", "load VCF files (not available in this version)"),
+        ("phenopackets", "load GA4GH phenopackets v2 (not available in this version)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("inputs", nargs="*")
+    for p in sub.choices.values():
+        p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
+        p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
+        p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
+    bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
+    bff.add_argument("--on-error", choices=("skip", "fail"), default="skip", help="invalid records: skip them or load nothing")
+    bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
+    return parser
+
+
+def _store_uri(args: argparse.Namespace) -> str:
+    if args.store:
+        return str(args.store)
+    if "BEACON_STORE" in os.environ:
+        return os.environ["BEACON_STORE"]
+    config_path = args.config or Path("conf/beacon.yaml")
+    if args.config or config_path.is_file():
+        return load_config(config_path).store_uri
+    return DEFAULT_STORE_URI
+
+
+async def _run_bff(args: argparse.Namespace) -> BffReport:
+    if args.validate_only:
+        return await load_bff(args.directory, args.dataset, None, assembly=args.assembly, on_error=args.on_error)
+    store = open_store(_store_uri(args))
+    await store.open()
+    try:
+        return await load_bff(args.directory, args.dataset, store, assembly=args.assembly, on_error=args.on_error)
+    finally:
+        await store.close()
+
+
+def _print_report(report: BffReport, validate_only: bool) -> None:
+    for problem in report.problems[:_SHOWN_PROBLEMS]:
+        print(f"rejected: {problem}", file=sys.stderr)
+    if len(report.problems) > _SHOWN_PROBLEMS:
+        print(f"rejected: … and {len(report.problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+    counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
+    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    line = f"dataset {report.dataset_id}: {verb}: {counts}"
+    if report.problems:
+        line += f"; {len(report.problems)} record(s) rejected"
+    if report.exact_duplicates:
+        line += f"; {report.exact_duplicates} exact duplicate record(s) dropped"
+    if report.other_datasets:
+        line += f"; {report.other_datasets} record(s) of other datasets skipped"
+    print(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command != "bff":
+            print(f"error: {args.command} ingest is not available in this version", file=sys.stderr)
+            return 2
+        report = asyncio.run(_run_bff(args))
+    except (IngestError, BeaconError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the store is unchanged", file=sys.stderr)
+        return 130
+    _print_report(report, args.validate_only)
+    return 0
