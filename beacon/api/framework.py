@@ -222,4 +222,4 @@ async def filtering_terms(request: web.Request, entry: EntryType | None = None, 
         elif entry.id == "cohort":
             collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
     terms = await store.terms(collections, datasets, record)
-    return web.json_response({"meta": informational_meta(config), "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else config.query.max_limit)})
+    return web.json_response({"meta": informational_meta(config), "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else len(terms))})
