@@ -8,13 +8,14 @@ RefSeq accession in `identifiers.genomicHGVSId`. Both become the same stored doc
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO, cast
 
 import ijson
 
@@ -79,8 +80,10 @@ def find_files(directory: Path) -> dict[str, Path]:
     return found
 
 
-def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+def _open(path: Path) -> BinaryIO:
+    if path.suffix == ".gz":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def stream_array(path: Path) -> Iterator[tuple[int, Any]]:
@@ -223,7 +226,9 @@ class _Reader:
                     # A byte-identical repeat adds nothing: drop it, count it, don't reject it.
                     self.report.exact_duplicates += 1
                 else:
-                    self._reject(Problem(name, index, f"$.{entry.id_field}", f"duplicate id {rid!r} with different content"))
+                    self._reject(
+                        Problem(name, index, f"$.{entry.id_field}", f"duplicate id {rid!r} with different content")
+                    )
                 continue
             seen[rid] = fingerprint
             self.report.counts[entry.path] = self.report.counts.get(entry.path, 0) + 1
@@ -265,6 +270,24 @@ async def load_bff(
     :raise RejectedRecords: `on_error="fail"` and a record is invalid.
     """
     table = table or EntryTypeTable()
+    # File system work happens on a worker thread: the event loop may be serving requests.
+    files, assembly, digest, terms = await asyncio.to_thread(_prepare, directory, dataset_id, assembly, table)
+    report = BffReport(dataset_id)
+    reader = _Reader(directory, dataset_id, table, report, on_error == "fail", progress)
+    records = reader.records(files)
+    if store is None:
+        await asyncio.to_thread(lambda: sum(1 for _ in records))
+        return report
+    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, terms))
+    report.unchanged = summary.unchanged
+    if summary.unchanged:
+        report.counts = dict(summary.counts)
+    return report
+
+
+def _prepare(
+    directory: Path, dataset_id: str, assembly: str | None, table: EntryTypeTable
+) -> tuple[dict[str, Path], str | None, str, tuple[tuple[str, Term], ...]]:
     files = find_files(directory)
     if assembly is not None:
         canonical = canonical_assembly(assembly)
@@ -277,16 +300,4 @@ async def load_bff(
         if assembly is None:
             msg = f"{files['genomicVariations']}: the assembly cannot be inferred from the variants; pass --assembly"
             raise InputError(msg)
-    report = BffReport(dataset_id)
-    reader = _Reader(directory, dataset_id, table, report, on_error == "fail", progress)
-    records = reader.records(files)
-    if store is None:
-        for _ in records:
-            pass
-        return report
-    digest = content_digest(files, dataset_id, assembly)
-    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, declared_terms(files, table)))
-    report.unchanged = summary.unchanged
-    if summary.unchanged:
-        report.counts = dict(summary.counts)
-    return report
+    return files, assembly, content_digest(files, dataset_id, assembly), declared_terms(files, table)

@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
         p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
-    bff.add_argument("--on-error", choices=("skip", "fail"), default="skip", help="invalid records: skip them or load nothing")
+    bff.add_argument(
+        "--on-error",
+        choices=("skip", "fail"),
+        default="skip",
+        help="invalid records: skip them or load nothing",
+    )
     bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     return parser
 

@@ -1,8 +1,8 @@
 """Ingest errors: each carries a locator (file, record, JSON path) and the exit code of the CLI.
 
-    IngestError (exit 1)
-    ├── InputError (exit 2): a file is missing, unreadable or not the expected format
-    └── RejectedRecords (exit 3): records violated the model and --on-error fail was given
+IngestError (exit 1)
+├── InputError (exit 2): a file is missing, unreadable or not the expected format
+└── RejectedRecords (exit 3): records violated the model and --on-error fail was given
 """
 
 from __future__ import annotations

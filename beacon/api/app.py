@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from beacon.api.keys import CONFIG, STORE
 from beacon.api.middleware import error_middleware
+from beacon.api.parse import warm_up
 from beacon.api.routes import route_table
 from beacon.config import Config
 from beacon.store import open_store
@@ -21,6 +23,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     app[STORE] = store if store is not None else open_store(config.store_uri)
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
+        await asyncio.to_thread(warm_up)
         await app[STORE].open()
         yield
         await app[STORE].close()

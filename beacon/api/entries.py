@@ -23,7 +23,8 @@ from beacon.store.base import Store
 def _check_schemas(request: BeaconRequest, target: EntryType) -> None:
     unsupported = [s for s in request.requested_schemas if s not in (target.schema_id, target.id)]
     if unsupported:
-        msg = f"requested schema(s) not supported for {target.path}: {', '.join(unsupported)}; supported: {target.schema_id}"
+        names = ", ".join(unsupported)
+        msg = f"requested schema(s) not supported for {target.path}: {names}; supported: {target.schema_id}"
         raise InvalidRequest(msg)
 
 
@@ -47,7 +48,9 @@ async def _scope(
     return datasets, await lookup_condition(store, entry, record_id, lookup.via, holders)
 
 
-def _granularity(config: Config, request: BeaconRequest, target: EntryType, policies: list[DatasetPolicy]) -> Granularity:
+def _granularity(
+    config: Config, request: BeaconRequest, target: EntryType, policies: list[DatasetPolicy]
+) -> Granularity:
     # One granularity per response: the coarsest that every dataset in scope allows (docs/decisions.md).
     return request.granularity.at_most(
         config.query.max_granularity, target.max_granularity, *(p.max_granularity for p in policies)
@@ -67,12 +70,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
     in_scope = [p for p in policies if p.id in datasets]
     granularity = _granularity(config, breq, target, in_scope)
-    if (
-        not target.non_filtered_queries_allowed
-        and record_id is None
-        and not breq.filters
-        and breq.variant.is_empty()
-    ):
+    if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
     where = all_of(path_condition, await plan_condition(breq, target, config.entry_types, store, datasets))

@@ -50,7 +50,11 @@ def result_set(
 
 
 def error_document(
-    config: Config, status: int, message: str, request: BeaconRequest | None = None, entry: EntryType | None = None
+    config: Config,
+    status: int,
+    message: str,
+    request: BeaconRequest | None = None,
+    entry: EntryType | None = None,
 ) -> dict[str, Any]:
     request = request or BeaconRequest(granularity=config.query.default_granularity)
     return {

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from beacon import __version__
 from beacon.api.envelope import informational_meta
-from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, STORE
+from beacon.api.keys import CONFIG, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config
 from beacon.errors import NotFound
@@ -21,17 +21,53 @@ from beacon.store.base import Term
 SPEC_RAW = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
 _MODEL = SPEC_RAW + "models/json/beacon-v2-default-model/"
 _PRODUCTION_STATUS = {"dev": "DEV", "test": "TEST", "staging": "TEST", "prod": "PROD"}
-_SECURITY_NAMES = {SecurityLevel.PUBLIC: "PUBLIC", SecurityLevel.REGISTERED: "REGISTERED", SecurityLevel.CONTROLLED: "CONTROLLED"}
+_SECURITY_NAMES = {
+    SecurityLevel.PUBLIC: "PUBLIC",
+    SecurityLevel.REGISTERED: "REGISTERED",
+    SecurityLevel.CONTROLLED: "CONTROLLED",
+}
 # Ontology resources for the prefixes most often seen in Beacon data; others are listed by prefix only.
 _RESOURCES = {
-    "HP": ("Human Phenotype Ontology", "http://purl.obolibrary.org/obo/hp.owl", "http://purl.obolibrary.org/obo/HP_"),
-    "MONDO": ("Mondo Disease Ontology", "http://purl.obolibrary.org/obo/mondo.owl", "http://purl.obolibrary.org/obo/MONDO_"),
-    "NCIT": ("NCI Thesaurus", "http://purl.obolibrary.org/obo/ncit.owl", "http://purl.obolibrary.org/obo/NCIT_"),
-    "UBERON": ("Uberon anatomy ontology", "http://purl.obolibrary.org/obo/uberon.owl", "http://purl.obolibrary.org/obo/UBERON_"),
-    "EFO": ("Experimental Factor Ontology", "http://www.ebi.ac.uk/efo/efo.owl", "http://www.ebi.ac.uk/efo/EFO_"),
-    "SO": ("Sequence Ontology", "http://purl.obolibrary.org/obo/so.owl", "http://purl.obolibrary.org/obo/SO_"),
-    "GENO": ("Genotype Ontology", "http://purl.obolibrary.org/obo/geno.owl", "http://purl.obolibrary.org/obo/GENO_"),
-    "OBI": ("Ontology for Biomedical Investigations", "http://purl.obolibrary.org/obo/obi.owl", "http://purl.obolibrary.org/obo/OBI_"),
+    "HP": (
+        "Human Phenotype Ontology",
+        "http://purl.obolibrary.org/obo/hp.owl",
+        "http://purl.obolibrary.org/obo/HP_",
+    ),
+    "MONDO": (
+        "Mondo Disease Ontology",
+        "http://purl.obolibrary.org/obo/mondo.owl",
+        "http://purl.obolibrary.org/obo/MONDO_",
+    ),
+    "NCIT": (
+        "NCI Thesaurus",
+        "http://purl.obolibrary.org/obo/ncit.owl",
+        "http://purl.obolibrary.org/obo/NCIT_",
+    ),
+    "UBERON": (
+        "Uberon anatomy ontology",
+        "http://purl.obolibrary.org/obo/uberon.owl",
+        "http://purl.obolibrary.org/obo/UBERON_",
+    ),
+    "EFO": (
+        "Experimental Factor Ontology",
+        "http://www.ebi.ac.uk/efo/efo.owl",
+        "http://www.ebi.ac.uk/efo/EFO_",
+    ),
+    "SO": (
+        "Sequence Ontology",
+        "http://purl.obolibrary.org/obo/so.owl",
+        "http://purl.obolibrary.org/obo/SO_",
+    ),
+    "GENO": (
+        "Genotype Ontology",
+        "http://purl.obolibrary.org/obo/geno.owl",
+        "http://purl.obolibrary.org/obo/GENO_",
+    ),
+    "OBI": (
+        "Ontology for Biomedical Investigations",
+        "http://purl.obolibrary.org/obo/obi.owl",
+        "http://purl.obolibrary.org/obo/OBI_",
+    ),
 }
 
 
@@ -80,7 +116,10 @@ async def service_info(request: web.Request) -> web.Response:
         "id": b.id,
         "name": b.name,
         "type": {"group": "org.ga4gh", "artifact": "beacon", "version": API_VERSION},
-        "organization": {"name": b.organization.name, "url": b.organization.welcome_url or b.welcome_url or b.base_url},
+        "organization": {
+            "name": b.organization.name,
+            "url": b.organization.welcome_url or b.welcome_url or b.base_url,
+        },
         "version": b.version or __version__,
         "environment": b.environment,
     }
@@ -199,7 +238,9 @@ def _terms_document(terms: list[Term], skip: int, limit: int) -> dict[str, Any]:
     return {"filteringTerms": page, "resources": resources}
 
 
-async def filtering_terms(request: web.Request, entry: EntryType | None = None, per_record: bool = False) -> web.Response:
+async def filtering_terms(
+    request: web.Request, entry: EntryType | None = None, per_record: bool = False
+) -> web.Response:
     """Terms over every entry type, one entry type, or one record (`/{entry}/{id}/filtering_terms`)."""
     config = request.app[CONFIG]
     store = request.app[STORE]
@@ -222,4 +263,9 @@ async def filtering_terms(request: web.Request, entry: EntryType | None = None, 
         elif entry.id == "cohort":
             collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
     terms = await store.terms(collections, datasets, record)
-    return web.json_response({"meta": informational_meta(config), "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else len(terms))})
+    return web.json_response(
+        {
+            "meta": informational_meta(config),
+            "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else len(terms)),
+        }
+    )

@@ -49,6 +49,11 @@ def _body_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+def warm_up() -> None:
+    """Read the request schema before serving, so no handler touches the file system."""
+    _body_validator()
+
+
 def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
@@ -73,7 +78,7 @@ def _bool(name: str, value: object) -> bool:
     raise InvalidRequest(msg)
 
 
-def _enum(name: str, value: object, kind: type[Granularity] | type[IncludeResultsets]) -> Any:
+def _enum(name: str, value: str, kind: type[Granularity] | type[IncludeResultsets]) -> Any:
     try:
         return kind(value)
     except ValueError:
@@ -193,7 +198,7 @@ def _request_parameters(params: Mapping[str, Any]) -> tuple[dict[str, object], l
             if not all(isinstance(i, str) and i for i in items):
                 msg = f"query.requestParameters.{key}: expected a list of dataset ids"
                 raise InvalidRequest(msg)
-            dataset_ids.extend(items)
+            dataset_ids.extend(str(i) for i in items)
         elif VARIANT_ALIASES.get(key, key) in VARIANT_PARAMS:
             raw[VARIANT_ALIASES.get(key, key)] = value
         else:

@@ -40,10 +40,12 @@ def route_table(table: EntryTypeTable) -> list[web.RouteDef]:
         routes += _both(f"{root}/{{id}}", partial(entries.answer, entry=entry, lookup=None, single=True))
         if entry.filtering_terms_per_record:
             routes += _both(
-                f"{root}/{{id}}/filtering_terms", partial(framework.filtering_terms, entry=entry, per_record=True)
+                f"{root}/{{id}}/filtering_terms",
+                partial(framework.filtering_terms, entry=entry, per_record=True),
             )
         for lookup, target in table.lookups_of(entry):
             routes += _both(
-                f"{root}/{{id}}/{target.path}", partial(entries.answer, entry=entry, lookup=lookup, single=False)
+                f"{root}/{{id}}/{target.path}",
+                partial(entries.answer, entry=entry, lookup=lookup, single=False),
             )
     return routes

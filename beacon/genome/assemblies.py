@@ -11,7 +11,32 @@ ASSEMBLY_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # RefSeq chromosome accessions (version decides the assembly). Index 0..21 = chr1..22, 22 = X, 23 = Y.
-_GRCH38_VERSIONS = (11, 12, 12, 12, 10, 12, 14, 11, 12, 11, 10, 12, 11, 9, 10, 10, 11, 10, 10, 11, 9, 11, 11, 10)
+_GRCH38_VERSIONS = (
+    11,
+    12,
+    12,
+    12,
+    10,
+    12,
+    14,
+    11,
+    12,
+    11,
+    10,
+    12,
+    11,
+    9,
+    10,
+    10,
+    11,
+    10,
+    10,
+    11,
+    9,
+    11,
+    11,
+    10,
+)
 _GRCH37_VERSIONS = (10, 11, 11, 11, 9, 11, 13, 10, 11, 10, 9, 11, 10, 8, 9, 9, 10, 9, 9, 10, 8, 10, 10, 9)
 _CHROMS = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
 MITOCHONDRION_ACCESSION = "NC_012920.1"

@@ -176,8 +176,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
         id="individual",
         path="individuals",
         name="Individual",
-        description="A human being. It could be a Patient, a Tissue Donor, a Participant, a Human "
-        "Study Subject, etc.",
+        description="A human being. It could be a Patient, a Tissue Donor, a Participant, a Human Study Subject, etc.",
         ontology_term=("NCIT:C25190", "Person"),
         schema_file="individuals/defaultSchema.json",
         schema_id="ga4gh-beacon-individual-v2.0.0",
@@ -201,7 +200,11 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
         schema_file="runs/defaultSchema.json",
         schema_id="ga4gh-beacon-run-v2.0.0",
         scope="run",
-        links=(LinkKey("run", "id"), LinkKey("biosample", "biosampleId"), LinkKey("individual", "individualId")),
+        links=(
+            LinkKey("run", "id"),
+            LinkKey("biosample", "biosampleId"),
+            LinkKey("individual", "individualId"),
+        ),
         lookups=(Lookup("analysis", "run"), Lookup("genomicVariant", "biosample")),
     ),
 )

@@ -25,7 +25,8 @@ def filter_condition(f: Filter) -> Condition:
     """
     if not f.is_alphanumeric:
         return HasTerm((f.id,))
-    assert f.operator is not None and f.value is not None
+    assert f.operator is not None
+    assert f.value is not None
     op: Op = f.operator  # type: ignore[assignment]
     number = _number(f.value)
     if number is not None:

@@ -6,7 +6,12 @@ Coordinates are 0-based half-open as in the Beacon request parameters; stored va
 from __future__ import annotations
 
 from beacon.errors import InvalidRequest, NotImplementedQuery
-from beacon.genome.assemblies import ASSEMBLY_SYNONYMS, canonical_assembly, canonical_chromosome, refseq_chromosome
+from beacon.genome.assemblies import (
+    ASSEMBLY_SYNONYMS,
+    canonical_assembly,
+    canonical_chromosome,
+    refseq_chromosome,
+)
 from beacon.model.plan import Compare, Condition, Field, HasKey, In, all_of
 from beacon.model.request import VariantParams
 

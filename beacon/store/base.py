@@ -123,4 +123,3 @@ def stream_batches(records: Iterable[IndexedRecord], size: int) -> Iterable[list
             batch = []
     if batch:
         yield batch
-

@@ -192,4 +192,3 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         values=values_of(stored),
         variant=variant,
     )
-

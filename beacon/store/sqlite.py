@@ -74,14 +74,20 @@ class SqliteStore:
         return conn
 
     async def open(self) -> None:
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
+        loop = asyncio.get_running_loop()
+        self._inline = await loop.run_in_executor(self._pool, self._create)
+
+    def _create(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             msg = f"cannot create the folder of SQLite store {self.path}: {exc.strerror}"
             raise StoreUnavailable(msg) from exc
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
-        await self._run(self._create_schema)
-        self._inline = self._connect()
+        conn = self._connect()
+        with _translated():
+            self._create_schema(conn)
+        return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.executescript(TABLES)
@@ -89,19 +95,21 @@ class SqliteStore:
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     async def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        pool, self._pool, self._inline = self._pool, None, None
+        if pool is not None:
+            # Waiting for in-flight queries blocks: do it off the loop.
+            await asyncio.to_thread(self._shutdown, pool)
+
+    def _shutdown(self, pool: ThreadPoolExecutor) -> None:
+        pool.shutdown(wait=True)
         with self._lock:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
-        self._inline = None
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool = False) -> T:
         if inline and self._inline is not None:
-            with _translated():
-                return fn(self._inline)
+            return self._run_inline(fn, self._inline)
         if self._pool is None:
             msg = "store is not open"
             raise StoreUnavailable(msg)
@@ -112,6 +120,12 @@ class SqliteStore:
                 return fn(self._thread_conn())
 
         return await loop.run_in_executor(self._pool, call)
+
+    @staticmethod
+    def _run_inline(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+        """The one place SQLite runs on the event loop (point lookups; the test suite exempts it by name)."""
+        with _translated():
+            return fn(conn)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -210,7 +224,9 @@ def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
     # One write transaction: WAL readers keep seeing the previous dataset until COMMIT.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        row = conn.execute("SELECT digest, counts FROM datasets_loaded WHERE dataset = ?", (load.dataset_id,)).fetchone()
+        row = conn.execute(
+            "SELECT digest, counts FROM datasets_loaded WHERE dataset = ?", (load.dataset_id,)
+        ).fetchone()
         if row is not None and row[0] == load.digest:
             conn.execute("ROLLBACK")
             return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
@@ -233,7 +249,10 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
     counts: dict[str, int] = {}
     catalog: dict[tuple[str, str, str], str | None] = {}
     for batch in stream_batches(load.records, _BATCH):
-        rows, keys, terms, vals = [], [], [], []
+        rows: list[tuple[object, ...]] = []
+        keys: list[tuple[str, str, int]] = []
+        terms: list[tuple[str, int]] = []
+        vals: list[tuple[int, str, str | None, float | None]] = []
         for rec in batch:
             rid = next_rid
             next_rid += 1
@@ -283,4 +302,3 @@ def sqlite_path(uri: str) -> Path:
         msg = f"invalid SQLite store URI {uri!r}: expected sqlite:///path/to/file.db"
         raise StoreUnavailable(msg)
     return Path(rest[1:])
-

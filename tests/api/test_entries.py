@@ -93,9 +93,7 @@ async def test_every_mapped_endpoint_answers_schema_valid(
     assert doc["meta"]["returnedSchemas"][0]["entityType"] == entry
     assert doc["responseSummary"]["exists"] is True
     if granularity == "record":
-        records = doc["response"].get("collections") or [
-            r for s in doc["response"]["resultSets"] for r in s["results"]
-        ]
+        records = doc["response"].get("collections") or [r for s in doc["response"]["resultSets"] for r in s["results"]]
         assert records
     if granularity == "boolean":
         assert "numTotalResults" not in doc["responseSummary"]
@@ -129,7 +127,9 @@ async def test_individuals_per_sex_match_the_source_files(
 ) -> None:
     expected = sum(1 for i in source("individuals") if i["sex"]["id"] == sex_id)
     if method == "GET":
-        doc = await fetch(cineca, "GET", "/api/individuals", params={"filters": sex_id, "requestedGranularity": "count"})
+        doc = await fetch(
+            cineca, "GET", "/api/individuals", params={"filters": sex_id, "requestedGranularity": "count"}
+        )
     else:
         body = {"query": {"filters": [{"id": sex_id}], "requestedGranularity": "count"}}
         doc = await fetch(cineca, "POST", "/api/individuals", body=body)
@@ -145,7 +145,9 @@ def _positions() -> list[int]:
 
 @pytest.mark.parametrize("position", _positions())
 @pytest.mark.parametrize("form", ["GET", "POST nested", "POST flat"])
-async def test_variants_per_position_match_the_source_files(cineca: TestClient[Any, Any], position: int, form: str) -> None:
+async def test_variants_per_position_match_the_source_files(
+    cineca: TestClient[Any, Any], position: int, form: str
+) -> None:
     at = [v for v in cineca_variants() if v["variation"]["location"]["interval"]["start"]["value"] == position]
     alt = at[0]["variation"]["alternateBases"]
     expected = sum(1 for v in at if v["variation"]["alternateBases"] == alt)
@@ -154,7 +156,12 @@ async def test_variants_per_position_match_the_source_files(cineca: TestClient[A
         doc = await fetch(cineca, "GET", "/api/g_variants", params={**params, "requestedGranularity": "count"})
     else:
         rp: dict[str, Any] = {**params, "start": [position]}
-        body = {"query": {"requestParameters": {"g_variant": rp} if form == "POST nested" else rp, "requestedGranularity": "count"}}
+        body = {
+            "query": {
+                "requestParameters": {"g_variant": rp} if form == "POST nested" else rp,
+                "requestedGranularity": "count",
+            }
+        }
         doc = await fetch(cineca, "POST", "/api/g_variants", body=body)
     assert doc["responseSummary"]["numTotalResults"] == expected
     assert doc["meta"]["receivedRequestSummary"]["requestParameters"]["g_variant"]["start"] == [position]
@@ -208,7 +215,10 @@ async def test_lookup_from_variant_lists_its_carrier_biosamples(cineca: TestClie
     vid = sample_ids()["genomicVariant"]
     variant = next(v for v in cineca_variants() if v["variantInternalId"] == vid)
     doc = await fetch(
-        cineca, "GET", f"/api/g_variants/{vid}/biosamples", params={"requestedGranularity": "record", "limit": "0"}
+        cineca,
+        "GET",
+        f"/api/g_variants/{vid}/biosamples",
+        params={"requestedGranularity": "record", "limit": "0"},
     )
     page = {r["id"] for s in doc["response"]["resultSets"] for r in s["results"]}
     # limit=0 asks for everything; the server caps a page at query.max_limit (1000).
@@ -220,7 +230,9 @@ async def test_lookup_from_variant_lists_its_carrier_biosamples(cineca: TestClie
 @pytest.mark.parametrize("method", METHODS)
 async def test_skip_counts_pages_not_records(cineca: TestClient[Any, Any], method: str) -> None:
     if method == "GET":
-        doc = await fetch(cineca, "GET", "/api/runs", params={"requestedGranularity": "record", "skip": "2", "limit": "8"})
+        doc = await fetch(
+            cineca, "GET", "/api/runs", params={"requestedGranularity": "record", "skip": "2", "limit": "8"}
+        )
     else:
         body = {"query": {"requestedGranularity": "record", "pagination": {"skip": 2, "limit": 8}}}
         doc = await fetch(cineca, "POST", "/api/runs", body=body)
@@ -264,7 +276,12 @@ async def test_cohort_members_are_the_dataset_individuals(cineca: TestClient[Any
 async def test_alphanumeric_filter_on_a_declared_field(cineca: TestClient[Any, Any]) -> None:
     strategy = source("runs")[0]["libraryStrategy"]
     expected = sum(1 for r in source("runs") if r["libraryStrategy"] == strategy)
-    body = {"query": {"filters": [{"id": "libraryStrategy", "operator": "=", "value": strategy}], "requestedGranularity": "count"}}
+    body = {
+        "query": {
+            "filters": [{"id": "libraryStrategy", "operator": "=", "value": strategy}],
+            "requestedGranularity": "count",
+        }
+    }
     doc = await fetch(cineca, "POST", "/api/runs", body=body)
     assert doc["responseSummary"]["numTotalResults"] == expected
     assert doc["meta"]["receivedRequestSummary"]["filters"] == [f"libraryStrategy={strategy}"]
@@ -272,7 +289,10 @@ async def test_alphanumeric_filter_on_a_declared_field(cineca: TestClient[Any, A
 
 async def test_numeric_filter_compares_numbers(cineca: TestClient[Any, Any]) -> None:
     def bmi(i: dict[str, Any]) -> float | None:
-        return next((m["measurementValue"]["value"] for m in i.get("measures", []) if m["assayCode"]["id"] == "LOINC:35925-4"), None)
+        return next(
+            (m["measurementValue"]["value"] for m in i.get("measures", []) if m["assayCode"]["id"] == "LOINC:35925-4"),
+            None,
+        )
 
     expected = sum(1 for i in source("individuals") if (b := bmi(i)) is not None and b > 30)
     body = {
@@ -308,7 +328,9 @@ async def test_filtering_terms_list_the_terms_in_the_data_with_scopes(cineca: Te
     assert terms["NCIT:C16576"]["label"] == "female"
     declared = {t["id"] for t in source("filtering_terms") if "individual" in t["scopes"]}
     assert declared <= set(terms)
-    paged = await fetch(cineca, "GET", "/api/filtering_terms", params={"skip": "1", "limit": "5"}, endpoint="filtering_terms")
+    paged = await fetch(
+        cineca, "GET", "/api/filtering_terms", params={"skip": "1", "limit": "5"}, endpoint="filtering_terms"
+    )
     everything = await fetch(cineca, "GET", "/api/filtering_terms", endpoint="filtering_terms")
     assert paged["response"]["filteringTerms"] == everything["response"]["filteringTerms"][5:10]
 
@@ -322,12 +344,20 @@ async def test_configuration_and_entry_types_agree(cineca: TestClient[Any, Any])
     assert mapped == set(conf["response"]["entryTypes"])
 
 
-PI_IDS = {"genomicVariant": None, "analysis": "EGA-testing", "run": "EGA-testing", "cohort": "EGA-testing", "dataset": "test"}
+PI_IDS = {
+    "genomicVariant": None,
+    "analysis": "EGA-testing",
+    "run": "EGA-testing",
+    "cohort": "EGA-testing",
+    "dataset": "test",
+}
 
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("granularity", GRANULARITIES)
-async def test_pi_layout_every_root_endpoint_is_schema_valid(pi: TestClient[Any, Any], method: str, granularity: str) -> None:
+async def test_pi_layout_every_root_endpoint_is_schema_valid(
+    pi: TestClient[Any, Any], method: str, granularity: str
+) -> None:
     for entry in TABLE.enabled():
         doc = await fetch(pi, method, f"/api/{entry.path}", **_request(method, granularity))
         assert doc["meta"]["returnedGranularity"] == granularity
@@ -348,6 +378,13 @@ async def test_pi_layout_variant_lookups_follow_derived_carriers(pi: TestClient[
     assert doc["responseSummary"]["numTotalResults"] == len(expected)
 
 
-async def test_pi_test_dataset_analysis_lookup_reaches_its_biosample_variants(pi: TestClient[Any, Any]) -> None:
-    doc = await fetch(pi, "GET", "/api/analyses/EGA-testing/g_variants", params={"requestedGranularity": "count", "datasetIds": "test"})
+async def test_pi_test_dataset_analysis_lookup_reaches_its_biosample_variants(
+    pi: TestClient[Any, Any],
+) -> None:
+    doc = await fetch(
+        pi,
+        "GET",
+        "/api/analyses/EGA-testing/g_variants",
+        params={"requestedGranularity": "count", "datasetIds": "test"},
+    )
     assert doc["responseSummary"]["numTotalResults"] > 0
