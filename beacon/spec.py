@@ -117,3 +117,47 @@ def problems(validator_: Draft202012Validator, document: object, limit: int = 5)
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         out.append(f"{where}: {error.message[:300]}")
     return out
+
+
+_BY_ENDPOINT = {
+    "info": "beaconInfoResponse.json",
+    "service-info": "ga4gh-service-info-1-0-0-schema.json",
+    "configuration": "beaconConfigurationResponse.json",
+    "map": "beaconMapResponse.json",
+    "entry_types": "beaconEntryTypesResponse.json",
+    "filtering_terms": "beaconFilteringTermsResponse.json",
+}
+
+
+def _errors(schema: str, document: object) -> list[str]:
+    v = validator(schema)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in v.iter_errors(document)][:5]
+
+
+def response_problems(document: dict[str, Any], endpoint: str | None, record_schemas: dict[str, str]) -> list[str]:
+    """Violations of the official schema for a response; [] when valid.
+
+    `endpoint` names an informational endpoint (`info`, `map`…); otherwise the schema is chosen
+    from the error body or `meta.returnedGranularity` (the model's OpenAPI `oneOf` cannot be
+    satisfied, see the spec README), and every returned record is checked against its entry
+    type's default schema, looked up by entity type in `record_schemas`.
+    """
+    if "error" in document:
+        return _errors(f"{RESPONSES}/beaconErrorResponse.json", document)
+    if endpoint is not None:
+        return _errors(f"{RESPONSES}/{_BY_ENDPOINT[endpoint]}", document)
+    granularity = document["meta"]["returnedGranularity"]
+    response = document.get("response", {})
+    if "collections" in response:
+        schema, records = "beaconCollectionsResponse.json", response["collections"]
+    elif granularity == "record":
+        schema = "beaconResultsetsResponse.json"
+        records = [r for s in response.get("resultSets", []) for r in s["results"]]
+    else:
+        schema = "beaconCountResponse.json" if granularity == "count" else "beaconBooleanResponse.json"
+        records = []
+    problems = _errors(f"{RESPONSES}/{schema}", document)
+    entity = document["meta"]["returnedSchemas"][0]["entityType"]
+    for record in records:
+        problems += [f"record {record.get('id')}: {p}" for p in _errors(f"{MODEL}/{record_schemas[entity]}", record)]
+    return problems

@@ -10,6 +10,7 @@ from aiohttp import web
 from beacon.api.keys import CONFIG, STORE
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
+from beacon.api.validation import validation_middleware
 from beacon.api.routes import route_table
 from beacon.config import Config
 from beacon.store import open_store
@@ -18,7 +19,11 @@ from beacon.store.base import Store
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=1 << 20)
+    middlewares = [error_middleware]
+    if config.server.validate_responses:
+        # Outside the error middleware, so error bodies are checked too.
+        middlewares.insert(0, validation_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[CONFIG] = config
     app[STORE] = store if store is not None else open_store(config.store_uri)
 

@@ -15,7 +15,9 @@ from beacon.query.filters import filter_condition
 from beacon.query.variants import variant_condition
 from beacon.store.base import Store
 
-_PIVOT_PREFERENCE = ("biosample", "individual", "cohort")
+# Biosample and individual ids are the keys every layout fills in (carriers name biosamples;
+# run and analysis ids on carriers are rare), so they are preferred over a target's own key.
+_PIVOT_PREFERENCE = ("biosample", "individual")
 
 
 def self_kind(entry: EntryType) -> str | None:
@@ -34,7 +36,7 @@ def pivot(source: EntryType, target: EntryType) -> str | None:
     """The key kind that links records of `source` to records of `target`, or None."""
     shared = _kinds(source) & _kinds(target)
     own = self_kind(target)
-    for kind in ((own,) if own else ()) + _PIVOT_PREFERENCE:
+    for kind in (*_PIVOT_PREFERENCE, *((own,) if own else ()), "cohort"):
         if kind in shared:
             return kind
     return None

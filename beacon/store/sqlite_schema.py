@@ -42,8 +42,8 @@ CREATE TABLE IF NOT EXISTS datasets_loaded (
 INDEXES = """
 CREATE INDEX IF NOT EXISTS records_by_id ON records (coll, id, dataset);
 CREATE INDEX IF NOT EXISTS records_by_dataset ON records (coll, dataset, rid);
-CREATE INDEX IF NOT EXISTS records_by_position ON records (coll, v_asm, v_chr, v_start, v_end);
-CREATE INDEX IF NOT EXISTS records_by_end ON records (coll, v_asm, v_chr, v_end);
+CREATE INDEX IF NOT EXISTS records_by_position ON records (coll, v_chr, v_start, v_end);
+CREATE INDEX IF NOT EXISTS records_by_end ON records (coll, v_chr, v_end);
 CREATE INDEX IF NOT EXISTS keys_by_rid ON keys (rid);
 CREATE INDEX IF NOT EXISTS terms_by_rid ON terms (rid);
 CREATE INDEX IF NOT EXISTS vals_by_text ON vals (path, sval);

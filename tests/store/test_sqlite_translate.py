@@ -1,0 +1,71 @@
+"""Golden SQL: the SQLite translation of representative plans changes only deliberately.
+
+Regenerate after an intended change with `BEACON_UPDATE_GOLDEN=1 make test` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from beacon.model.plan import And, Compare, Field, HasKey, HasTerm, HasValue, In, Not, Nothing, Or, Query
+from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
+
+GOLDEN = Path(__file__).parent / "golden" / "sqlite_plans.json"
+
+PLANS = {
+    "sequence query": Query(
+        "g_variants",
+        ("d1",),
+        And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G"))),
+    ),
+    "range query page": Query(
+        "g_variants", ("d1", "d2"), And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10))), 20, 10
+    ),
+    "wildcard allele": Query("g_variants", ("d1",), In(Field.ALT, ("A", "C", "G", "T"))),
+    "carriers of a lookup": Query("individuals", ("d1",), HasKey("individual", ("HG1", "HG2"))),
+    "ontology or alphanumeric": Query(
+        "individuals", ("d1",), Or((HasTerm(("HP:0001250",)), HasValue("measures.value", ">", 30.0)))
+    ),
+    "not equal text": Query("runs", ("d1",), HasValue("libraryStrategy", "!=", "WGS")),
+    "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
+    "nothing": Query("biosamples", ("d1",), Nothing()),
+    "unfiltered": Query("cohorts", ("d1",)),
+}
+
+
+def render() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for name, query in PLANS.items():
+        count, count_params = count_sql(query)
+        find, find_params = find_sql(query)
+        keys, keys_params = keys_sql(query, "individual")
+        out[name] = {
+            "count": [count, count_params],
+            "find": [find, find_params],
+            "keys": [keys, keys_params],
+        }
+    return out
+
+
+def test_sql_matches_golden_file() -> None:
+    rendered = json.loads(json.dumps(render()))
+    if os.environ.get("BEACON_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(rendered, indent=1) + "\n")
+    assert rendered == json.loads(GOLDEN.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_generated_sql_is_accepted_by_sqlite(name: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from beacon.store.sqlite_schema import INDEXES, TABLES
+
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.executescript(TABLES + INDEXES)
+    for sql, params in (count_sql(PLANS[name]), find_sql(PLANS[name]), keys_sql(PLANS[name], "individual")):
+        conn.execute(sql, params).fetchall()
+    conn.close()

@@ -1,0 +1,89 @@
+"""Configuration: YAML validated against schemas/config.schema.json, BEACON_* overrides, errors naming file and path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from beacon.cli import main
+from beacon.config import load_config
+from beacon.errors import ConfigError
+from beacon.model.granularity import Granularity, SecurityLevel
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "conf" / "beacon.yaml"
+
+MINIMAL = """
+beacon:
+  id: org.example.b
+  name: B
+  organization: {id: org.example, name: Example}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "beacon.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_configuration_is_valid() -> None:
+    config = load_config(SHIPPED, env={})
+    assert config.server.port == 5050
+    assert config.store_uri == "sqlite:///var/beacon.db"
+
+
+def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL), env={})
+    assert config.query.default_granularity is Granularity.BOOLEAN
+    assert config.query.default_limit == 10
+    assert config.dataset_policy("anything").security is SecurityLevel.PUBLIC
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            MINIMAL + "datasets:\n  - id: a\n  - id: b\n    security: secret\n",
+            "beacon.yaml: datasets[1].security: 'secret' is not one of ['public', 'registered', 'controlled']",
+            id="a bad enum value is named by its path",
+        ),
+        pytest.param(MINIMAL + "server:\n  port: 99999\n", "server.port: 99999 is greater than", id="port range"),
+        pytest.param(MINIMAL + "stor:\n  uri: x\n", "'stor' was unexpected", id="misspelt key"),
+        pytest.param(MINIMAL + "store:\n  uri: postgres://x\n", "store.uri: 'postgres://x' does not match", id="store scheme"),
+        pytest.param("beacon: [", "not valid YAML", id="broken YAML"),
+        pytest.param("- 1\n", "expected a mapping at the top level", id="not a mapping"),
+        pytest.param(MINIMAL + "datasets:\n  - id: a\n  - id: a\n", "duplicate id(s) a", id="duplicate dataset ids"),
+    ],
+)
+def test_invalid_configuration_names_file_and_path(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert message in caught.value.message
+    assert str(tmp_path / "beacon.yaml") in caught.value.message
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.yaml", env={})
+
+
+def test_environment_overrides_win_and_are_validated(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    config = load_config(path, env={"BEACON_STORE": "sqlite:////tmp/x.db", "BEACON_PORT": "6000"})
+    assert config.store_uri == "sqlite:////tmp/x.db"
+    assert config.server.port == 6000
+    with pytest.raises(ConfigError, match="BEACON_PORT \\(overrides server.port\\): expected an integer, got 'x'"):
+        load_config(path, env={"BEACON_PORT": "x"})
+    with pytest.raises(ConfigError, match="with BEACON_\\* overrides: query.default_granularity"):
+        load_config(path, env={"BEACON_DEFAULT_GRANULARITY": "everything"})
+
+
+def test_check_config_command_reports_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--config", str(SHIPPED)]) == 0
+    assert "valid" in capsys.readouterr().out
+    bad = write(tmp_path, MINIMAL + "query:\n  default_limit: 0\n")
+    assert main(["check-config", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: query.default_limit: 0 is less than the minimum of 1")
