@@ -20,7 +20,17 @@ from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_PATH = PROJECT_ROOT / "schemas" / "config.schema.json"
+
+
+def schemas_dir() -> Path:
+    """The project's own schemas: next to the package in a checkout, else ./schemas (container image)."""
+    for candidate in (PROJECT_ROOT / "schemas", Path.cwd() / "schemas"):
+        if (candidate / "config.schema.json").is_file():
+            return candidate
+    msg = f"the project's schemas/ folder was found neither in {PROJECT_ROOT} nor in {Path.cwd()}"
+    raise ConfigError(msg)
+
+
 DEFAULT_CONFIG_PATH = Path("conf/beacon.yaml")
 DEFAULT_STORE_URI = "sqlite:///var/beacon.db"
 
@@ -118,7 +128,7 @@ def _format_path(path: Any) -> str:
 
 
 def _validate(data: object, origin: str) -> None:
-    schema = json.loads(SCHEMA_PATH.read_text())
+    schema = json.loads((schemas_dir() / "config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

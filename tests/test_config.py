@@ -51,7 +51,9 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
         ),
         pytest.param(MINIMAL + "server:\n  port: 99999\n", "server.port: 99999 is greater than", id="port range"),
         pytest.param(MINIMAL + "stor:\n  uri: x\n", "'stor' was unexpected", id="misspelt key"),
-        pytest.param(MINIMAL + "store:\n  uri: postgres://x\n", "store.uri: 'postgres://x' does not match", id="store scheme"),
+        pytest.param(
+            MINIMAL + "store:\n  uri: postgres://x\n", "store.uri: 'postgres://x' does not match", id="store scheme"
+        ),
         pytest.param("beacon: [", "not valid YAML", id="broken YAML"),
         pytest.param("- 1\n", "expected a mapping at the top level", id="not a mapping"),
         pytest.param(MINIMAL + "datasets:\n  - id: a\n  - id: a\n", "duplicate id(s) a", id="duplicate dataset ids"),

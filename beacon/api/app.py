@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -15,6 +16,9 @@ from beacon.api.routes import route_table
 from beacon.config import Config
 from beacon.store import open_store
 from beacon.store.base import Store
+
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
@@ -36,8 +40,20 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     app.cleanup_ctx.append(store_lifetime)
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/", _web_page)
+    app.router.add_get("/static/{name}", _web_asset)
     return app
 
 
-async def _web_page(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/api/info")
+# A fixed allow-list instead of add_static: no directory listing, no path handling, no I/O at startup.
+_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+
+
+async def _web_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_DIR / "index.html", headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+async def _web_asset(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if name not in _ASSETS:
+        raise web.HTTPNotFound
+    return web.FileResponse(WEB_DIR / name, headers={"Content-Type": f"{_ASSETS[name]}; charset=utf-8"})

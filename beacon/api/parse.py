@@ -12,7 +12,7 @@ import jsonschema
 from aiohttp import web
 from multidict import MultiMapping
 
-from beacon.config import PROJECT_ROOT, QueryConfig
+from beacon.config import QueryConfig, schemas_dir
 from beacon.errors import InvalidRequest
 from beacon.model.granularity import Granularity, IncludeResultsets
 from beacon.model.request import API_VERSION, BeaconRequest, Filter, VariantParams
@@ -45,7 +45,7 @@ _OPERATORS = {"=": "=", "<": "<", ">": ">", "!": "!=", "!=": "!=", ">=": ">=", "
 
 @cache
 def _body_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((PROJECT_ROOT / "schemas" / "request.schema.json").read_text())
+    schema = json.loads((schemas_dir() / "request.schema.json").read_text())
     return jsonschema.Draft202012Validator(schema)
 
 

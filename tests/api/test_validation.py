@@ -19,7 +19,12 @@ from tests.conftest import AiohttpClient
 
 @pytest.mark.parametrize(
     ("path", "endpoint"),
-    [("/api", "info"), ("/api/map", "map"), ("/api/individuals/filtering_terms", "filtering_terms"), ("/api/runs", None)],
+    [
+        ("/api", "info"),
+        ("/api/map", "map"),
+        ("/api/individuals/filtering_terms", "filtering_terms"),
+        ("/api/runs", None),
+    ],
 )
 def test_endpoint_of_path(path: str, endpoint: str | None) -> None:
     assert endpoint_of(path) == endpoint

@@ -17,8 +17,12 @@ from beacon.query.filters import filter_condition
         pytest.param(Filter("bmi", ">", "30"), HasValue("bmi", ">", 30.0), id="numbers compare numerically"),
         pytest.param(Filter("age", ">=", "P70Y"), HasValue("age", ">=", 70 * 365.25), id="durations compare in days"),
         pytest.param(Filter("strategy", "=", "WGS"), HasValue("strategy", "=", "WGS"), id="text compares exactly"),
-        pytest.param(Filter("name", "=", "Ill%"), HasValue("name", "=", "Ill%", pattern=True), id="percent is a pattern"),
-        pytest.param(Filter("name", "!=", "Ill%"), Not(HasValue("name", "=", "Ill%", pattern=True)), id="negated pattern"),
+        pytest.param(
+            Filter("name", "=", "Ill%"), HasValue("name", "=", "Ill%", pattern=True), id="percent is a pattern"
+        ),
+        pytest.param(
+            Filter("name", "!=", "Ill%"), Not(HasValue("name", "=", "Ill%", pattern=True)), id="negated pattern"
+        ),
     ],
 )
 def test_filters_become_conditions(f: Filter, expected: object) -> None:

@@ -17,7 +17,14 @@ CHR13 = Compare(Field.CHROM, "=", "13")
     [
         pytest.param(
             VariantParams(referenceName="chr13", start=(32340299,), referenceBases="GT", alternateBases="G"),
-            And((CHR13, Compare(Field.START, "=", 32340299), Compare(Field.REF, "=", "GT"), Compare(Field.ALT, "=", "G"))),
+            And(
+                (
+                    CHR13,
+                    Compare(Field.START, "=", 32340299),
+                    Compare(Field.REF, "=", "GT"),
+                    Compare(Field.ALT, "=", "G"),
+                )
+            ),
             id="a sequence query pins chromosome, start and both alleles",
         ),
         pytest.param(
@@ -41,12 +48,26 @@ CHR13 = Compare(Field.CHROM, "=", "13")
         ),
         pytest.param(
             VariantParams(referenceName="NC_000013.11", start=(5,), alternateBases="N"),
-            And((CHR13, Compare(Field.ASSEMBLY, "=", "GRCh38"), Compare(Field.START, "=", 5), In(Field.ALT, ("A", "C", "G", "T")))),
+            And(
+                (
+                    CHR13,
+                    Compare(Field.ASSEMBLY, "=", "GRCh38"),
+                    Compare(Field.START, "=", 5),
+                    In(Field.ALT, ("A", "C", "G", "T")),
+                )
+            ),
             id="a RefSeq accession implies its assembly and N is any single base",
         ),
         pytest.param(
             VariantParams(assemblyId="hg19", referenceName="X", start=(5,), variantType="SNP"),
-            And((Compare(Field.ASSEMBLY, "=", "GRCh37"), Compare(Field.CHROM, "=", "X"), Compare(Field.START, "=", 5), Compare(Field.TYPE, "=", "SNP"))),
+            And(
+                (
+                    Compare(Field.ASSEMBLY, "=", "GRCh37"),
+                    Compare(Field.CHROM, "=", "X"),
+                    Compare(Field.START, "=", 5),
+                    Compare(Field.TYPE, "=", "SNP"),
+                )
+            ),
             id="assembly synonyms are made canonical",
         ),
         pytest.param(
