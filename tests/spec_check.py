@@ -1,4 +1,4 @@
-"""Judge responses with the official schemas, as the spec README prescribes (shared with `serve --validate-responses`)."""
+"""Judge responses with the official schemas as the spec README prescribes (shared with --validate-responses)."""
 
 from __future__ import annotations
 

@@ -11,12 +11,11 @@ from aiohttp import web
 from beacon.api.keys import CONFIG, STORE
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
-from beacon.api.validation import validation_middleware
 from beacon.api.routes import route_table
+from beacon.api.validation import validation_middleware
 from beacon.config import Config
 from beacon.store import open_store
 from beacon.store.base import Store
-
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 

@@ -36,7 +36,8 @@ def pivot(source: EntryType, target: EntryType) -> str | None:
     """The key kind that links records of `source` to records of `target`, or None."""
     shared = _kinds(source) & _kinds(target)
     own = self_kind(target)
-    for kind in (*_PIVOT_PREFERENCE, *((own,) if own else ()), "cohort"):
+    candidates: tuple[str, ...] = (*_PIVOT_PREFERENCE, *((own,) if own else ()), "cohort")
+    for kind in candidates:
         if kind in shared:
             return kind
     return None
