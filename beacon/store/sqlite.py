@@ -248,6 +248,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
     (next_rid,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()
     counts: dict[str, int] = {}
     catalog: dict[tuple[str, str, str], str | None] = {}
+    max_span = 0
     for batch in stream_batches(load.records, _BATCH):
         rows: list[tuple[object, ...]] = []
         keys: list[tuple[str, str, int]] = []
@@ -257,6 +258,8 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
             rid = next_rid
             next_rid += 1
             variant = rec.variant or (None,) * 8
+            if rec.variant is not None:
+                max_span = max(max_span, rec.variant[3] - rec.variant[2])
             rows.append((rid, rec.collection, load.dataset_id, rec.id, json.dumps(rec.doc), *variant))
             keys.extend((kind, value, rid) for kind, value in rec.keys)
             terms.extend((term, rid) for term, _ in rec.terms)
@@ -269,6 +272,10 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
         conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
         conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)
         conn.executemany("INSERT INTO vals VALUES (?,?,?,?)", vals)
+    conn.execute(
+        "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) WHERE key = 'max_span'",
+        (max_span,),
+    )
     conn.executemany(
         "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?)",
         [(load.dataset_id, coll, term, "ontology", scope, label) for (coll, term, scope), label in catalog.items()],

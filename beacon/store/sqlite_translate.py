@@ -8,6 +8,7 @@ from beacon.model.plan import (
     And,
     Compare,
     Condition,
+    Field,
     HasKey,
     HasTerm,
     HasValue,
@@ -65,12 +66,27 @@ def _value_sql(cond: HasValue, params: Params) -> str:
     return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {op} ?)"
 
 
+def _overlap_bound(where: Condition | None, params: Params) -> str:
+    """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
+
+    Without it an overlap query reads every variant that starts before the range's end. The
+    longest span ever loaded is kept in `meta` (an upper bound: it never shrinks).
+    """
+    parts = where.parts if isinstance(where, And) else (where,)
+    for part in parts:
+        if isinstance(part, Compare) and part.field == Field.END and part.op in (">", ">="):
+            params.append(part.value)
+            return " AND r.v_start >= ? - (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'max_span')"
+    return ""
+
+
 def _scope(query: Query, params: Params) -> str:
     params.append(query.collection)
     params.append(json.dumps(list(query.datasets)))
     sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
     if query.where is not None:
         sql += " AND " + condition_sql(query.where, params)
+        sql += _overlap_bound(query.where, params)
     return sql
 
 

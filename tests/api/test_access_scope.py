@@ -50,7 +50,9 @@ async def test_test_datasets_answer_only_in_test_mode(aiohttp_client: AiohttpCli
     test = await fetch(client, "GET", "/api/individuals", params={"requestedGranularity": "count", "testMode": "true"})
     assert test["responseSummary"]["numTotalResults"] == 2504
     assert test["meta"]["testMode"] is True
-    posted = await fetch(client, "POST", "/api/individuals", body={"query": {"testMode": True, "requestedGranularity": "count"}})
+    posted = await fetch(
+        client, "POST", "/api/individuals", body={"query": {"testMode": True, "requestedGranularity": "count"}}
+    )
     assert posted["responseSummary"]["numTotalResults"] == 2504
 
 
@@ -69,7 +71,9 @@ async def test_non_public_datasets_are_invisible_without_authentication(
 async def test_dataset_ids_narrow_the_scope(aiohttp_client: AiohttpClient, pi_db: Path) -> None:
     client = await aiohttp_client(create_app(make_config(f"sqlite:///{pi_db}")))
     everything = await fetch(client, "GET", "/api/g_variants", params={"requestedGranularity": "count"})
-    only_test = await fetch(client, "GET", "/api/g_variants", params={"requestedGranularity": "count", "datasetIds": "test"})
+    only_test = await fetch(
+        client, "GET", "/api/g_variants", params={"requestedGranularity": "count", "datasetIds": "test"}
+    )
     assert [s["id"] for s in only_test["response"]["resultSets"]] == ["test"]
     assert only_test["responseSummary"]["numTotalResults"] == 41
     assert everything["responseSummary"]["numTotalResults"] == 41 + 999

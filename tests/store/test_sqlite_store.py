@@ -1,0 +1,92 @@
+"""The embedded store on hand-made records: overlap queries, atomic replacement, idempotent loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beacon.model.entry_types import EntryTypeTable
+from beacon.model.plan import And, Compare, Field, HasKey, Query
+from beacon.store.base import Document
+from beacon.store.loading import dataset_load
+from beacon.store.sqlite import SqliteStore
+
+TABLE = EntryTypeTable()
+VARIANTS = TABLE.by_id("genomicVariant")
+
+
+def variant(vid: str, start: int, end: int, vtype: str = "DEL", carriers: tuple[str, ...] = ()) -> Document:
+    return {
+        "variantInternalId": vid,
+        "variation": {
+            "variantType": vtype,
+            "referenceBases": "N",
+            "alternateBases": "N",
+            "location": {
+                "type": "SequenceLocation",
+                "sequence_id": "refseq:NC_000013.11",
+                "interval": {"type": "SequenceInterval", "start": {"value": start}, "end": {"value": end}},
+            },
+        },
+        "caseLevelData": [{"biosampleId": c} for c in carriers],
+    }
+
+
+def overlap(start: int, end: int) -> Any:
+    return And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "<", end), Compare(Field.END, ">", start)))
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Any:
+    s = SqliteStore(tmp_path / "s.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def load(store: SqliteStore, dataset: str, docs: list[Document], digest: str = "d1") -> None:
+    await store.replace_dataset(dataset_load(dataset, "GRCh38", digest, [(VARIANTS, d) for d in docs]))
+
+
+async def test_a_long_deletion_overlaps_a_range_far_from_its_start(store: SqliteStore) -> None:
+    await load(store, "d", [variant("long", 1_000, 5_000_000), variant("short", 4_000_000, 4_000_010, "SNP")])
+    found = await store.find(Query("g_variants", ("d",), overlap(3_000_000, 3_000_100)))
+    assert [v["variantInternalId"] for v in found] == ["long"]
+    found = await store.find(Query("g_variants", ("d",), overlap(3_999_999, 4_000_001)))
+    assert {v["variantInternalId"] for v in found} == {"long", "short"}
+    assert await store.find(Query("g_variants", ("d",), overlap(5_000_000, 5_000_001))) == []
+
+
+async def test_replacing_a_dataset_leaves_other_datasets_alone(store: SqliteStore) -> None:
+    await load(store, "a", [variant("a1", 10, 20, carriers=("S1",))])
+    await load(store, "b", [variant("b1", 10, 20, carriers=("S1",))])
+    await load(store, "a", [variant("a2", 30, 40, carriers=("S2",))], digest="d2")
+    ids = await store.find(Query("g_variants", ("a", "b")))
+    assert [v["variantInternalId"] for v in ids] == ["b1", "a2"]
+    assert await store.count_by_dataset(Query("g_variants", ("a", "b"), HasKey("biosample", ("S1",)))) == {"b": 1}
+    assert [d.id for d in await store.datasets()] == ["a", "b"]
+
+
+async def test_same_digest_is_a_no_op_and_a_failed_load_changes_nothing(store: SqliteStore) -> None:
+    await load(store, "a", [variant("a1", 10, 20)])
+
+    def broken() -> Any:
+        yield VARIANTS, variant("new", 1, 2)
+        msg = "disk on fire"
+        raise OSError(msg)
+
+    with pytest.raises(OSError, match="disk on fire"):
+        await store.replace_dataset(dataset_load("a", "GRCh38", "d9", broken()))
+    assert [v["variantInternalId"] for v in await store.find(Query("g_variants", ("a",)))] == ["a1"]
+    summary = await store.replace_dataset(dataset_load("a", "GRCh38", "d1", iter(())))
+    assert summary.unchanged
+    assert await store.count_by_dataset(Query("g_variants", ("a",))) == {"a": 1}
+
+
+async def test_delete_dataset(store: SqliteStore) -> None:
+    await load(store, "a", [variant("a1", 10, 20)])
+    assert await store.delete_dataset("a") is True
+    assert await store.delete_dataset("a") is False
+    assert await store.datasets() == []
