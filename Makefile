@@ -38,3 +38,6 @@ check: lint typecheck layering test
 
 clean:
 	rm -rf var .venv
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py

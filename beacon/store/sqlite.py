@@ -240,7 +240,11 @@ def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("PRAGMA optimize")
+    # Fresh statistics let the planner prefer the position index over the dataset index
+    # (measured: 1.4 ms -> 7 µs for a sequence query on CINECA); sampled statistics (analysis_limit) were
+    # not enough to get that plan.
+    conn.execute("PRAGMA analysis_limit=0")
+    conn.execute("ANALYZE")
     return LoadSummary(load.dataset_id, counts)
 
 
