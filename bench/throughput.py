@@ -27,8 +27,10 @@ DATASET = "CINECA_synthetic_cohort_EUROPE_UK1"
 SCENARIOS = {
     "baseline /api/info (no store)": "/api/info",
     "variant by id (point lookup)": "/api/g_variants/chr22_16050075_A_G?requestedGranularity=record",
-    "sequence query, count": "/api/g_variants?referenceName=22&start=16050074&alternateBases=A&requestedGranularity=count",
-    "range query 10 kb, count": "/api/g_variants?referenceName=22&start=16060000&end=16070000&requestedGranularity=count",
+    "sequence query, count": "/api/g_variants?referenceName=22&start=16050074&alternateBases=A"
+    "&requestedGranularity=count",
+    "range query 10 kb, count": "/api/g_variants?referenceName=22&start=16060000&end=16070000"
+    "&requestedGranularity=count",
     "individuals by sex, count": "/api/individuals?filters=NCIT:C16576&requestedGranularity=count",
     "individuals page of 10 records": "/api/individuals?requestedGranularity=record",
     "variants of one individual, count": "/api/individuals/HG03771/g_variants?requestedGranularity=count",
