@@ -115,7 +115,7 @@ async def service_info(request: web.Request) -> web.Response:
     body: dict[str, Any] = {
         "id": b.id,
         "name": b.name,
-        "type": {"group": "org.ga4gh", "artifact": "beacon", "version": API_VERSION},
+        "type": {"group": "org.ga4gh", "artifact": "beacon", "version": API_VERSION.removeprefix("v")},
         "organization": {
             "name": b.organization.name,
             "url": b.organization.welcome_url or b.welcome_url or b.base_url,
