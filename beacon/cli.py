@@ -15,8 +15,6 @@ from aiohttp import web
 from beacon.config import Config, load_config
 from beacon.errors import BeaconError
 
-DEMO_DATASET = "demo-cohort"
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beacon", description="GA4GH Beacon v2 server.")
@@ -62,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place the server's CLI composes with ingest (import-linter exemption).
-    from ingest.demo import generate_demo
+    from ingest.demo import DATASET_ID, generate_demo
 
     from beacon.store import open_store
     from ingest.bff import load_bff
@@ -76,7 +74,7 @@ def _demo(args: argparse.Namespace) -> int:
         store = open_store(config.store_uri)
         await store.open()
         try:
-            report = await load_bff(args.out, DEMO_DATASET, store, assembly="GRCh38", on_error="fail")
+            report = await load_bff(args.out, DATASET_ID, store, assembly="GRCh38", on_error="fail")
         finally:
             await store.close()
         return "unchanged" if report.unchanged else "loaded"
@@ -86,7 +84,7 @@ def _demo(args: argparse.Namespace) -> int:
     except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"demo dataset {DEMO_DATASET} {outcome} into {config.store_uri}")
+    print(f"demo dataset {DATASET_ID} {outcome} into {config.store_uri}")
     return 0
 
 
