@@ -60,10 +60,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place the server's CLI composes with ingest (import-linter exemption).
-    from ingest.demo import DATASET_ID, generate_demo
-
     from beacon.store import open_store
     from ingest.bff import load_bff
+    from ingest.demo import DATASET_ID, generate_demo
     from ingest.errors import IngestError
 
     config = _config(args)

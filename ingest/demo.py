@@ -185,7 +185,7 @@ def _hgvs(accession: str, start: int, ref: str, alt: str, kind: str, end: int) -
 
 
 def _variants(rng: random.Random, biosamples: Sequence[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-    variants = []
+    variants: list[dict[str, Any]] = []
     sites: set[tuple[str, int]] = set()
     while len(variants) < count:
         chrom, gene, region = rng.choice(LOCI)
