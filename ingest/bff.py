@@ -171,8 +171,6 @@ class _Reader:
         for collection in LOAD_ORDER:
             entry = by_path[collection]
             name = FILE_NAMES[collection]
-            if collection == "datasets" and name not in files:
-                continue
             if name in files:
                 for doc in self._valid(entry, files[name], carriers):
                     saw_dataset = saw_dataset or collection == "datasets"

@@ -55,10 +55,10 @@ def _store_uri(args: argparse.Namespace) -> str:
     return DEFAULT_STORE_URI
 
 
-async def _run_bff(args: argparse.Namespace) -> BffReport:
+async def _run_bff(args: argparse.Namespace, store_uri: str) -> BffReport:
     if args.validate_only:
         return await load_bff(args.directory, args.dataset, None, assembly=args.assembly, on_error=args.on_error)
-    store = open_store(_store_uri(args))
+    store = open_store(store_uri)
     await store.open()
     try:
         return await load_bff(args.directory, args.dataset, store, assembly=args.assembly, on_error=args.on_error)
@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "bff":
             print(f"error: {args.command} ingest is not available in this version", file=sys.stderr)
             return 2
-        report = asyncio.run(_run_bff(args))
+        report = asyncio.run(_run_bff(args, _store_uri(args)))
     except (IngestError, BeaconError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -146,7 +146,9 @@ POST_CASES = [
         id="negative limit",
     ),
     pytest.param(
-        {"query": {"filters": [{"id": "a", "operator": ">"}]}}, "filter 'a': alphanumeric filters need both operator and value", id="operator without value"
+        {"query": {"filters": [{"id": "a", "operator": ">"}]}},
+        "filter 'a': alphanumeric filters need both operator and value",
+        id="operator without value",
     ),
     pytest.param(
         {"query": {"filters": [{"id": "HP:1", "scope": "planet"}]}}, "unknown scope 'planet'", id="unknown filter scope"
