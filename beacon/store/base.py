@@ -55,6 +55,8 @@ class DatasetLoad:
     digest: str
     records: Iterable[IndexedRecord]
     terms: tuple[tuple[str, Term], ...] = field(default=())  # (collection, term)
+    # A dataset is the union of its parts (e.g. "bff" metadata and "vcf" variants); a load replaces one part.
+    part: str = "main"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,10 @@ class Store(Protocol):
         ...
 
     async def delete_dataset(self, dataset_id: str) -> bool: ...
+
+    async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
+        """Record id -> values of key `kind`, for every record of a collection in one dataset."""
+        ...
 
 
 def stream_batches(records: Iterable[IndexedRecord], size: int) -> Iterable[list[IndexedRecord]]:

@@ -90,6 +90,16 @@ class SqliteStore:
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if has_meta:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None or int(row[0]) != SCHEMA_VERSION:
+                found = row[0] if row else "unknown"
+                msg = (
+                    f"SQLite store {self.path} has schema version {found}; this version needs {SCHEMA_VERSION}: "
+                    "load the data into a new store file"
+                )
+                raise StoreUnavailable(msg)
         conn.executescript(TABLES)
         conn.executescript(INDEXES)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -187,9 +197,35 @@ class SqliteStore:
         return [Term(id=t, type=ty, scope=s, label=lab) for t, ty, s, lab in rows]
 
     async def datasets(self) -> list[DatasetInfo]:
-        sql = "SELECT dataset, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset"
+        sql = "SELECT dataset, part, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset, part"
         rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
-        return [DatasetInfo(d, a, g, t, json.loads(n)) for d, a, g, t, n in rows]
+        merged: dict[str, DatasetInfo] = {}
+        for dataset, _, assembly, digest, loaded_at, counts in rows:
+            parts = json.loads(counts)
+            if dataset in merged:
+                before = merged[dataset]
+                total = {k: before.counts.get(k, 0) + parts.get(k, 0) for k in {*before.counts, *parts}}
+                merged[dataset] = DatasetInfo(
+                    dataset,
+                    before.assembly or assembly,
+                    f"{before.digest}+{digest}",
+                    max(before.loaded_at, loaded_at),
+                    total,
+                )
+            else:
+                merged[dataset] = DatasetInfo(dataset, assembly, digest, loaded_at, parts)
+        return list(merged.values())
+
+    async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
+        sql = (
+            "SELECT r.id, k.value FROM records r JOIN keys k ON k.rid = r.rid "
+            "WHERE r.coll = ? AND r.dataset = ? AND k.kind = ? ORDER BY r.rid"
+        )
+        rows = await self._run(lambda c: c.execute(sql, (collection, dataset_id, kind)).fetchall())
+        out: dict[str, list[str]] = {}
+        for rid, value in rows:
+            out.setdefault(str(rid), []).append(str(value))
+        return out
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -210,13 +246,14 @@ class SqliteStore:
         return await self._run(delete)
 
 
-def _delete(conn: sqlite3.Connection, dataset_id: str) -> bool:
-    rids = "SELECT rid FROM records WHERE dataset = ?"
+def _delete(conn: sqlite3.Connection, dataset_id: str, part: str | None = None) -> bool:
+    """Remove one part of a dataset, or the whole dataset when `part` is None."""
+    where, params = ("dataset = ?", (dataset_id,)) if part is None else ("dataset = ? AND part = ?", (dataset_id, part))
     for table in ("keys", "terms", "vals"):
-        conn.execute(f"DELETE FROM {table} WHERE rid IN ({rids})", (dataset_id,))
-    conn.execute("DELETE FROM records WHERE dataset = ?", (dataset_id,))
-    conn.execute("DELETE FROM term_catalog WHERE dataset = ?", (dataset_id,))
-    cur = conn.execute("DELETE FROM datasets_loaded WHERE dataset = ?", (dataset_id,))
+        conn.execute(f"DELETE FROM {table} WHERE rid IN (SELECT rid FROM records WHERE {where})", params)
+    conn.execute(f"DELETE FROM records WHERE {where}", params)
+    conn.execute(f"DELETE FROM term_catalog WHERE {where}", params)
+    cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
     return cur.rowcount > 0
 
 
@@ -225,16 +262,16 @@ def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
     conn.execute("BEGIN IMMEDIATE")
     try:
         row = conn.execute(
-            "SELECT digest, counts FROM datasets_loaded WHERE dataset = ?", (load.dataset_id,)
+            "SELECT digest, counts FROM datasets_loaded WHERE dataset = ? AND part = ?", (load.dataset_id, load.part)
         ).fetchone()
         if row is not None and row[0] == load.digest:
             conn.execute("ROLLBACK")
             return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
-        _delete(conn, load.dataset_id)
+        _delete(conn, load.dataset_id, load.part)
         counts = _insert(conn, load)
         conn.execute(
-            "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?)",
-            (load.dataset_id, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
+            "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
+            (load.dataset_id, load.part, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -264,7 +301,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
             variant = rec.variant or (None,) * 8
             if rec.variant is not None:
                 max_span = max(max_span, rec.variant[3] - rec.variant[2])
-            rows.append((rid, rec.collection, load.dataset_id, rec.id, json.dumps(rec.doc), *variant))
+            rows.append((rid, rec.collection, load.dataset_id, load.part, rec.id, json.dumps(rec.doc), *variant))
             keys.extend((kind, value, rid) for kind, value in rec.keys)
             terms.extend((term, rid) for term, _ in rec.terms)
             vals.extend((rid, path, s, n) for path, s, n in rec.values)
@@ -272,7 +309,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
                 if catalog.get((rec.collection, term, rec.scope)) is None:
                     catalog[(rec.collection, term, rec.scope)] = label
             counts[rec.collection] = counts.get(rec.collection, 0) + 1
-        conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
         conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)
         conn.executemany("INSERT INTO vals VALUES (?,?,?,?)", vals)
@@ -281,12 +318,15 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
         (max_span,),
     )
     conn.executemany(
-        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?)",
-        [(load.dataset_id, coll, term, "ontology", scope, label) for (coll, term, scope), label in catalog.items()],
+        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
+        [
+            (load.dataset_id, load.part, coll, term, "ontology", scope, label)
+            for (coll, term, scope), label in catalog.items()
+        ],
     )
     conn.executemany(
-        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?)",
-        [(load.dataset_id, coll, t.id, t.type, t.scope, t.label) for coll, t in load.terms],
+        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
+        [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in load.terms],
     )
     return counts
 

@@ -6,7 +6,7 @@ several times faster into unindexed tables.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS records (
     rid INTEGER PRIMARY KEY,
     coll TEXT NOT NULL,
     dataset TEXT NOT NULL,
+    part TEXT NOT NULL,
     id TEXT NOT NULL,
     doc TEXT NOT NULL,
     v_asm TEXT, v_chr TEXT, v_start INTEGER, v_end INTEGER,
@@ -30,19 +31,21 @@ CREATE TABLE IF NOT EXISTS terms (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vals (rid INTEGER NOT NULL, path TEXT NOT NULL, sval TEXT, nval REAL);
 CREATE TABLE IF NOT EXISTS term_catalog (
-    dataset TEXT NOT NULL, coll TEXT NOT NULL, term TEXT NOT NULL,
+    dataset TEXT NOT NULL, part TEXT NOT NULL, coll TEXT NOT NULL, term TEXT NOT NULL,
     type TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,
-    PRIMARY KEY (dataset, coll, term, scope)
+    PRIMARY KEY (dataset, part, coll, term, scope)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS datasets_loaded (
-    dataset TEXT PRIMARY KEY, assembly TEXT, digest TEXT NOT NULL,
-    loaded_at TEXT NOT NULL, counts TEXT NOT NULL
+    dataset TEXT NOT NULL, part TEXT NOT NULL, assembly TEXT, digest TEXT NOT NULL,
+    loaded_at TEXT NOT NULL, counts TEXT NOT NULL,
+    PRIMARY KEY (dataset, part)
 );
 """
 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS records_by_id ON records (coll, id, dataset);
 CREATE INDEX IF NOT EXISTS records_by_dataset ON records (coll, dataset, rid);
+CREATE INDEX IF NOT EXISTS records_by_part ON records (dataset, part);
 CREATE INDEX IF NOT EXISTS records_by_position ON records (coll, v_chr, v_start, v_end);
 CREATE INDEX IF NOT EXISTS records_by_end ON records (coll, v_chr, v_end);
 CREATE INDEX IF NOT EXISTS keys_by_rid ON keys (rid);

@@ -49,7 +49,7 @@ def test_validate_only_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["bff", "/nonexistent", "--dataset", "x"], 2, "error: /nonexistent: not a directory"),
+        (["bff", "/nonexistent", "--dataset", "x", "--validate-only"], 2, "error: /nonexistent: not a directory"),
         (["vcf", "a.vcf", "--dataset", "x"], 2, "error: vcf ingest is not available in this version"),
         (
             ["bff", str(FIXTURES / "two_individuals"), "--dataset", "x", "--store", "postgres://h/db"],

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from beacon.errors import StoreUnavailable
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import And, Compare, Field, HasKey, Query
 from beacon.store.base import Document
@@ -90,3 +93,19 @@ async def test_delete_dataset(store: SqliteStore) -> None:
     assert await store.delete_dataset("a") is True
     assert await store.delete_dataset("a") is False
     assert await store.datasets() == []
+
+
+def _old_store(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.commit()
+    conn.close()
+
+
+async def test_a_store_of_another_schema_version_is_refused_with_advice(tmp_path: Path) -> None:
+    await asyncio.to_thread(_old_store, tmp_path / "old.db")
+    old = SqliteStore(tmp_path / "old.db")
+    with pytest.raises(StoreUnavailable, match="has schema version 1; this version needs 2"):
+        await old.open()
+    await old.close()
