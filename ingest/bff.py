@@ -276,7 +276,7 @@ async def load_bff(
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in records))
         return report
-    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, terms))
+    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, terms, part="bff"))
     report.unchanged = summary.unchanged
     if summary.unchanged:
         report.counts = dict(summary.counts)

@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from beacon.config import DEFAULT_STORE_URI, load_config
@@ -14,6 +15,7 @@ from beacon.errors import BeaconError
 from beacon.store import open_store
 from ingest.bff import BffReport, load_bff
 from ingest.errors import IngestError
+from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
 _SHOWN_PROBLEMS = 50
 
@@ -23,12 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     bff = sub.add_parser("bff", help="load a Beacon-Friendly-Format directory (classic or PI layout)")
     bff.add_argument("directory", type=Path)
-    for name, help_text in (
-        ("vcf", "load VCF files (not available in this version)"),
-        ("phenopackets", "load GA4GH phenopackets v2 (not available in this version)"),
-    ):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("inputs", nargs="*")
+    vcf = sub.add_parser("vcf", help="load VCF files (split, trimmed, counted) as the dataset's variants")
+    vcf.add_argument("files", nargs="+", type=Path)
+    vcf.add_argument("--assembly", required=True, help="GRCh38, GRCh37 or NCBI36 (synonyms accepted)")
+    vcf.add_argument("--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex")
+    vcf.add_argument("--sites-only", action="store_true", help="do not decode genotypes (no carriers or counts)")
+    vcf.add_argument("--part", default="vcf", help="the part of the dataset these files replace (default vcf)")
+    vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    vcf.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
+    pheno = sub.add_parser("phenopackets", help="load GA4GH phenopackets v2 (not available in this version)")
+    pheno.add_argument("inputs", nargs="*")
     for p in sub.choices.values():
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
@@ -66,6 +72,55 @@ async def _run_bff(args: argparse.Namespace, store_uri: str) -> BffReport:
         await store.close()
 
 
+async def _run_vcf(args: argparse.Namespace, store_uri: str | None) -> VcfReport:
+    options = VcfOptions(
+        dataset_id=args.dataset,
+        assembly=args.assembly,
+        samples_table=args.samples,
+        sites_only=args.sites_only,
+        on_error=args.on_error,
+        part=args.part,
+    )
+    progress = _progress_printer()
+    if store_uri is None:
+        return await load_vcf(args.files, options, None, progress=progress)
+    store = open_store(store_uri)
+    await store.open()
+    try:
+        return await load_vcf(args.files, options, store, progress=progress)
+    finally:
+        await store.close()
+
+
+def _progress_printer() -> Callable[[int], None]:
+    started = time.monotonic()
+
+    def show(records: int) -> None:
+        rate = records / max(time.monotonic() - started, 1e-9)
+        end = "\r" if sys.stderr.isatty() else "\n"
+        if sys.stderr.isatty() or records % 100_000 == 0:
+            print(f"{records:,} records read ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
+    for problem in report.problems[:_SHOWN_PROBLEMS]:
+        print(f"rejected: {problem}", file=sys.stderr)
+    if len(report.problems) > _SHOWN_PROBLEMS:
+        print(f"rejected: … and {len(report.problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    line = (
+        f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
+        f"{report.variants_written} variants, {report.samples} samples"
+    )
+    if report.problems:
+        line += f"; {len(report.problems)} record(s) rejected"
+    for reason, count in sorted(report.skipped.items()):
+        line += f"; {count} skipped ({reason})"
+    print(line)
+
+
 def _print_report(report: BffReport, validate_only: bool) -> None:
     for problem in report.problems[:_SHOWN_PROBLEMS]:
         print(f"rejected: {problem}", file=sys.stderr)
@@ -86,6 +141,10 @@ def _print_report(report: BffReport, validate_only: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "vcf":
+            vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_uri(args)))
+            _print_vcf_report(vcf_report, args.validate_only)
+            return 0
         if args.command != "bff":
             print(f"error: {args.command} ingest is not available in this version", file=sys.stderr)
             return 2

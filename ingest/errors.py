@@ -19,9 +19,15 @@ class Problem:
     record: int | None
     path: str
     message: str
+    is_line: bool = False  # `record` is a 1-based line number (VCF) rather than a 0-based record index
 
     def __str__(self) -> str:
-        where = self.file if self.record is None else f"{self.file}: record {self.record}"
+        if self.record is None:
+            where = self.file
+        elif self.is_line:
+            where = f"{self.file}:{self.record}"
+        else:
+            where = f"{self.file}: record {self.record}"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 

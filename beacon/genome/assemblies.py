@@ -88,3 +88,13 @@ def canonical_chromosome(name: str) -> str | None:
         return value
     found = refseq_chromosome(name)
     return found[0] if found else None
+
+
+def refseq_accession(chrom: str, assembly: str | None) -> str | None:
+    """The versioned RefSeq accession of a canonical chromosome in GRCh37 or GRCh38, else None."""
+    if chrom == "MT":
+        return MITOCHONDRION_ACCESSION
+    for accession, (c, a) in REFSEQ.items():
+        if c == chrom and a == assembly:
+            return accession
+    return None

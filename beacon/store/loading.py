@@ -19,8 +19,14 @@ def dataset_load(
     digest: str,
     records: Iterable[tuple[EntryType, Document]],
     terms: tuple[tuple[str, Term], ...] = (),
+    *,
+    part: str = "main",
+    context: LoadContext | None = None,
 ) -> DatasetLoad:
-    """A lazily indexed load; `records` must arrive in LOAD_ORDER and is consumed once."""
-    ctx = LoadContext(dataset_id, assembly)
+    """A lazily indexed load of one part; `records` must arrive in LOAD_ORDER and is consumed once.
+
+    `context` carries what other parts of the dataset already hold (biosample owners, cohorts).
+    """
+    ctx = context or LoadContext(dataset_id, assembly)
     indexed = (index_record(entry, doc, ctx) for entry, doc in records)
-    return DatasetLoad(dataset_id, assembly, digest, indexed, terms)
+    return DatasetLoad(dataset_id, assembly, digest, indexed, terms, part=part)

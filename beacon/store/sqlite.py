@@ -269,6 +269,8 @@ def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
             return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
         _delete(conn, load.dataset_id, load.part)
         counts = _insert(conn, load)
+        if counts.get("datasets"):
+            _keep_one_dataset_record(conn, load)
         conn.execute(
             "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
             (load.dataset_id, load.part, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
@@ -283,6 +285,15 @@ def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
     conn.execute("PRAGMA analysis_limit=0")
     conn.execute("ANALYZE")
     return LoadSummary(load.dataset_id, counts)
+
+
+def _keep_one_dataset_record(conn: sqlite3.Connection, load: DatasetLoad) -> None:
+    """A dataset has one dataset record: the part loaded last that brings one wins."""
+    stale = "SELECT rid FROM records WHERE coll = 'datasets' AND dataset = ? AND part != ?"
+    params = (load.dataset_id, load.part)
+    for table in ("keys", "terms", "vals"):
+        conn.execute(f"DELETE FROM {table} WHERE rid IN ({stale})", params)
+    conn.execute(f"DELETE FROM records WHERE rid IN ({stale})", params)
 
 
 def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""VCF ingest: read with cyvcf2, normalise like bcftools norm, count genotypes, build genomicVariation records."""

@@ -1,0 +1,85 @@
+"""Per-allele carriers and counts from a cyvcf2 genotype array, overall and per population.
+
+Missing calls (-1) do not count towards the allele number; haploid calls (the second slot is the
+vector-end marker -2) count one allele, and a carrier of a haploid call is hemizygous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+HETEROZYGOUS = {"id": "GENO:0000458", "label": "heterozygous"}
+HOMOZYGOUS = {"id": "GENO:0000136", "label": "homozygous"}
+HEMIZYGOUS = {"id": "GENO:0000134", "label": "hemizygous"}
+
+
+@dataclass(frozen=True)
+class AlleleCounts:
+    """Counts of one ALT allele among a group of samples."""
+
+    allele_count: int
+    allele_number: int
+    homozygous: int
+    heterozygous: int
+    hemizygous: int
+
+    @property
+    def frequency(self) -> float:
+        return self.allele_count / self.allele_number if self.allele_number else 0.0
+
+
+@dataclass(frozen=True)
+class Carrier:
+    sample_index: int
+    zygosity: dict[str, str]
+
+
+class GenotypeTable:
+    """The genotype calls of one VCF record, reduced per allele."""
+
+    def __init__(self, calls: npt.NDArray[np.int16]) -> None:
+        alleles = calls[:, :-1]  # the last column is the phasing flag
+        self._alleles = alleles
+        self._called = alleles >= 0
+        self._ploidy = (alleles != -2).sum(axis=1)
+
+    def counts(self, allele: int, rows: npt.NDArray[np.bool_] | None = None) -> AlleleCounts:
+        hits = (self._alleles == allele).sum(axis=1)
+        called = self._called.sum(axis=1)
+        haploid = self._ploidy == 1
+        if rows is not None:
+            hits, called, haploid = hits[rows], called[rows], haploid[rows]
+        diploid_hits = hits[~haploid]
+        return AlleleCounts(
+            allele_count=int(hits.sum()),
+            allele_number=int(called.sum()),
+            homozygous=int((diploid_hits >= 2).sum()),
+            heterozygous=int((diploid_hits == 1).sum()),
+            hemizygous=int(((hits >= 1) & haploid).sum()),
+        )
+
+    def carriers(self, allele: int) -> list[Carrier]:
+        hits = (self._alleles == allele).sum(axis=1)
+        out = []
+        for index in np.flatnonzero(hits).tolist():
+            if self._ploidy[index] == 1:
+                zygosity = HEMIZYGOUS
+            elif hits[index] >= 2:
+                zygosity = HOMOZYGOUS
+            else:
+                zygosity = HETEROZYGOUS
+            out.append(Carrier(index, zygosity))
+        return out
+
+
+def population_rows(samples: Sequence[str], population_of: dict[str, str]) -> dict[str, npt.NDArray[np.bool_]]:
+    """A boolean row mask per population label, for the samples of one VCF."""
+    labels = [population_of.get(s) for s in samples]
+    return {
+        label: np.array([lab == label for lab in labels], dtype=bool)
+        for label in sorted({lab for lab in labels if lab})
+    }

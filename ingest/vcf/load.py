@@ -1,0 +1,302 @@
+"""`beacon-ingest vcf`: stream VCF files into one part of a dataset, normalised, counted and annotated.
+
+cyvcf2 errors stop in this package and become InputError; per-record problems are collected with
+file, line and field. The stream is consumed by the store on its worker thread, inside the load's
+single transaction, so nothing of a failed or interrupted load becomes visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cyvcf2 import VCF
+
+from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
+from beacon.model.entry_types import EntryType, EntryTypeTable
+from beacon.model.plan import Query
+from beacon.store.base import Document, Store
+from beacon.store.indexing import LoadContext
+from beacon.store.loading import dataset_load
+from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.vcf.annotations import csq_fields, molecular_attributes
+from ingest.vcf.genotypes import GenotypeTable, population_rows
+from ingest.vcf.normalize import sequence_type, split
+from ingest.vcf.records import frequency, variant_document
+from ingest.vcf.samples import UNKNOWN, SampleInfo, read_samples
+from ingest.vcf.structural import Unrepresentable, structural
+
+FORMAT_VERSION = "vcf-1"
+_DUPLICATE_WINDOW = 1000
+Progress = Callable[[int], None]
+
+
+@dataclass
+class VcfReport:
+    dataset_id: str
+    records_read: int = 0
+    variants_written: int = 0
+    samples: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    unchanged: bool = False
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+@dataclass(frozen=True)
+class VcfOptions:
+    dataset_id: str
+    assembly: str
+    samples_table: Path | None = None
+    sites_only: bool = False
+    on_error: str = "skip"
+    part: str = "vcf"
+
+
+def _open(path: Path, sites_only: bool) -> Any:
+    # cyvcf2 signals unreadable input with bare Exception/OSError; this is its boundary.
+    try:
+        return VCF(str(path), samples=[] if sites_only else None, lazy=True, threads=1)
+    except Exception as exc:  # noqa: BLE001
+        msg = f"{path}: not a readable VCF ({exc})"
+        raise InputError(msg) from exc
+
+
+def _check_header(path: Path, vcf: Any) -> int:
+    raw = vcf.raw_header
+    if not raw.startswith("##fileformat=VCF"):
+        msg = f"{path}:1: header does not start with ##fileformat=VCF"
+        raise InputError(msg)
+    return int(raw.count("\n"))
+
+
+def digest_of(paths: list[Path], options: VcfOptions) -> str:
+    h = hashlib.sha256(f"{FORMAT_VERSION}\0{options.dataset_id}\0{options.assembly}\0{options.sites_only}".encode())
+    for path in [*paths, *([options.samples_table] if options.samples_table else [])]:
+        h.update(f"\0{path.name}\0".encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class _Stream:
+    paths: list[Path]
+    options: VcfOptions
+    report: VcfReport
+    table: EntryTypeTable
+    existing_biosamples: dict[str, str]
+    samples_info: dict[str, SampleInfo]
+    progress: Progress | None = None
+    csq_order: tuple[str, ...] = ()
+
+    def _reject(self, problem: Problem) -> None:
+        self.report.problems.append(problem)
+        if self.options.on_error == "fail":
+            raise RejectedRecords([problem])
+
+    def records(self) -> Iterator[tuple[EntryType, Document]]:
+        yield from self._sample_records()
+        variants = self.table.by_id("genomicVariant")
+        for path in self.paths:
+            for doc in self._variants(path):
+                self.report.variants_written += 1
+                yield variants, doc
+
+    def _sample_names(self) -> list[str]:
+        names: dict[str, None] = {}
+        if not self.options.sites_only:
+            for path in self.paths:
+                for name in _open(path, sites_only=False).samples:
+                    names[name] = None
+        return list(names)
+
+    def _sample_records(self) -> Iterator[tuple[EntryType, Document]]:
+        """Biosample and individual records for samples the dataset does not hold yet (docs/decisions.md)."""
+        individuals = self.table.by_id("individual")
+        biosamples = self.table.by_id("biosample")
+        names = self._sample_names()
+        self.report.samples = len(names)
+        new = [n for n in names if n not in self.existing_biosamples]
+        people: dict[str, SampleInfo] = {}
+        for name in new:
+            info = self.samples_info.get(name, SampleInfo(name))
+            people.setdefault(info.individual or name, info)
+        for person, info in people.items():
+            doc: Document = {"id": person, "sex": info.sex_term()}
+            if info.population:
+                doc["info"] = {"population": info.population}
+            yield individuals, doc
+        for name in new:
+            info = self.samples_info.get(name, SampleInfo(name))
+            yield (
+                biosamples,
+                {
+                    "id": name,
+                    "individualId": info.individual or name,
+                    "biosampleStatus": dict(UNKNOWN),
+                    "sampleOriginType": dict(UNKNOWN),
+                },
+            )
+
+    def _variants(self, path: Path) -> Iterator[Document]:
+        vcf = _open(path, self.options.sites_only)
+        header_lines = _check_header(path, vcf)
+        samples = list(vcf.samples)
+        population_of = {s: i.population for s, i in self.samples_info.items() if i.population}
+        populations = population_rows(samples, population_of) if samples else {}
+        self.csq_order = ()
+        for h in vcf.header_iter():
+            if h.type == "INFO" and h.info().get("ID") == "CSQ":
+                self.csq_order = csq_fields(h.info().get("Description", ""))
+        recent: dict[tuple[str, int, str, str], int] = {}
+        name = path.name
+        for index, record in enumerate(vcf):
+            line = header_lines + index + 1
+            self.report.records_read += 1
+            if self.progress is not None and self.report.records_read % 10_000 == 0:
+                self.progress(self.report.records_read)
+            chrom = canonical_chromosome(record.CHROM)
+            if chrom is None:
+                self._reject(Problem(name, line, "CHROM", f"unknown contig {record.CHROM!r}", is_line=True))
+                continue
+            alleles, skipped = split(record.POS, record.REF, list(record.ALT))
+            for _, reason in skipped:
+                self.report.skip(reason)
+            if not alleles:
+                continue
+            genotypes = GenotypeTable(record.genotype.array()) if samples and not self.options.sites_only else None
+            for allele in alleles:
+                key = (chrom, allele.pos, allele.ref, allele.alt)
+                if key in recent:
+                    self.report.skip("exact duplicate")
+                    continue
+                recent[key] = allele.pos
+                doc = self._document(name, line, record, chrom, allele, genotypes, samples, populations)
+                if doc is not None:
+                    yield doc
+            if len(recent) > 4 * _DUPLICATE_WINDOW:
+                horizon = record.POS - _DUPLICATE_WINDOW
+                recent = {k: p for k, p in recent.items() if p >= horizon and k[0] == chrom}
+
+    def _document(
+        self,
+        name: str,
+        line: int,
+        record: Any,
+        chrom: str,
+        allele: Any,
+        genotypes: GenotypeTable | None,
+        samples: list[str],
+        populations: dict[str, np.ndarray[Any, Any]],
+    ) -> Document | None:
+        assembly = self.options.assembly
+        if allele.is_symbolic:
+            end = record.INFO.get("END")
+            svlen = record.INFO.get("SVLEN")
+            svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
+            try:
+                sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"))
+            except Unrepresentable as exc:
+                self._reject(Problem(name, line, "ALT", str(exc), is_line=True))
+                return None
+            internal = f"{chrom}:{allele.pos}:{allele.alt.strip('<>')}:{sv.end}"
+            if sv.mate:
+                internal += f":{sv.mate[0]}:{sv.mate[1]}"
+            doc = variant_document(
+                chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=allele.ref[:1] or "N",
+                alt="N", variant_type=sv.variant_type, pos=allele.pos, internal_id=internal,
+            )  # fmt: skip
+            if sv.mate:
+                doc["variantLevelData"] = {"mateName": sv.mate[0], "matePosition": sv.mate[1]}
+        else:
+            if not set(allele.ref) <= set("ACGTN"):
+                self._reject(Problem(name, line, "REF", f"not a nucleotide sequence: {allele.ref!r}", is_line=True))
+                return None
+            start = allele.pos - 1
+            doc = variant_document(
+                chrom=chrom, assembly=assembly, start=start, end=start + len(allele.ref), ref=allele.ref,
+                alt=allele.alt, variant_type=sequence_type(allele.ref, allele.alt), pos=allele.pos,
+                internal_id=f"{chrom}:{allele.pos}:{allele.ref}>{allele.alt}",
+            )  # fmt: skip
+        ann, csq = record.INFO.get("ANN"), record.INFO.get("CSQ")
+        attributes = (
+            molecular_attributes(record.ALT[allele.index - 1], ann, csq, self.csq_order) if ann or csq else None
+        )
+        if attributes:
+            doc["molecularAttributes"] = attributes
+        if genotypes is not None:
+            carriers = genotypes.carriers(allele.index)
+            doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
+            freqs = [frequency(self.options.dataset_id, genotypes.counts(allele.index))]
+            freqs += [frequency(p, genotypes.counts(allele.index, rows)) for p, rows in populations.items()]
+            doc["frequencyInPopulations"] = [
+                {
+                    "source": self.options.dataset_id,
+                    "sourceReference": f"dataset:{self.options.dataset_id}",
+                    "frequencies": freqs,
+                }
+            ]
+        else:
+            af = record.INFO.get("AF")
+            value = af[allele.index - 1] if isinstance(af, tuple) else af
+            if isinstance(value, float):
+                doc["frequencyInPopulations"] = [
+                    {"source": f"{name} INFO/AF", "sourceReference": f"dataset:{self.options.dataset_id}",
+                     "frequencies": [{"population": self.options.dataset_id, "alleleFrequency": value}]}
+                ]  # fmt: skip
+        return doc
+
+
+async def _existing(store: Store | None, dataset_id: str) -> tuple[dict[str, str], list[str]]:
+    if store is None:
+        return {}, []
+    owners = await store.record_keys("biosamples", dataset_id, "individual")
+    cohorts = [d["id"] for d in await store.find(Query("cohorts", (dataset_id,)))]
+    return {b: people[0] for b, people in owners.items()}, cohorts
+
+
+async def load_vcf(
+    paths: list[Path],
+    options: VcfOptions,
+    store: Store | None,
+    *,
+    table: EntryTypeTable | None = None,
+    progress: Progress | None = None,
+) -> VcfReport:
+    """Replace part `options.part` of the dataset with these VCFs (store None: validate only).
+
+    :raise InputError: unreadable input, unknown assembly or sample table problems.
+    :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
+    """
+    table = table or EntryTypeTable()
+    assembly = canonical_assembly(options.assembly)
+    if assembly is None:
+        msg = f"--assembly: unknown assembly {options.assembly!r} (use GRCh38, GRCh37 or NCBI36)"
+        raise InputError(msg)
+    options = VcfOptions(**{**options.__dict__, "assembly": assembly})
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        msg = f"{missing[0]}: no such file"
+        raise InputError(msg)
+    samples_info = await asyncio.to_thread(read_samples, options.samples_table) if options.samples_table else {}
+    owners, cohorts = await _existing(store, options.dataset_id)
+    report = VcfReport(options.dataset_id)
+    stream = _Stream(paths, options, report, table, owners, samples_info, progress)
+    if store is None:
+        await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
+        return report
+    digest = await asyncio.to_thread(digest_of, paths, options)
+    context = LoadContext(options.dataset_id, assembly, dict(owners), list(cohorts))
+    load = dataset_load(options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context)
+    summary = await store.replace_dataset(load)
+    report.unchanged = summary.unchanged
+    return report

@@ -1,0 +1,75 @@
+"""Split multi-allelic records and trim alleles to their minimal representation, as `bcftools norm -m -any` does.
+
+Trimming removes the shared suffix first, then the shared prefix (keeping one base), so an indel
+keeps its VCF anchor base and stays where the caller put it. Left-shifting through repeats needs
+the reference sequence and is not done here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SEQUENCE = re.compile(r"^[ACGTN]+$")
+
+
+@dataclass(frozen=True)
+class Allele:
+    """One ALT allele of a VCF record, normalised; `index` is its 1-based allele number in the record."""
+
+    pos: int  # 1-based, as in VCF
+    ref: str
+    alt: str
+    index: int
+
+    @property
+    def is_symbolic(self) -> bool:
+        return (
+            self.alt.startswith("<")
+            or "[" in self.alt
+            or "]" in self.alt
+            or self.alt.startswith(".")
+            or self.alt.endswith(".")
+        )
+
+
+def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Minimal (pos, ref, alt): shared suffix, then shared prefix removed, one base always kept."""
+    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return pos, ref, alt
+
+
+def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple[int, str]]]:
+    """The normalised alleles of a record and the skipped ones as (allele number, reason).
+
+    Spanning deletions (`*`) and missing alleles (`.`) describe no variant of their own.
+    """
+    alleles: list[Allele] = []
+    skipped: list[tuple[int, str]] = []
+    ref = ref.upper()
+    for index, raw in enumerate(alts, start=1):
+        alt = raw.upper() if not raw.startswith("<") else raw
+        if alt == "*":
+            skipped.append((index, "spanning deletion allele '*'"))
+        elif alt in (".", ""):
+            skipped.append((index, "no alternate allele"))
+        elif _SEQUENCE.match(alt) and _SEQUENCE.match(ref):
+            p, r, a = trim(pos, ref, alt)
+            alleles.append(Allele(p, r, a, index))
+        else:
+            alleles.append(Allele(pos, ref, alt, index))
+    return alleles, skipped
+
+
+def sequence_type(ref: str, alt: str) -> str:
+    """SNP, MNP, DEL, INS or INDEL (a deletion-insertion) for a trimmed sequence allele."""
+    if len(ref) == len(alt):
+        return "SNP" if len(ref) == 1 else "MNP"
+    if len(alt) == 1 and ref[0] == alt[0]:
+        return "DEL"
+    if len(ref) == 1 and alt[0] == ref[0]:
+        return "INS"
+    return "INDEL"

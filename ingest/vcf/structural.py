@@ -1,0 +1,63 @@
+"""Symbolic and breakend alleles (<DEL>, <DUP>, <INV>, <INS>, <CNV>, <CNn>, BND) into Beacon variant types and spans.
+
+VCF POS of a symbolic allele is the padding base before the event, so the event occupies the
+0-based half-open interval [POS, END) with END from INFO/END, else POS + |SVLEN|.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CN = re.compile(r"^<CN(\d+)>$")
+_BND = re.compile(r"^(?:[ACGTN]*)[\[\]]([^:\[\]]+):(\d+)[\[\]](?:[ACGTN]*)$")
+_SYMBOLIC_TYPES = {"DEL": "DEL", "DUP": "DUP", "INV": "INV", "INS": "INS", "CNV": "CNV"}
+
+
+class Unrepresentable(ValueError):
+    """The allele cannot be stored as a Beacon variant; the message says why."""
+
+
+@dataclass(frozen=True)
+class StructuralAllele:
+    variant_type: str
+    start: int  # 0-based
+    end: int  # 0-based, exclusive
+    mate: tuple[str, int] | None = None  # BND: mate chromosome and 1-based position
+
+
+def structural(pos: int, alt: str, end: int | None, svlen: int | None, svtype: str | None) -> StructuralAllele:
+    """Interpret one symbolic or breakend allele of a record at 1-based `pos`.
+
+    :raise Unrepresentable: a copy-neutral <CN2>, an unknown symbol, or a span that cannot be determined.
+    """
+    bnd = _BND.match(alt)
+    if bnd:
+        return StructuralAllele("BND", pos - 1, pos, (bnd.group(1), int(bnd.group(2))))
+    if alt.startswith(".") or alt.endswith("."):
+        return StructuralAllele("BND", pos - 1, pos)
+    cn = _CN.match(alt)
+    if cn:
+        copies = int(cn.group(1))
+        if copies == 2:
+            msg = f"{alt} is the copy-neutral (reference) state"
+            raise Unrepresentable(msg)
+        kind = "DEL" if copies < 2 else "DUP"
+    else:
+        base = alt.strip("<>").split(":")[0]
+        found = _SYMBOLIC_TYPES.get(base) or _SYMBOLIC_TYPES.get(svtype or "")
+        if found is None:
+            msg = f"unknown symbolic allele {alt}"
+            raise Unrepresentable(msg)
+        kind = found
+    if kind == "INS" and end is None:
+        return StructuralAllele(kind, pos, pos + 1)
+    if end is None and svlen is not None:
+        end = pos + abs(svlen)
+    if end is None:
+        msg = f"{alt} without INFO/END or INFO/SVLEN: its span is unknown"
+        raise Unrepresentable(msg)
+    if end < pos:
+        msg = f"{alt} ends (END={end}) before it starts (POS={pos})"
+        raise Unrepresentable(msg)
+    return StructuralAllele(kind, pos, max(end, pos + 1))
