@@ -8,6 +8,7 @@ single transaction, so nothing of a failed or interrupted load becomes visible.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -61,20 +62,53 @@ class VcfOptions:
 
 
 def _open(path: Path, sites_only: bool) -> Any:
+    _check_header(path)
     # cyvcf2 signals unreadable input with bare Exception/OSError; this is its boundary.
     try:
-        return VCF(str(path), samples=[] if sites_only else None, lazy=True, threads=1)
+        # lazy=True segfaults in cyvcf2 0.35 when FORMAT of some records is read (COLO829 longranger file).
+        return VCF(str(path), samples=[] if sites_only else None, threads=1)
     except Exception as exc:  # noqa: BLE001
         msg = f"{path}: not a readable VCF ({exc})"
         raise InputError(msg) from exc
 
 
-def _check_header(path: Path, vcf: Any) -> int:
-    raw = vcf.raw_header
-    if not raw.startswith("##fileformat=VCF"):
-        msg = f"{path}:1: header does not start with ##fileformat=VCF"
+def _check_header(path: Path) -> int:
+    """Number of header lines, read from the file itself (htslib adds lines to the header it reports).
+
+    :raise InputError: the first line is not ##fileformat=VCF….
+    """
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    lines = 0
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            if lines == 0 and not text.startswith("##fileformat=VCF"):
+                msg = f"{path.name}:1: the file does not start with ##fileformat=VCF"
+                raise InputError(msg)
+            if not text.startswith("#"):
+                break
+            lines += 1
+    if lines == 0:
+        msg = f"{path.name}: empty file, not a VCF"
         raise InputError(msg)
-    return int(raw.count("\n"))
+    return lines
+
+
+def _records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
+    """The records of an open VCF; a parse failure becomes an InputError naming the line after the last good one."""
+    line = header_lines
+    iterator = iter(vcf)
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001  cyvcf2 raises bare Exception on malformed records
+            msg = f"{path.name}:{line + 1}: malformed record ({exc})"
+            raise InputError(msg) from exc
+        line += 1
+        yield record
 
 
 def digest_of(paths: list[Path], options: VcfOptions) -> str:
@@ -148,8 +182,8 @@ class _Stream:
             )
 
     def _variants(self, path: Path) -> Iterator[Document]:
+        header_lines = _check_header(path)
         vcf = _open(path, self.options.sites_only)
-        header_lines = _check_header(path, vcf)
         samples = list(vcf.samples)
         population_of = {s: i.population for s, i in self.samples_info.items() if i.population}
         populations = population_rows(samples, population_of) if samples else {}
@@ -159,7 +193,7 @@ class _Stream:
                 self.csq_order = csq_fields(h.info().get("Description", ""))
         recent: dict[tuple[str, int, str, str], int] = {}
         name = path.name
-        for index, record in enumerate(vcf):
+        for index, record in enumerate(_records(path, vcf, header_lines)):
             line = header_lines + index + 1
             self.report.records_read += 1
             if self.progress is not None and self.report.records_read % 10_000 == 0:
@@ -173,9 +207,10 @@ class _Stream:
                 self.report.skip(reason)
             if not alleles:
                 continue
-            genotypes = GenotypeTable(record.genotype.array()) if samples and not self.options.sites_only else None
+            genotypes = self._genotypes(path, line, record, samples)
             for allele in alleles:
-                key = (chrom, allele.pos, allele.ref, allele.alt)
+                # Breakends at one position differ only by their ID (and mate): keep the ID in the key.
+                key = (chrom, allele.pos, allele.ref, allele.alt + (f"#{record.ID}" if allele.is_symbolic else ""))
                 if key in recent:
                     self.report.skip("exact duplicate")
                     continue
@@ -186,6 +221,15 @@ class _Stream:
             if len(recent) > 4 * _DUPLICATE_WINDOW:
                 horizon = record.POS - _DUPLICATE_WINDOW
                 recent = {k: p for k, p in recent.items() if p >= horizon and k[0] == chrom}
+
+    def _genotypes(self, path: Path, line: int, record: Any, samples: list[str]) -> GenotypeTable | None:
+        if not samples or self.options.sites_only or "GT" not in record.FORMAT:
+            return None
+        try:
+            return GenotypeTable(record.genotype.array())
+        except Exception as exc:  # noqa: BLE001  cyvcf2 raises bare Exception for undecodable calls
+            msg = f"{path.name}:{line}: FORMAT/GT: genotypes cannot be decoded ({exc})"
+            raise InputError(msg) from exc
 
     def _document(
         self,
@@ -204,15 +248,15 @@ class _Stream:
             svlen = record.INFO.get("SVLEN")
             svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
             try:
-                sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"))
+                sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"), record.INFO.get("CHR2"))
             except Unrepresentable as exc:
                 self._reject(Problem(name, line, "ALT", str(exc), is_line=True))
                 return None
             internal = f"{chrom}:{allele.pos}:{allele.alt.strip('<>')}:{sv.end}"
-            if sv.mate:
-                internal += f":{sv.mate[0]}:{sv.mate[1]}"
+            if record.ID:
+                internal += f":{record.ID}"
             doc = variant_document(
-                chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=allele.ref[:1] or "N",
+                chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=allele.ref[:1] if allele.ref[:1] in {"A", "C", "G", "T"} else "N",
                 alt="N", variant_type=sv.variant_type, pos=allele.pos, internal_id=internal,
             )  # fmt: skip
             if sv.mate:

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 _CN = re.compile(r"^<CN(\d+)>$")
 _BND = re.compile(r"^(?:[ACGTN]*)[\[\]]([^:\[\]]+):(\d+)[\[\]](?:[ACGTN]*)$")
-_SYMBOLIC_TYPES = {"DEL": "DEL", "DUP": "DUP", "INV": "INV", "INS": "INS", "CNV": "CNV"}
+# Caller-specific symbols mapped onto Beacon types: TRA/CTX are translocations, i.e. breakends;
+# INVDUP is an inverted duplication; DUP/INS (sniffles) is a duplication reported as an insertion.
+_SYMBOLIC_TYPES = {
+    "DEL": "DEL", "DUP": "DUP", "INV": "INV", "INS": "INS", "CNV": "CNV",
+    "TRA": "BND", "CTX": "BND", "BND": "BND", "INVDUP": "DUP", "DUP/INS": "DUP",
+}  # fmt: skip
 
 
 class Unrepresentable(ValueError):
@@ -26,7 +31,9 @@ class StructuralAllele:
     mate: tuple[str, int] | None = None  # BND: mate chromosome and 1-based position
 
 
-def structural(pos: int, alt: str, end: int | None, svlen: int | None, svtype: str | None) -> StructuralAllele:
+def structural(
+    pos: int, alt: str, end: int | None, svlen: int | None, svtype: str | None, chr2: str | None = None
+) -> StructuralAllele:
     """Interpret one symbolic or breakend allele of a record at 1-based `pos`.
 
     :raise Unrepresentable: a copy-neutral <CN2>, an unknown symbol, or a span that cannot be determined.
@@ -50,6 +57,10 @@ def structural(pos: int, alt: str, end: int | None, svlen: int | None, svtype: s
             msg = f"unknown symbolic allele {alt}"
             raise Unrepresentable(msg)
         kind = found
+    if kind == "BND":
+        # A translocation symbol names its mate through INFO/CHR2 and INFO/END.
+        mate = (chr2, end) if chr2 and end is not None else None
+        return StructuralAllele("BND", pos - 1, pos, mate)
     if kind == "INS" and end is None:
         return StructuralAllele(kind, pos, pos + 1)
     if end is None and svlen is not None:
