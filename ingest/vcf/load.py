@@ -255,8 +255,9 @@ class _Stream:
             internal = f"{chrom}:{allele.pos}:{allele.alt.strip('<>')}:{sv.end}"
             if record.ID:
                 internal += f":{record.ID}"
+            anchor = allele.ref[:1] if allele.ref[:1] in {"A", "C", "G", "T"} else "N"
             doc = variant_document(
-                chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=allele.ref[:1] if allele.ref[:1] in {"A", "C", "G", "T"} else "N",
+                chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=anchor,
                 alt="N", variant_type=sv.variant_type, pos=allele.pos, internal_id=internal,
             )  # fmt: skip
             if sv.mate:
