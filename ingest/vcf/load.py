@@ -301,6 +301,17 @@ class _Stream:
         return doc
 
 
+def _prepare(paths: list[Path], samples_table: Path | None) -> dict[str, SampleInfo]:
+    """File checks and the sample table, off the event loop."""
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        msg = f"{missing[0]}: no such file"
+        raise InputError(msg)
+    for path in paths:
+        _check_header(path)
+    return read_samples(samples_table) if samples_table else {}
+
+
 async def _existing(store: Store | None, dataset_id: str) -> tuple[dict[str, str], list[str]]:
     if store is None:
         return {}, []
@@ -328,11 +339,7 @@ async def load_vcf(
         msg = f"--assembly: unknown assembly {options.assembly!r} (use GRCh38, GRCh37 or NCBI36)"
         raise InputError(msg)
     options = VcfOptions(**{**options.__dict__, "assembly": assembly})
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        msg = f"{missing[0]}: no such file"
-        raise InputError(msg)
-    samples_info = await asyncio.to_thread(read_samples, options.samples_table) if options.samples_table else {}
+    samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
     owners, cohorts = await _existing(store, options.dataset_id)
     report = VcfReport(options.dataset_id)
     stream = _Stream(paths, options, report, table, owners, samples_info, progress)

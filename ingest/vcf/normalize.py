@@ -56,6 +56,8 @@ def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple
             skipped.append((index, "spanning deletion allele '*'"))
         elif alt in (".", ""):
             skipped.append((index, "no alternate allele"))
+        elif alt == ref:
+            skipped.append((index, "ALT equals REF"))
         elif _SEQUENCE.match(alt) and _SEQUENCE.match(ref):
             p, r, a = trim(pos, ref, alt)
             alleles.append(Allele(p, r, a, index))

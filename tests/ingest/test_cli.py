@@ -50,14 +50,15 @@ def test_validate_only_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
     ("argv", "code", "message"),
     [
         (["bff", "/nonexistent", "--dataset", "x", "--validate-only"], 2, "error: /nonexistent: not a directory"),
-        (["vcf", "a.vcf", "--dataset", "x"], 2, "error: vcf ingest is not available in this version"),
+        (["vcf", "missing.vcf", "--dataset", "x", "--assembly", "GRCh38", "--validate-only"], 2, "error: missing.vcf: no such file"),
+        (["phenopackets", "p.json", "--dataset", "x"], 2, "error: phenopackets ingest is not available in this version"),
         (
             ["bff", str(FIXTURES / "two_individuals"), "--dataset", "x", "--store", "postgres://h/db"],
             1,
             "unsupported store URI",
         ),
     ],
-    ids=["missing directory", "vcf not yet available", "unsupported store"],
+    ids=["missing directory", "missing VCF", "phenopackets not yet available", "unsupported store"],
 )
 def test_failures_are_one_line_with_an_exit_code(
     argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
@@ -83,3 +84,13 @@ def test_real_subprocess_loads_a_fixture(tmp_path: Path) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("dataset x: loaded:")
+
+
+def test_vcf_command_summarises_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vcf = Path(__file__).resolve().parents[1] / "data" / "vcf" / "multiallelic_indel_needs_trim.vcf"
+    argv = ["vcf", str(vcf), "--dataset", "t", "--assembly", "hg19", "--store", f"sqlite:///{tmp_path / 's.db'}"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == (
+        "dataset t: loaded: 2 records read, 3 variants, 0 samples; "
+        "1 skipped (ALT equals REF); 1 skipped (spanning deletion allele '*')\n"
+    )
