@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 
-.PHONY: setup run demo test lint typecheck layering check bench clean
+.PHONY: setup run demo test lint typecheck layering check bench bench-vcf clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+
+bench-vcf: $(STAMP)
+	$(BIN)/python bench/vcf_ingest.py
