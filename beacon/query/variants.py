@@ -6,13 +6,15 @@ Coordinates are 0-based half-open as in the Beacon request parameters; stored va
 from __future__ import annotations
 
 from beacon.errors import InvalidRequest, NotImplementedQuery
+from beacon.genome import hgvs
 from beacon.genome.assemblies import (
     ASSEMBLY_SYNONYMS,
     canonical_assembly,
     canonical_chromosome,
     refseq_chromosome,
 )
-from beacon.model.plan import Compare, Condition, Field, HasKey, In, all_of
+from beacon.genome.variant_types import stored_types
+from beacon.model.plan import Compare, Condition, Field, HasKey, In, Or, all_of
 from beacon.model.request import VariantParams
 
 _ANY_BASE = ("A", "C", "G", "T")
@@ -59,7 +61,8 @@ def _alleles(params: VariantParams) -> list[Condition]:
 def _lengths(params: VariantParams) -> list[Condition]:
     out: list[Condition] = []
     if params.variantType is not None:
-        out.append(Compare(Field.TYPE, "=", params.variantType))
+        types = stored_types(params.variantType)
+        out.append(Compare(Field.TYPE, "=", types[0]) if len(types) == 1 else In(Field.TYPE, types))
     if params.variantMinLength is not None:
         out.append(Compare(Field.LENGTH, ">=", params.variantMinLength))
     if params.variantMaxLength is not None:
@@ -122,5 +125,35 @@ def variant_condition(params: VariantParams) -> Condition | None:
     if params.aminoacidChange is not None:
         parts.append(HasKey("aminoacidChange", (params.aminoacidChange,)))
     if params.genomicAlleleShortForm is not None:
-        parts.append(HasKey("hgvs", (params.genomicAlleleShortForm,)))
+        parts.append(hgvs_condition(params.genomicAlleleShortForm))
     return all_of(*parts)
+
+
+def hgvs_condition(expression: str) -> Condition:
+    """Variants carrying this HGVS id, or, for a genomic (g.) expression, the same allele however it is named.
+
+    :raise InvalidRequest: a g. expression that cannot be parsed.
+    """
+    exact = HasKey("hgvs", (expression,))
+    if ":g." not in expression:
+        # c. and p. expressions need transcript knowledge: they match annotated ids only.
+        return exact
+    try:
+        allele = hgvs.parse(expression)
+    except hgvs.HgvsError as exc:
+        msg = f"genomicAlleleShortForm: {exc}"
+        raise InvalidRequest(msg) from None
+    parts: list[Condition] = [Compare(Field.CHROM, "=", allele.chrom)]
+    if allele.assembly:
+        parts.append(Compare(Field.ASSEMBLY, "=", allele.assembly))
+    parts += [Compare(Field.START, "=", allele.start), Compare(Field.END, "=", allele.end)]
+    if allele.kind == "substitution":
+        parts += [Compare(Field.REF, "=", str(allele.ref)), Compare(Field.ALT, "=", str(allele.alt))]
+    elif allele.kind == "delins":
+        parts += [Compare(Field.ALT, "=", str(allele.alt))]
+    else:
+        stored = ("DEL", "INDEL") if allele.kind == "deletion" else ("INS", "INDEL")
+        parts += [In(Field.TYPE, stored), Compare(Field.LENGTH, "=", allele.length)]
+    named = all_of(*parts)
+    assert named is not None
+    return Or((exact, named))

@@ -24,7 +24,6 @@ _DURATION = re.compile(
 _NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
 _NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
 _MAX_TEXT = 256
-SV_TYPES = frozenset({"DEL", "DUP", "INV", "INS", "CNV", "BND", "DUP:TANDEM", "SV"})
 
 
 def duration_days(text: str) -> float | None:
@@ -141,10 +140,14 @@ def variant_columns(doc: Mapping[str, Any], assembly: str | None) -> tuple[Any, 
     if end is None:
         end = start + (len(ref) if ref else 1)
     vtype_s = vtype if isinstance(vtype, str) else None
-    if vtype_s in SV_TYPES or not (ref and alt):
-        length = end - start
-    else:
+    # "N" stands in for the alternate sequence of structural variants: their length is their span.
+    is_sequence = bool(ref and alt) and alt != "N" and set(f"{ref}{alt}") <= set("ACGT")
+    if is_sequence:
+        assert ref is not None
+        assert alt is not None
         length = max(len(ref), len(alt)) if len(ref) == len(alt) else abs(len(alt) - len(ref))
+    else:
+        length = end - start
     return (assembly, chrom, start, end, ref, alt, vtype_s, length)
 
 

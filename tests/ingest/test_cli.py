@@ -50,8 +50,16 @@ def test_validate_only_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
     ("argv", "code", "message"),
     [
         (["bff", "/nonexistent", "--dataset", "x", "--validate-only"], 2, "error: /nonexistent: not a directory"),
-        (["vcf", "missing.vcf", "--dataset", "x", "--assembly", "GRCh38", "--validate-only"], 2, "error: missing.vcf: no such file"),
-        (["phenopackets", "p.json", "--dataset", "x"], 2, "error: phenopackets ingest is not available in this version"),
+        (
+            ["vcf", "missing.vcf", "--dataset", "x", "--assembly", "GRCh38", "--validate-only"],
+            2,
+            "error: missing.vcf: no such file",
+        ),
+        (
+            ["phenopackets", "p.json", "--dataset", "x"],
+            2,
+            "error: phenopackets ingest is not available in this version",
+        ),
         (
             ["bff", str(FIXTURES / "two_individuals"), "--dataset", "x", "--store", "postgres://h/db"],
             1,

@@ -76,9 +76,9 @@ CHR13 = Compare(Field.CHROM, "=", "13")
             id="a gene query with length bounds",
         ),
         pytest.param(
-            VariantParams(genomicAlleleShortForm="NC_000013.11:g.32340301del"),
-            HasKey("hgvs", ("NC_000013.11:g.32340301del",)),
-            id="an HGVS id is an exact key",
+            VariantParams(genomicAlleleShortForm="NM_000059.4:c.5946del"),
+            HasKey("hgvs", ("NM_000059.4:c.5946del",)),
+            id="a transcript HGVS id is an exact key",
         ),
     ],
 )
@@ -112,3 +112,23 @@ def test_incomplete_queries_are_rejected_with_the_reason(params: VariantParams, 
 def test_mate_name_queries_are_reported_unsupported() -> None:
     with pytest.raises(NotImplementedQuery, match="mateName"):
         variant_condition(VariantParams(mateName="chr2"))
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        ("EFO:0030067", ("DEL",)),
+        ("efo:0030070", ("DUP",)),
+        ("INDEL", ("INDEL", "DEL", "INS")),
+        ("SO:0001019", ("CNV", "DEL", "DUP")),
+        ("SNV", ("SNP",)),
+        ("TRA", ("BND",)),
+        ("MY-OWN-TYPE", ("MY-OWN-TYPE",)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_variant_type_synonyms(query: str, stored: tuple[str, ...]) -> None:
+    condition = variant_condition(VariantParams(referenceName="1", start=(5,), variantType=query))
+    assert isinstance(condition, And)
+    expected = Compare(Field.TYPE, "=", stored[0]) if len(stored) == 1 else In(Field.TYPE, stored)
+    assert condition.parts[-1] == expected

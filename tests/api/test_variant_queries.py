@@ -1,0 +1,84 @@
+"""Variant queries against VCF-loaded data: HGVS and sequence queries agree, synonyms and breakend mates work."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from beacon.api.app import create_app
+from beacon.store.sqlite import SqliteStore
+from ingest.vcf.load import VcfOptions, load_vcf
+from tests.conftest import DATA, AiohttpClient, fetch, make_config
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vcf"
+BND = DATA / "vcf/sv/cgbeacon2/BND.SV.vcf"
+TRIO = DATA / "vcf/sv/cgbeacon2/test_trio.SV.vcf.gz"
+
+
+async def _load(db: Path) -> None:
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("small", "GRCh37"), store)
+        await load_vcf([BND, TRIO], VcfOptions("sv", "GRCh37"), store)
+    finally:
+        await store.close()
+
+
+@pytest.fixture(scope="module")
+def vcf_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("vcf") / "v.db"
+    asyncio.run(_load(db))
+    return db
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, vcf_db: Path) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(make_config(f"sqlite:///{vcf_db}")))
+
+
+async def ids(client: TestClient[Any, Any], **params: str) -> set[str]:
+    doc = await fetch(
+        client, "GET", "/api/g_variants", params={**params, "requestedGranularity": "record", "limit": "0"}
+    )
+    return {r["variantInternalId"] for s in doc["response"]["resultSets"] for r in s["results"]}
+
+
+@pytest.mark.parametrize(
+    ("hgvs", "sequence", "expected"),
+    [
+        ("NC_000001.10:g.66381T>A", {"start": "66380", "referenceBases": "T", "alternateBases": "A"}, "1:66381:T>A"),
+        (
+            "NC_000001.10:g.66382_66386del",
+            {"start": "66380", "referenceBases": "TATATA", "alternateBases": "T"},
+            "1:66381:TATATA>T",
+        ),
+        ("1:g.70001del", {"start": "69999", "referenceBases": "GT", "alternateBases": "G"}, "1:70000:GT>G"),
+    ],
+    ids=["substitution", "deletion by accession", "deletion by chromosome name"],
+)
+async def test_hgvs_and_sequence_queries_find_the_same_variant(
+    client: TestClient[Any, Any], hgvs: str, sequence: dict[str, str], expected: str
+) -> None:
+    assert await ids(client, genomicAlleleShortForm=hgvs) == {expected}
+    assert await ids(client, referenceName="1", **sequence) == {expected}
+    wrong = {**sequence, "alternateBases": "C" if sequence["alternateBases"] != "C" else "G"}
+    assert await ids(client, referenceName="1", **wrong) == set()
+
+
+async def test_variant_type_synonyms_reach_structural_variants(client: TestClient[Any, Any]) -> None:
+    deletions = await ids(client, variantType="DEL", datasetIds="sv")
+    assert deletions
+    assert await ids(client, variantType="EFO:0030067", datasetIds="sv") == deletions
+    assert await ids(client, variantType="SO:0000159", datasetIds="sv") == deletions
+    copy_number = await ids(client, variantType="CNV", datasetIds="sv")
+    assert deletions <= copy_number
+
+
+async def test_breakends_are_stored_with_their_mate(client: TestClient[Any, Any]) -> None:
+    breakends = await ids(client, variantType="BND", datasetIds="sv")
+    assert len(breakends) >= 6
