@@ -164,6 +164,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             LinkKey("gene", "molecularAttributes.geneIds[]"),
             LinkKey("hgvs", "identifiers.genomicHGVSId"),
             LinkKey("aminoacidChange", "molecularAttributes.aminoacidChanges[]"),
+            LinkKey("mate", "variantLevelData.mateName"),
         ),
         lookups=(
             Lookup("analysis", "biosample"),

@@ -5,7 +5,7 @@ Coordinates are 0-based half-open as in the Beacon request parameters; stored va
 
 from __future__ import annotations
 
-from beacon.errors import InvalidRequest, NotImplementedQuery
+from beacon.errors import InvalidRequest
 from beacon.genome import hgvs
 from beacon.genome.assemblies import (
     ASSEMBLY_SYNONYMS,
@@ -78,10 +78,14 @@ def variant_condition(params: VariantParams) -> Condition | None:
     """
     if params.is_empty():
         return None
-    if params.mateName is not None:
-        msg = "mateName (fusion/breakend) queries are not supported yet"
-        raise NotImplementedQuery(msg)
     parts: list[Condition] = [*_assembly(params)]
+    if params.mateName is not None:
+        mate = canonical_chromosome(params.mateName)
+        if mate is None:
+            msg = f"mateName: {params.mateName!r} is not a chromosome"
+            raise InvalidRequest(msg)
+        # Breakends whose mate lies on that chromosome (fusions, translocations).
+        parts.append(HasKey("mate", (mate,)))
     if params.start or params.end:
         if params.referenceName is None:
             msg = "referenceName is required with start and end"
@@ -90,7 +94,7 @@ def variant_condition(params: VariantParams) -> Condition | None:
             msg = "start is required with end"
             raise InvalidRequest(msg)
     if params.referenceName is not None:
-        if not params.start and params.geneId is None:
+        if not params.start and params.geneId is None and params.mateName is None:
             msg = "start is required with referenceName"
             raise InvalidRequest(msg)
         parts.extend(_reference(params))

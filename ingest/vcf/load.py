@@ -261,7 +261,8 @@ class _Stream:
                 alt="N", variant_type=sv.variant_type, pos=allele.pos, internal_id=internal,
             )  # fmt: skip
             if sv.mate:
-                doc["variantLevelData"] = {"mateName": sv.mate[0], "matePosition": sv.mate[1]}
+                mate = canonical_chromosome(sv.mate[0]) or sv.mate[0]
+                doc["variantLevelData"] = {"mateName": mate, "matePosition": sv.mate[1]}
         else:
             if not set(allele.ref) <= set("ACGTN"):
                 self._reject(Problem(name, line, "REF", f"not a nucleotide sequence: {allele.ref!r}", is_line=True))

@@ -82,3 +82,14 @@ async def test_variant_type_synonyms_reach_structural_variants(client: TestClien
 async def test_breakends_are_stored_with_their_mate(client: TestClient[Any, Any]) -> None:
     breakends = await ids(client, variantType="BND", datasetIds="sv")
     assert len(breakends) >= 6
+
+
+@pytest.mark.parametrize(
+    ("reference", "mate", "expected"),
+    [("2", "17", {"bnd_W"}), ("chr2", "13", {"bnd_V"}), ("13", "2", {"bnd_U"}), ("17", "1", set())],
+)
+async def test_mate_name_finds_breakends_by_their_mate(
+    client: TestClient[Any, Any], reference: str, mate: str, expected: set[str]
+) -> None:
+    found = await ids(client, referenceName=reference, mateName=mate, datasetIds="sv")
+    assert {i.rsplit(":", 1)[-1] for i in found} == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from beacon.errors import InvalidRequest, NotImplementedQuery
+from beacon.errors import InvalidRequest
 from beacon.model.plan import And, Compare, Field, HasKey, In
 from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
@@ -109,9 +109,11 @@ def test_incomplete_queries_are_rejected_with_the_reason(params: VariantParams, 
         variant_condition(params)
 
 
-def test_mate_name_queries_are_reported_unsupported() -> None:
-    with pytest.raises(NotImplementedQuery, match="mateName"):
-        variant_condition(VariantParams(mateName="chr2"))
+def test_mate_name_selects_breakends_by_mate_chromosome() -> None:
+    condition = variant_condition(VariantParams(referenceName="chr1", mateName="chr2"))
+    assert condition == And((HasKey("mate", ("2",)), Compare(Field.CHROM, "=", "1")))
+    with pytest.raises(InvalidRequest, match="mateName: 'chrQ' is not a chromosome"):
+        variant_condition(VariantParams(mateName="chrQ"))
 
 
 @pytest.mark.parametrize(
