@@ -13,6 +13,7 @@ from beacon.genome.assemblies import (
     canonical_chromosome,
     refseq_chromosome,
 )
+from beacon.genome.protein import canonical_protein_change
 from beacon.genome.variant_types import stored_types
 from beacon.model.plan import Compare, Condition, Field, HasKey, In, Or, all_of
 from beacon.model.request import VariantParams
@@ -127,7 +128,7 @@ def variant_condition(params: VariantParams) -> Condition | None:
     if params.geneId is not None:
         parts.append(HasKey("gene", (params.geneId,)))
     if params.aminoacidChange is not None:
-        parts.append(HasKey("aminoacidChange", (params.aminoacidChange,)))
+        parts.append(HasKey("aminoacidChange", (canonical_protein_change(params.aminoacidChange),)))
     if params.genomicAlleleShortForm is not None:
         parts.append(hgvs_condition(params.genomicAlleleShortForm))
     return all_of(*parts)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
+from beacon.genome.protein import canonical_protein_change
 from beacon.model.entry_types import EntryType, iter_path
 from beacon.store.base import Document, IndexedRecord
 
@@ -24,6 +25,10 @@ _DURATION = re.compile(
 _NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
 _NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
 _MAX_TEXT = 256
+
+
+# Keys stored in a canonical form; queries apply the same function (beacon/query/variants.py).
+KEY_FORMS = {"aminoacidChange": canonical_protein_change}
 
 
 def duration_days(text: str) -> float | None:
@@ -169,7 +174,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     for link in entry.links:
         for value in iter_path(doc, link.path):
             if isinstance(value, str) and value:
-                keys[(link.kind, value)] = None
+                keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
     if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
         ctx.biosample_individual[rid] = doc["individualId"]
     if entry.path == "cohorts":

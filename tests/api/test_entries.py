@@ -388,3 +388,10 @@ async def test_pi_test_dataset_analysis_lookup_reaches_its_biosample_variants(
         params={"requestedGranularity": "count", "datasetIds": "test"},
     )
     assert doc["responseSummary"]["numTotalResults"] > 0
+
+
+@pytest.mark.parametrize("notation", ["Arg534Gln", "R534Q", "p.(Arg534Gln)"])
+async def test_amino_acid_change_in_any_notation(pi: TestClient[Any, Any], notation: str) -> None:
+    params = {"aminoacidChange": notation, "geneId": "F5", "requestedGranularity": "count", "datasetIds": "test"}
+    doc = await fetch(pi, "GET", "/api/g_variants", params=params)
+    assert doc["responseSummary"]["numTotalResults"] == 1

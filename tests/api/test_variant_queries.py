@@ -93,3 +93,46 @@ async def test_mate_name_finds_breakends_by_their_mate(
 ) -> None:
     found = await ids(client, referenceName=reference, mateName=mate, datasetIds="sv")
     assert {i.rsplit(":", 1)[-1] for i in found} == expected
+
+
+GRCH38 = DATA / "vcf/1000g_grch38/1000G_GRCh38_chr22_10516173-11016173_2548samples"
+
+
+@pytest.fixture(scope="module")
+def grch38_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("grch38") / "g.db"
+
+    async def load() -> None:
+        store = SqliteStore(db)
+        await store.open()
+        try:
+            source = GRCH38.with_name(GRCH38.name + ".vcf.gz")
+            await load_vcf([source], VcfOptions("g38", "GRCh38", sites_only=True), store)
+        finally:
+            await store.close()
+
+    asyncio.run(load())
+    return db
+
+
+async def test_every_normalised_record_is_found_and_a_wrong_base_is_not(
+    aiohttp_client: AiohttpClient, grch38_db: Path
+) -> None:
+    from cyvcf2 import VCF
+
+    client = await aiohttp_client(create_app(make_config(f"sqlite:///{grch38_db}")))
+    expected = [
+        (r.CHROM, r.POS, r.REF, r.ALT[0])
+        for r in VCF(str(GRCH38.with_name(GRCH38.name + ".bcftools_norm_expected.vcf.gz")), samples=[])
+    ]
+    assert len(expected) == 3042
+    for chrom, pos, ref, alt in expected:
+        params = {"assemblyId": "GRCh38", "referenceName": chrom, "start": str(pos - 1), "referenceBases": ref,
+                  "alternateBases": alt, "requestedGranularity": "count"}  # fmt: skip
+        resp = await client.get("/api/g_variants", params=params)
+        doc = await resp.json()
+        assert doc["responseSummary"]["numTotalResults"] >= 1, (chrom, pos, ref, alt)
+        wrong = "A" if alt[-1] != "A" else "C"
+        resp = await client.get("/api/g_variants", params={**params, "alternateBases": alt[:-1] + wrong})
+        doc = await resp.json()
+        assert doc["responseSummary"]["exists"] is False, (chrom, pos, ref, alt, wrong)
