@@ -1,0 +1,47 @@
+"""Every variant query type is served by an index, never a scan of the records table (SQLite EXPLAIN QUERY PLAN)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from beacon.model.plan import Query
+from beacon.model.request import VariantParams
+from beacon.query.variants import variant_condition
+from beacon.store.sqlite_translate import count_sql, find_sql
+from tests.conftest import CINECA_ID
+
+QUERY_TYPES = {
+    "sequence": VariantParams(referenceName="22", start=(16050074,), alternateBases="A"),
+    "range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,)),
+    "bracket": VariantParams(referenceName="22", start=(16060000, 16061000), end=(16060001, 16062000)),
+    "gene": VariantParams(geneId="CHR_START-DUXAP8"),
+    "amino acid change": VariantParams(aminoacidChange="V600E"),
+    "genomic HGVS": VariantParams(genomicAlleleShortForm="NC_000022.10:g.16050075A>G"),
+    "variant type in a range": VariantParams(
+        referenceName="22", start=(16060000,), end=(16070000,), variantType="INDEL"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_TYPES))
+def test_query_type_uses_an_index(cineca_db: Path, name: str) -> None:
+    condition = variant_condition(QUERY_TYPES[name])
+    conn = sqlite3.connect(cineca_db)
+    try:
+        for sql, params in (
+            count_sql(Query("g_variants", (CINECA_ID,), condition)),
+            find_sql(Query("g_variants", (CINECA_ID,), condition, 0, 10)),
+        ):
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            records_access = [step for step in plan if step.startswith(("SCAN r", "SEARCH r"))]
+            assert records_access, plan
+            assert not any(step.startswith("SCAN r") for step in records_access), plan
+            if name in ("sequence", "range", "bracket", "variant type in a range"):
+                assert any("records_by_position" in step or "records_by_end" in step for step in plan), plan
+            else:
+                assert any("SEARCH k USING PRIMARY KEY (kind=? AND value=?)" in step for step in plan), plan
+    finally:
+        conn.close()
