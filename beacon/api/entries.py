@@ -15,6 +15,7 @@ from beacon.model.entry_types import EntryType, Lookup
 from beacon.model.granularity import Granularity
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
+from beacon.query.assemblies import assembly_warnings
 from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import visible_datasets
 from beacon.store.base import Store
@@ -66,8 +67,11 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     request[PARSED_REQUEST] = breq
     _check_schemas(breq, target)
     record_id = request.match_info.get("id") if (single or lookup) else None
-    policies = visible_datasets(config, await store.datasets(), breq)
+    loaded = await store.datasets()
+    policies = visible_datasets(config, loaded, breq)
     datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
+    assemblies = {d.id: d.assembly for d in loaded if d.id in datasets}
+    warnings = assembly_warnings(breq.variant, assemblies)
     in_scope = [p for p in policies if p.id in datasets]
     granularity = _granularity(config, breq, target, in_scope)
     if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
@@ -79,6 +83,8 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         body = await _collections(store, target, datasets, where, breq, granularity)
     else:
         body = await _result_sets(store, target, datasets, where, breq, granularity)
+    if warnings:
+        body["info"] = {"warnings": warnings}
     return web.json_response({"meta": meta, **body})
 
 

@@ -136,3 +136,47 @@ async def test_every_normalised_record_is_found_and_a_wrong_base_is_not(
         resp = await client.get("/api/g_variants", params={**params, "alternateBases": alt[:-1] + wrong})
         doc = await resp.json()
         assert doc["responseSummary"]["exists"] is False, (chrom, pos, ref, alt, wrong)
+
+
+@pytest.fixture
+async def mixed(aiohttp_client: AiohttpClient, vcf_db: Path, grch38_db: Path, tmp_path: Path) -> TestClient[Any, Any]:
+    db = tmp_path / "mixed.db"
+
+    async def load() -> None:
+        store = SqliteStore(db)
+        await store.open()
+        try:
+            await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("g37", "GRCh37"), store)
+            await load_vcf([FIXTURES / "haploid_x_and_missing_calls.vcf"], VcfOptions("g38", "GRCh38"), store)
+        finally:
+            await store.close()
+
+    await load()
+    return await aiohttp_client(create_app(make_config(f"sqlite:///{db}")))
+
+
+async def test_coordinates_without_assembly_are_refused_when_assemblies_differ(mixed: TestClient[Any, Any]) -> None:
+    params = {"referenceName": "1", "start": "66380", "alternateBases": "A"}
+    doc = await fetch(mixed, "GET", "/api/g_variants", params=params, status=400)
+    assert "assemblyId is required: the datasets searched are in GRCh37, GRCh38" in doc["error"]["errorMessage"]
+    one = await fetch(
+        mixed, "GET", "/api/g_variants", params={**params, "datasetIds": "g37", "requestedGranularity": "count"}
+    )
+    assert one["responseSummary"]["numTotalResults"] == 1
+
+
+async def test_datasets_of_another_assembly_are_named_never_silently_empty(mixed: TestClient[Any, Any]) -> None:
+    params = {
+        "assemblyId": "hg19",
+        "referenceName": "1",
+        "start": "66380",
+        "alternateBases": "A",
+        "requestedGranularity": "count",
+    }
+    doc = await fetch(mixed, "GET", "/api/g_variants", params=params)
+    assert doc["responseSummary"]["numTotalResults"] == 1
+    assert doc["info"]["warnings"] == [
+        "dataset g38 is on GRCh38, the query on GRCh37: not searched (no liftover configured)"
+    ]
+    gene_only = await fetch(mixed, "GET", "/api/g_variants", params={"geneId": "X"})
+    assert "info" not in gene_only
