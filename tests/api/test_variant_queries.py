@@ -139,7 +139,7 @@ async def test_every_normalised_record_is_found_and_a_wrong_base_is_not(
 
 
 @pytest.fixture
-async def mixed(aiohttp_client: AiohttpClient, vcf_db: Path, grch38_db: Path, tmp_path: Path) -> TestClient[Any, Any]:
+async def mixed(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
     db = tmp_path / "mixed.db"
 
     async def load() -> None:
