@@ -79,10 +79,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         raise InvalidRequest(msg)
     where = all_of(path_condition, await plan_condition(breq, target, config.entry_types, store, datasets))
     meta = response_meta(config, breq, target, granularity)
-    if target.is_collection:
-        body = await _collections(store, target, datasets, where, breq, granularity)
-    else:
-        body = await _result_sets(store, target, datasets, where, breq, granularity)
+    body = await _answer_body(store, target, datasets, where, breq, granularity)
     if warnings:
         body["info"] = {"warnings": warnings}
     return web.json_response({"meta": meta, **body})
@@ -95,7 +92,7 @@ def _summary(total: int, granularity: Granularity) -> dict[str, Any]:
     return summary
 
 
-async def _collections(
+async def _answer_body(
     store: Store,
     target: EntryType,
     datasets: tuple[str, ...],
@@ -103,26 +100,16 @@ async def _collections(
     breq: BeaconRequest,
     granularity: Granularity,
 ) -> dict[str, Any]:
+    """responseSummary plus, as the granularity allows, collections (datasets, cohorts) or result sets."""
     counts = await store.count_by_dataset(Query(target.collection, datasets, where))
     total = sum(counts.values())
     body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
-    if granularity is Granularity.RECORD:
-        page = Query(target.collection, datasets, where, offset=breq.skip * breq.limit, limit=breq.limit)
-        body["response"] = {"collections": await store.find(page) if total else []}
-    return body
-
-
-async def _result_sets(
-    store: Store,
-    target: EntryType,
-    datasets: tuple[str, ...],
-    where: Condition | None,
-    breq: BeaconRequest,
-    granularity: Granularity,
-) -> dict[str, Any]:
-    counts = await store.count_by_dataset(Query(target.collection, datasets, where))
-    total = sum(counts.values())
-    body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
+    offset, limit = breq.skip * breq.limit, breq.limit
+    if target.is_collection:
+        if granularity is Granularity.RECORD:
+            page = Query(target.collection, datasets, where, offset=offset, limit=limit)
+            body["response"] = {"collections": await store.find(page) if total else []}
+        return body
     if granularity is Granularity.BOOLEAN:
         return body
     sets = []
@@ -132,8 +119,7 @@ async def _result_sets(
             continue
         results: list[dict[str, Any]] = []
         if granularity is Granularity.RECORD and n:
-            page = Query(target.collection, (dataset,), where, offset=breq.skip * breq.limit, limit=breq.limit)
-            results = await store.find(page)
+            results = await store.find(Query(target.collection, (dataset,), where, offset=offset, limit=limit))
         sets.append(result_set(dataset, n, results))
     body["response"] = {"resultSets": sets}
     return body
