@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from beacon.errors import ConfigError
+from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
 
@@ -104,6 +105,15 @@ class DatasetPolicy:
 
 
 @dataclass(frozen=True)
+class LiftoverChain:
+    """A chain file mapping coordinates of `source` onto `target`."""
+
+    source: str
+    target: str
+    chain: Path
+
+
+@dataclass(frozen=True)
 class Config:
     beacon: BeaconInfo
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -111,6 +121,7 @@ class Config:
     query: QueryConfig = field(default_factory=QueryConfig)
     datasets: tuple[DatasetPolicy, ...] = ()
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
+    liftover: tuple[LiftoverChain, ...] = ()
     source: str = "<defaults>"
 
     def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
@@ -213,8 +224,16 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
     if duplicates:
         msg = f"{source}: datasets: duplicate id(s) {', '.join(duplicates)}"
         raise ConfigError(msg)
+    chains = []
+    for n, item in enumerate(data.get("liftover", [])):
+        ends = (canonical_assembly(item["from"]), canonical_assembly(item["to"]))
+        if None in ends:
+            msg = f"{source}: liftover[{n}]: unknown assembly in {item['from']!r} -> {item['to']!r}"
+            raise ConfigError(msg)
+        chains.append(LiftoverChain(str(ends[0]), str(ends[1]), Path(source).parent / item["chain"]))
     return Config(
         beacon=BeaconInfo(organization=org, **b),
+        liftover=tuple(chains),
         server=ServerConfig(**data.get("server", {})),
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
         query=query,

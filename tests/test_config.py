@@ -89,3 +89,13 @@ def test_check_config_command_reports_in_one_line(tmp_path: Path, capsys: pytest
     assert main(["check-config", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {bad}: query.default_limit: 0 is less than the minimum of 1")
+
+
+def test_liftover_chains_resolve_relative_to_the_file_and_name_known_assemblies(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, MINIMAL + "liftover:\n  - {from: hg19, to: hg38, chain: chains/a.chain}\n"), env={}
+    )
+    (chain,) = config.liftover
+    assert (chain.source, chain.target, chain.chain) == ("GRCh37", "GRCh38", tmp_path / "chains/a.chain")
+    with pytest.raises(ConfigError, match=r"liftover\[0\]: unknown assembly in 'hg99' -> 'hg38'"):
+        load_config(write(tmp_path, MINIMAL + "liftover:\n  - {from: hg99, to: hg38, chain: a.chain}\n"), env={})

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from beacon.api.envelope import response_meta, result_set
-from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, STORE
+from beacon.api.keys import CONFIG, ENTRY, LIFTERS, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config, DatasetPolicy
 from beacon.errors import InvalidRequest, NotFound
+from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, Lookup
 from beacon.model.granularity import Granularity
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
-from beacon.query.assemblies import assembly_warnings
+from beacon.query.assemblies import SearchGroup, assembly_groups
 from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import visible_datasets
 from beacon.store.base import Store
@@ -70,18 +72,29 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     loaded = await store.datasets()
     policies = visible_datasets(config, loaded, breq)
     datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
-    assemblies = {d.id: d.assembly for d in loaded if d.id in datasets}
-    warnings = assembly_warnings(breq.variant, assemblies)
+    known = {d.id: d.assembly for d in loaded}
+    lifters: dict[tuple[str, str], Lifter] = request.app[LIFTERS]
+    groups, warnings = assembly_groups(breq.variant, {d: known.get(d) for d in datasets}, lifters)
     in_scope = [p for p in policies if p.id in datasets]
     granularity = _granularity(config, breq, target, in_scope)
     if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
-    where = all_of(path_condition, await plan_condition(breq, target, config.entry_types, store, datasets))
+    searches = []
+    for group in groups:
+        grouped = replace(breq, variant=group.params)
+        condition = await plan_condition(grouped, target, config.entry_types, store, group.datasets)
+        searches.append((group.datasets, all_of(path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
-    body = await _answer_body(store, target, datasets, where, breq, granularity)
+    body = await _answer_body(store, target, searches, breq, granularity)
+    info: dict[str, Any] = {}
     if warnings:
-        body["info"] = {"warnings": warnings}
+        info["warnings"] = warnings
+    lifted = [_lifted(g) for g in groups if g.lifted_to]
+    if lifted:
+        info["liftover"] = lifted
+    if info:
+        body["info"] = info
     return web.json_response({"meta": meta, **body})
 
 
@@ -92,22 +105,43 @@ def _summary(total: int, granularity: Granularity) -> dict[str, Any]:
     return summary
 
 
+def _lifted(group: SearchGroup) -> dict[str, Any]:
+    """How a group of datasets was searched after liftover, for `info.liftover`."""
+    p = group.params
+    return {
+        "datasets": list(group.datasets),
+        "assemblyId": group.lifted_to,
+        "referenceName": p.referenceName,
+        "start": list(p.start),
+        **({"end": list(p.end)} if p.end else {}),
+    }
+
+
 async def _answer_body(
     store: Store,
     target: EntryType,
-    datasets: tuple[str, ...],
-    where: Condition | None,
+    searches: list[tuple[tuple[str, ...], Condition | None]],
     breq: BeaconRequest,
     granularity: Granularity,
 ) -> dict[str, Any]:
-    """responseSummary plus, as the granularity allows, collections (datasets, cohorts) or result sets."""
-    counts = await store.count_by_dataset(Query(target.collection, datasets, where))
+    """responseSummary plus, as the granularity allows, collections (datasets, cohorts) or result sets.
+
+    `searches` pairs datasets with the condition they are searched with (lifted queries differ).
+    """
+    counts: dict[str, int] = {}
+    where_of: dict[str, Condition | None] = {}
+    for group, condition in searches:
+        counts.update(await store.count_by_dataset(Query(target.collection, group, condition)))
+        where_of.update(dict.fromkeys(group, condition))
+    datasets = tuple(d for group, _ in searches for d in group)
     total = sum(counts.values())
     body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
     offset, limit = breq.skip * breq.limit, breq.limit
     if target.is_collection:
         if granularity is Granularity.RECORD:
-            page = Query(target.collection, datasets, where, offset=offset, limit=limit)
+            # Collections page over all datasets at once; lifted groups do not apply to them.
+            (group, condition), *_ = searches
+            page = Query(target.collection, group, condition, offset=offset, limit=limit)
             body["response"] = {"collections": await store.find(page) if total else []}
         return body
     if granularity is Granularity.BOOLEAN:
@@ -119,7 +153,8 @@ async def _answer_body(
             continue
         results: list[dict[str, Any]] = []
         if granularity is Granularity.RECORD and n:
-            results = await store.find(Query(target.collection, (dataset,), where, offset=offset, limit=limit))
+            page = Query(target.collection, (dataset,), where_of[dataset], offset=offset, limit=limit)
+            results = await store.find(page)
         sets.append(result_set(dataset, n, results))
     body["response"] = {"resultSets": sets}
     return body

@@ -2,16 +2,18 @@
 
 A coordinate means nothing without its assembly. One assembly in scope: a query without
 `assemblyId` is taken to be in it. Several: the query must say (a 400 otherwise). Datasets of
-another assembly than the query's are named in the answer's warnings, never silently empty
-(docs/decisions.md).
+another assembly are searched with lifted coordinates when a chain file is configured, and
+otherwise named in the answer's warnings, never silently empty (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from beacon.errors import InvalidRequest
 from beacon.genome.assemblies import canonical_assembly, refseq_chromosome
+from beacon.genome.liftover import Lifter, NotLiftable
 from beacon.model.request import VariantParams
 
 
@@ -30,13 +32,31 @@ def query_assembly(params: VariantParams) -> str | None:
     return None
 
 
-def assembly_warnings(params: VariantParams, dataset_assemblies: Mapping[str, str | None]) -> list[str]:
-    """Warnings for datasets the query cannot match because of their assembly.
+@dataclass(frozen=True)
+class SearchGroup:
+    """Datasets searched with the same variant parameters (the query's own, or lifted to their assembly)."""
+
+    datasets: tuple[str, ...]
+    params: VariantParams
+    lifted_to: str | None = None
+
+
+def assembly_groups(
+    params: VariantParams,
+    dataset_assemblies: Mapping[str, str | None],
+    lifters: Mapping[tuple[str, str], Lifter],
+) -> tuple[list[SearchGroup], list[str]]:
+    """How each dataset is searched, and warnings for datasets that cannot be.
+
+    Datasets on the query's assembly (or of unknown assembly) get the query as is; datasets on
+    another assembly get it lifted when a chain file is configured, else they are left out with a
+    warning, as are positions that do not lift.
 
     :raise InvalidRequest: coordinates without an assembly while datasets of several assemblies are in scope.
     """
+    datasets = tuple(dataset_assemblies)
     if not has_coordinates(params):
-        return []
+        return [SearchGroup(datasets, params)], []
     known = {a for a in dataset_assemblies.values() if a}
     asked = query_assembly(params)
     if asked is None:
@@ -46,9 +66,21 @@ def assembly_warnings(params: VariantParams, dataset_assemblies: Mapping[str, st
                 "coordinates differ between assemblies"
             )
             raise InvalidRequest(msg)
-        return []
-    return [
-        f"dataset {dataset} is on {assembly}, the query on {asked}: not searched (no liftover configured)"
-        for dataset, assembly in sorted(dataset_assemblies.items())
-        if assembly and assembly != asked
-    ]
+        return [SearchGroup(datasets, params)], []
+    same = tuple(d for d, a in dataset_assemblies.items() if not a or a == asked)
+    groups = [SearchGroup(same, params)]
+    warnings: list[str] = []
+    for target in sorted(known - {asked}):
+        members = tuple(d for d, a in dataset_assemblies.items() if a == target)
+        lifter = lifters.get((asked, target))
+        if lifter is None or params.referenceName is None:
+            warnings += [
+                f"dataset {d} is on {target}, the query on {asked}: not searched (no liftover configured)"
+                for d in members
+            ]
+            continue
+        try:
+            groups.append(SearchGroup(members, lifter.params(params), lifted_to=target))
+        except NotLiftable as exc:
+            warnings += [f"dataset {d} is on {target}: not searched ({exc})" for d in members]
+    return groups, warnings

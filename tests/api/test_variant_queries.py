@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
+from beacon.config import LiftoverChain
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.conftest import DATA, AiohttpClient, fetch, make_config
@@ -180,3 +182,63 @@ async def test_datasets_of_another_assembly_are_named_never_silently_empty(mixed
     ]
     gene_only = await fetch(mixed, "GET", "/api/g_variants", params={"geneId": "X"})
     assert "info" not in gene_only
+
+
+# chr1 of "GRCh37" [0, 1 Mb) maps onto chr1 of "GRCh38" shifted by +100; nothing else maps.
+CHAIN = "chain 1000 chr1 249250621 + 0 1000000 chr1 248956422 + 100 1000100 1\n1000000\n\n"
+
+
+@pytest.fixture
+async def lifted(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
+    db = tmp_path / "lift.db"
+    await asyncio.to_thread((tmp_path / "37to38.chain").write_text, CHAIN)
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        # The fixture's variants, loaded as GRCh38: the same alleles 100 bases to the right of GRCh37.
+        await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("g38", "GRCh38"), store)
+    finally:
+        await store.close()
+    config = replace(
+        make_config(f"sqlite:///{db}"), liftover=(LiftoverChain("GRCh37", "GRCh38", tmp_path / "37to38.chain"),)
+    )
+    return await aiohttp_client(create_app(config))
+
+
+async def test_a_grch37_query_is_lifted_onto_grch38_data_and_says_so(lifted: TestClient[Any, Any]) -> None:
+    params = {"assemblyId": "GRCh37", "referenceName": "1", "start": "66280", "referenceBases": "T", "alternateBases": "A",
+              "requestedGranularity": "record"}  # fmt: skip
+    doc = await fetch(lifted, "GET", "/api/g_variants", params=params)
+    assert [r["variantInternalId"] for s in doc["response"]["resultSets"] for r in s["results"]] == ["1:66381:T>A"]
+    assert doc["info"]["liftover"] == [
+        {"datasets": ["g38"], "assemblyId": "GRCh38", "referenceName": "1", "start": [66380]}
+    ]
+    ranged = await fetch(
+        lifted,
+        "GET",
+        "/api/g_variants",
+        params={
+            "assemblyId": "hg19",
+            "referenceName": "chr1",
+            "start": "66200",
+            "end": "69950",
+            "requestedGranularity": "count",
+        },
+    )
+    assert ranged["responseSummary"]["numTotalResults"] == 3
+    assert ranged["info"]["liftover"][0]["end"] == [70050]
+
+
+async def test_a_position_that_does_not_lift_is_reported(lifted: TestClient[Any, Any]) -> None:
+    params = {
+        "assemblyId": "GRCh37",
+        "referenceName": "2",
+        "start": "100",
+        "alternateBases": "A",
+        "requestedGranularity": "count",
+    }
+    doc = await fetch(lifted, "GET", "/api/g_variants", params=params)
+    assert doc["responseSummary"]["exists"] is False
+    assert doc["info"]["warnings"] == [
+        "dataset g38 is on GRCh38: not searched (2:101 on GRCh37 has no unique position on GRCh38)"
+    ]
