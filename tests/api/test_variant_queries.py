@@ -242,3 +242,81 @@ async def test_a_position_that_does_not_lift_is_reported(lifted: TestClient[Any,
     assert doc["info"]["warnings"] == [
         "dataset g38 is on GRCh38: not searched (2:101 on GRCh37 has no unique position on GRCh38)"
     ]
+
+
+def _spans(path: Path) -> list[tuple[str, int, int, str]]:
+    """(chrom, 0-based start, exclusive end, id prefix) of the alleles, computed from the VCF directly.
+
+    Sequence alleles span their REF; a symbolic allele starts after the padding base at POS and
+    ends at END, at least one base long (an insertion has END = POS).
+    """
+    from cyvcf2 import VCF
+
+    out = []
+    for r in VCF(str(path)):
+        chrom = r.CHROM.removeprefix("chr")
+        end = r.INFO.get("END")
+        for alt in r.ALT:
+            if alt.startswith("<") and end is not None:
+                span_end = max(int(end), r.POS + 1)
+                out.append((chrom, r.POS, span_end, f"{chrom}:{r.POS}:{alt.strip('<>')}:{span_end}"))
+            elif set(alt) <= set("ACGT") and len(alt) < len(r.REF) and r.REF.startswith(alt):
+                out.append((chrom, r.POS - 1, r.POS - 1 + len(r.REF), f"{chrom}:{r.POS}:{r.REF}>{alt}"))
+    return out
+
+
+SV_SPANS = _spans(TRIO)
+
+
+def _range_cases() -> list[Any]:
+    cases = []
+    for chrom, start, end, _ in SV_SPANS[:5]:
+        name = f"{chrom}:{start}-{end}"
+        cases += [
+            pytest.param(chrom, start - 10, start, id=f"{name}: range ending at its start"),
+            pytest.param(chrom, start - 10, start + 1, id=f"{name}: range covering its first base"),
+            pytest.param(chrom, end - 1, end + 10, id=f"{name}: range starting at its last base"),
+            pytest.param(chrom, end, end + 10, id=f"{name}: range starting at its end"),
+        ]
+    return cases
+
+
+@pytest.mark.parametrize(("chrom", "start", "end"), _range_cases())
+async def test_range_hits_exactly_the_overlapping_variants(
+    client: TestClient[Any, Any], chrom: str, start: int, end: int
+) -> None:
+    found = await ids(client, assemblyId="GRCh37", referenceName=chrom, start=str(start), end=str(end), datasetIds="sv")
+    found_symbolic = {i for i in found if any(i.startswith(p) for *_, p in SV_SPANS)}
+    expected = {p for c, s, e, p in SV_SPANS if c == chrom and s < end and e > start}
+    assert {next(p for *_, p in SV_SPANS if i.startswith(p)) for i in found_symbolic} == expected
+
+
+@pytest.mark.parametrize(
+    ("delta_start", "delta_end", "hit"),
+    [
+        ((0, 0), (0, 0), True),
+        ((1, 5), (0, 0), False),
+        ((-5, -1), (0, 0), False),
+        ((0, 0), (1, 5), False),
+        ((0, 0), (-5, -1), False),
+        ((-5, 5), (-5, 5), True),
+    ],
+    ids=[
+        "exact brackets hit",
+        "start bracket after its start misses",
+        "start bracket before its start misses",
+        "end bracket after its end misses",
+        "end bracket before its end misses",
+        "wide brackets hit",
+    ],
+)
+async def test_bracket_boundaries(
+    client: TestClient[Any, Any], delta_start: tuple[int, int], delta_end: tuple[int, int], hit: bool
+) -> None:
+    chrom, start, end, prefix = next(s for s in SV_SPANS if ":DEL:" in s[3])
+    params = {
+        "assemblyId": "GRCh37", "referenceName": chrom, "datasetIds": "sv", "variantType": "DEL",
+        "start": f"{start + delta_start[0]},{start + delta_start[1]}", "end": f"{end + delta_end[0]},{end + delta_end[1]}",
+    }  # fmt: skip
+    found = await ids(client, **params)
+    assert any(i.startswith(prefix) for i in found) is hit
