@@ -114,6 +114,12 @@ class LiftoverChain:
 
 
 @dataclass(frozen=True)
+class GeneFile:
+    assembly: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class Config:
     beacon: BeaconInfo
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -122,6 +128,7 @@ class Config:
     datasets: tuple[DatasetPolicy, ...] = ()
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
     liftover: tuple[LiftoverChain, ...] = ()
+    genes: tuple[GeneFile, ...] = ()
     source: str = "<defaults>"
 
     def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
@@ -231,9 +238,17 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
             msg = f"{source}: liftover[{n}]: unknown assembly in {item['from']!r} -> {item['to']!r}"
             raise ConfigError(msg)
         chains.append(LiftoverChain(str(ends[0]), str(ends[1]), Path(source).parent / item["chain"]))
+    genes = []
+    for n, item in enumerate(data.get("genes", [])):
+        assembly = canonical_assembly(item["assembly"])
+        if assembly is None:
+            msg = f"{source}: genes[{n}].assembly: unknown assembly {item['assembly']!r}"
+            raise ConfigError(msg)
+        genes.append(GeneFile(assembly, Path(source).parent / item["file"]))
     return Config(
         beacon=BeaconInfo(organization=org, **b),
         liftover=tuple(chains),
+        genes=tuple(genes),
         server=ServerConfig(**data.get("server", {})),
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
         query=query,

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from beacon.api.keys import CONFIG, LIFTERS, STORE
+from beacon.api.keys import CONFIG, GENES, LIFTERS, STORE
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
 from beacon.api.routes import route_table
 from beacon.api.validation import validation_middleware
 from beacon.config import Config
+from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
 from beacon.store import open_store
 from beacon.store.base import Store
@@ -23,6 +24,10 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 
 def _load_lifters(config: Config) -> dict[tuple[str, str], Lifter]:
     return {(c.source, c.target): Lifter.load(c.source, c.target, c.chain) for c in config.liftover}
+
+
+def _load_genes(config: Config) -> dict[str, GeneTable]:
+    return {g.assembly: load_gene_table(g.assembly, g.path) for g in config.genes}
 
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
@@ -38,6 +43,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)
         app[LIFTERS] = await asyncio.to_thread(_load_lifters, config)
+        app[GENES] = await asyncio.to_thread(_load_genes, config)
         await app[STORE].open()
         yield
         await app[STORE].close()

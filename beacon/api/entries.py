@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from beacon.api.envelope import response_meta, result_set
-from beacon.api.keys import CONFIG, ENTRY, LIFTERS, PARSED_REQUEST, STORE
+from beacon.api.keys import CONFIG, ENTRY, GENES, LIFTERS, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config, DatasetPolicy
 from beacon.errors import InvalidRequest, NotFound
@@ -80,10 +80,13 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
+    genes = request.app[GENES]
     searches = []
     for group in groups:
         grouped = replace(breq, variant=group.params)
-        condition = await plan_condition(grouped, target, config.entry_types, store, group.datasets)
+        table = genes.get(group.assembly or "")
+        regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
+        condition = await plan_condition(grouped, target, config.entry_types, store, group.datasets, regions)
         searches.append((group.datasets, all_of(path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
     body = await _answer_body(store, target, searches, breq, granularity)

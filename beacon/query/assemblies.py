@@ -38,6 +38,7 @@ class SearchGroup:
 
     datasets: tuple[str, ...]
     params: VariantParams
+    assembly: str | None = None
     lifted_to: str | None = None
 
 
@@ -55,9 +56,13 @@ def assembly_groups(
     :raise InvalidRequest: coordinates without an assembly while datasets of several assemblies are in scope.
     """
     datasets = tuple(dataset_assemblies)
-    if not has_coordinates(params):
-        return [SearchGroup(datasets, params)], []
     known = {a for a in dataset_assemblies.values() if a}
+    if not has_coordinates(params):
+        # Coordinate-free queries search every dataset; grouped by assembly for gene regions.
+        by_assembly: dict[str | None, list[str]] = {}
+        for dataset, assembly in dataset_assemblies.items():
+            by_assembly.setdefault(assembly, []).append(dataset)
+        return [SearchGroup(tuple(ds), params, a) for a, ds in by_assembly.items()] or [SearchGroup((), params)], []
     asked = query_assembly(params)
     if asked is None:
         if len(known) > 1:
@@ -66,9 +71,9 @@ def assembly_groups(
                 "coordinates differ between assemblies"
             )
             raise InvalidRequest(msg)
-        return [SearchGroup(datasets, params)], []
+        return [SearchGroup(datasets, params, next(iter(known), None))], []
     same = tuple(d for d, a in dataset_assemblies.items() if not a or a == asked)
-    groups = [SearchGroup(same, params)]
+    groups = [SearchGroup(same, params, asked)]
     warnings: list[str] = []
     for target in sorted(known - {asked}):
         members = tuple(d for d, a in dataset_assemblies.items() if a == target)
@@ -80,7 +85,7 @@ def assembly_groups(
             ]
             continue
         try:
-            groups.append(SearchGroup(members, lifter.params(params), lifted_to=target))
+            groups.append(SearchGroup(members, lifter.params(params), target, lifted_to=target))
         except NotLiftable as exc:
             warnings += [f"dataset {d} is on {target}: not searched ({exc})" for d in members]
     return groups, warnings

@@ -8,6 +8,7 @@ shared keys (individual or biosample ids), and the target records must carry one
 from __future__ import annotations
 
 from beacon.errors import InvalidRequest
+from beacon.genome.genes import GeneRegion
 from beacon.model.entry_types import DATASET_KEY, EntryType, EntryTypeTable
 from beacon.model.plan import Condition, Field, HasKey, In, Nothing, Query, all_of
 from beacon.model.request import BeaconRequest
@@ -64,14 +65,17 @@ async def plan_condition(
     table: EntryTypeTable,
     store: Store,
     datasets: tuple[str, ...],
+    gene_regions: tuple[GeneRegion, ...] = (),
 ) -> Condition | None:
     """Everything the request asks of `target` records, as one condition (None: no restriction).
+
+    `gene_regions` are the regions of the queried gene in the datasets' assembly, when a gene table is configured.
 
     :raise InvalidRequest: malformed variant parameters or an unknown filter scope.
     """
     parts: list[Condition | None] = []
     variants = table.by_id("genomicVariant")
-    vcond = variant_condition(request.variant)
+    vcond = variant_condition(request.variant, gene_regions)
     if vcond is not None:
         if target.id == variants.id:
             parts.append(vcond)

@@ -13,9 +13,10 @@ from beacon.genome.assemblies import (
     canonical_chromosome,
     refseq_chromosome,
 )
+from beacon.genome.genes import GeneRegion
 from beacon.genome.protein import canonical_protein_change
 from beacon.genome.variant_types import stored_types
-from beacon.model.plan import Compare, Condition, Field, HasKey, In, Or, all_of
+from beacon.model.plan import And, Compare, Condition, Field, HasKey, In, Or, all_of
 from beacon.model.request import VariantParams
 
 _ANY_BASE = ("A", "C", "G", "T")
@@ -71,7 +72,20 @@ def _lengths(params: VariantParams) -> list[Condition]:
     return out
 
 
-def variant_condition(params: VariantParams) -> Condition | None:
+def _gene(params: VariantParams, regions: tuple[GeneRegion, ...]) -> Condition:
+    """Annotated with the gene, or (with a gene table) overlapping one of its regions."""
+    assert params.geneId is not None
+    annotated = HasKey("gene", (params.geneId,))
+    if not regions:
+        return annotated
+    overlaps = [
+        And((Compare(Field.CHROM, "=", r.chrom), Compare(Field.START, "<", r.end), Compare(Field.END, ">", r.start)))
+        for r in regions
+    ]
+    return Or((annotated, *overlaps))
+
+
+def variant_condition(params: VariantParams, gene_regions: tuple[GeneRegion, ...] = ()) -> Condition | None:
     """The condition on g_variant records for these parameters; None when none were given.
 
     :raise InvalidRequest: an incomplete or contradictory combination.
@@ -126,7 +140,7 @@ def variant_condition(params: VariantParams) -> Condition | None:
         parts.append(Compare(Field.START, "=", starts[0]))
     parts += _alleles(params) + _lengths(params)
     if params.geneId is not None:
-        parts.append(HasKey("gene", (params.geneId,)))
+        parts.append(_gene(params, gene_regions))
     if params.aminoacidChange is not None:
         parts.append(HasKey("aminoacidChange", (canonical_protein_change(params.aminoacidChange),)))
     if params.genomicAlleleShortForm is not None:

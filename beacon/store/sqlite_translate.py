@@ -42,7 +42,10 @@ def condition_sql(cond: Condition, params: Params) -> str:
         return _value_sql(cond, params)
     if isinstance(cond, And | Or):
         joiner = " AND " if isinstance(cond, And) else " OR "
-        return "(" + joiner.join(condition_sql(p, params) for p in cond.parts) + ")"
+        sql = joiner.join(condition_sql(p, params) for p in cond.parts)
+        if isinstance(cond, And):
+            sql += _overlap_bound(cond, params)
+        return "(" + sql + ")"
     if isinstance(cond, Not):
         return f"NOT ({condition_sql(cond.part, params)})"
     if isinstance(cond, Nothing):
@@ -85,8 +88,8 @@ def _scope(query: Query, params: Params) -> str:
     params.append(json.dumps(list(query.datasets)))
     sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
     if query.where is not None:
-        sql += " AND " + condition_sql(query.where, params)
-        sql += _overlap_bound(query.where, params)
+        where = query.where if isinstance(query.where, And) else And((query.where,))
+        sql += " AND " + condition_sql(where, params)
     return sql
 
 

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
-from beacon.config import LiftoverChain
+from beacon.config import GeneFile, LiftoverChain
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.conftest import DATA, AiohttpClient, fetch, make_config
@@ -320,3 +320,50 @@ async def test_bracket_boundaries(
     }  # fmt: skip
     found = await ids(client, **params)
     assert any(i.startswith(prefix) for i in found) is hit
+
+
+@pytest.fixture
+async def with_genes(aiohttp_client: AiohttpClient, vcf_db: Path, tmp_path: Path) -> TestClient[Any, Any]:
+    bed = "track name=genes\n1\t66000\t66400\tMYGENE\n1\t69990\t70010\tOTHER\n"
+    gtf = '1\tsrc\tgene\t70001\t70002\t.\t+\t.\tgene_id "G1"; gene_name "GTFGENE";\n1\tsrc\texon\t1\t2\t.\t+\t.\tgene_name "NOPE";\n'
+    await asyncio.to_thread((tmp_path / "genes.bed").write_text, bed)
+    await asyncio.to_thread((tmp_path / "genes.gtf").write_text, gtf)
+    config = replace(
+        make_config(f"sqlite:///{vcf_db}"),
+        genes=(GeneFile("GRCh37", tmp_path / "genes.bed"), GeneFile("GRCh38", tmp_path / "genes.gtf")),
+    )
+    return await aiohttp_client(create_app(config))
+
+
+@pytest.mark.parametrize(
+    ("gene", "expected"),
+    [
+        ("MYGENE", {"1:66381:T>A", "1:66381:TATATA>T"}),
+        ("mygene", {"1:66381:T>A", "1:66381:TATATA>T"}),
+        ("OTHER", {"1:70000:GT>G"}),
+        ("GTFGENE", set()),
+        ("NOPE", set()),
+    ],
+    ids=[
+        "BED region",
+        "symbols are case-insensitive",
+        "a region overlapping a deletion",
+        "GTF table is for another assembly",
+        "unknown gene",
+    ],
+)
+async def test_gene_regions_find_unannotated_variants(
+    with_genes: TestClient[Any, Any], gene: str, expected: set[str]
+) -> None:
+    assert await ids(with_genes, geneId=gene, datasetIds="small") == expected
+
+
+def test_gtf_gene_features_are_read_one_based() -> None:
+    import tempfile
+
+    from beacon.genome.genes import GeneRegion, load_gene_table
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.gtf"
+        path.write_text('chr7\tx\tgene\t117480025\t117668665\t.\t+\t.\tgene_id "ENSG1"; gene_name "CFTR";\n')
+        assert load_gene_table("GRCh38", path).lookup("cftr") == (GeneRegion("7", 117480024, 117668665),)
