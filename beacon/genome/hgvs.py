@@ -23,6 +23,14 @@ _DELINS = re.compile(r"^(?P<s>\d+)(?:_(?P<e>\d+))?delins(?P<bases>[ACGT]+)$")
 FORMS = "g.123A>G, g.123del, g.123_125del, g.123_124insAT, g.123dup, g.123_125dup, g.123_125delinsGT"
 
 
+_OPTIONAL_SEQUENCE = re.compile(r"(del|dup)[ACGTacgt]+$")
+
+
+def canonical_hgvs(expression: str) -> str:
+    """The key form of an HGVS id: `c.5946delT` and `c.5946del` name the same change (the bases are optional)."""
+    return _OPTIONAL_SEQUENCE.sub(r"\1", expression.strip())
+
+
 class HgvsError(ValueError):
     """Not a genomic HGVS expression this parser understands; the message says why."""
 

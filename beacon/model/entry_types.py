@@ -163,6 +163,8 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             # Not lookups: exact-match indexes for gene, HGVS and amino-acid queries.
             LinkKey("gene", "molecularAttributes.geneIds[]"),
             LinkKey("hgvs", "identifiers.genomicHGVSId"),
+            LinkKey("hgvs", "identifiers.transcriptHGVSIds[]"),
+            LinkKey("hgvs", "identifiers.proteinHGVSIds[]"),
             LinkKey("aminoacidChange", "molecularAttributes.aminoacidChanges[]"),
             LinkKey("mate", "variantLevelData.mateName"),
         ),

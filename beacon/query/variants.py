@@ -153,7 +153,7 @@ def hgvs_condition(expression: str) -> Condition:
 
     :raise InvalidRequest: a g. expression that cannot be parsed.
     """
-    exact = HasKey("hgvs", (expression,))
+    exact = HasKey("hgvs", (hgvs.canonical_hgvs(expression),))
     if ":g." not in expression:
         # c. and p. expressions need transcript knowledge: they match annotated ids only.
         return exact

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
+from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
 from beacon.model.entry_types import EntryType, iter_path
 from beacon.store.base import Document, IndexedRecord
@@ -28,7 +29,7 @@ _MAX_TEXT = 256
 
 
 # Keys stored in a canonical form; queries apply the same function (beacon/query/variants.py).
-KEY_FORMS = {"aminoacidChange": canonical_protein_change}
+KEY_FORMS = {"aminoacidChange": canonical_protein_change, "hgvs": canonical_hgvs}
 
 
 def duration_days(text: str) -> float | None:

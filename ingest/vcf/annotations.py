@@ -59,6 +59,20 @@ def _entries(value: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
     return [dict(zip(fields, entry.split("|"), strict=False)) for entry in value.split(",") if entry]
 
 
+def transcript_hgvs(alt: str, ann: str | None, csq: str | None, csq_order: tuple[str, ...]) -> list[str]:
+    """Transcript-level HGVS ids (`NM_000059.4:c.5946del`) annotated for the ALT allele."""
+    ids: dict[str, None] = {}
+    if ann:
+        for e in _entries(ann, _ANN_FIELDS):
+            if e.get("Allele") == alt and e.get("Feature_ID") and e.get("HGVS.c", "").startswith(("c.", "n.")):
+                ids[f"{e['Feature_ID']}:{e['HGVS.c']}"] = None
+    if csq and csq_order:
+        for e in _entries(csq, csq_order):
+            if e.get("Allele") in (alt, alt[1:] or "-") and ":c." in e.get("HGVSc", ""):
+                ids[e["HGVSc"]] = None
+    return list(ids)
+
+
 def molecular_attributes(
     alt: str, ann: str | None, csq: str | None, csq_order: tuple[str, ...]
 ) -> dict[str, Any] | None:

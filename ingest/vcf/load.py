@@ -25,7 +25,7 @@ from beacon.store.base import Document, Store
 from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
-from ingest.vcf.annotations import csq_fields, molecular_attributes
+from ingest.vcf.annotations import csq_fields, molecular_attributes, transcript_hgvs
 from ingest.vcf.genotypes import GenotypeTable, population_rows
 from ingest.vcf.normalize import sequence_type, split
 from ingest.vcf.records import frequency, variant_document
@@ -279,6 +279,9 @@ class _Stream:
         )
         if attributes:
             doc["molecularAttributes"] = attributes
+        transcripts = transcript_hgvs(record.ALT[allele.index - 1], ann, csq, self.csq_order) if ann or csq else []
+        if transcripts:
+            doc.setdefault("identifiers", {})["transcriptHGVSIds"] = transcripts
         if genotypes is not None:
             carriers = genotypes.carriers(allele.index)
             doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]

@@ -367,3 +367,51 @@ def test_gtf_gene_features_are_read_one_based() -> None:
         path = Path(tmp) / "g.gtf"
         path.write_text('chr7\tx\tgene\t117480025\t117668665\t.\t+\t.\tgene_id "ENSG1"; gene_name "CFTR";\n')
         assert load_gene_table("GRCh38", path).lookup("cftr") == (GeneRegion("7", 117480024, 117668665),)
+
+
+@pytest.fixture
+async def brca2(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
+    db = tmp_path / "brca2.db"
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        await load_vcf([FIXTURES / "brca2_c5946del_annotated.vcf"], VcfOptions("clinic", "GRCh38"), store)
+    finally:
+        await store.close()
+    return await aiohttp_client(create_app(make_config(f"sqlite:///{db}")))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"genomicAlleleShortForm": "NM_000059.4:c.5946del"},
+        {"genomicAlleleShortForm": "NM_000059.4:c.5946delT"},
+        {"genomicAlleleShortForm": "NC_000013.11:g.32340301del"},
+        {
+            "assemblyId": "GRCh38",
+            "referenceName": "chr13",
+            "start": "32340299",
+            "referenceBases": "GT",
+            "alternateBases": "G",
+        },
+        {"geneId": "BRCA2", "aminoacidChange": "p.Ser1982fs"},
+        {"geneId": "BRCA2", "variantType": "INDEL"},
+    ],
+    ids=[
+        "transcript HGVS",
+        "transcript HGVS with the deleted base",
+        "genomic HGVS",
+        "sequence query",
+        "gene and protein change",
+        "gene and INDEL",
+    ],
+)
+async def test_the_clinicians_question_gets_one_answer_however_it_is_asked(
+    brca2: TestClient[Any, Any], params: dict[str, str]
+) -> None:
+    doc = await fetch(brca2, "GET", "/api/g_variants", params={**params, "requestedGranularity": "record"})
+    (result,) = [r for s in doc["response"]["resultSets"] for r in s["results"]]
+    assert result["variantInternalId"] == "13:32340300:GT>G"
+    assert result["identifiers"]["transcriptHGVSIds"] == ["NM_000059.4:c.5946delT"]
+    frequency = result["frequencyInPopulations"][0]["frequencies"][0]
+    assert (frequency["alleleCount"], frequency["alleleNumber"]) == (1, 4)
