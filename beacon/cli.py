@@ -16,6 +16,13 @@ from beacon.config import Config, load_config
 from beacon.errors import BeaconError
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        msg = f"expected a whole number of at least 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beacon", description="GA4GH Beacon v2 server.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -30,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--validate-responses", action="store_true", help="check responses against the spec")
-    demo.add_argument("--individuals", type=int, default=400)
+    demo.add_argument("--individuals", type=_positive, default=400, help="cohort size (default 400)")
     demo.add_argument("--out", type=Path, default=Path("var/demo-bff"), help="where the generated BFF files go")
     return parser
 
