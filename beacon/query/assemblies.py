@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from beacon.errors import InvalidRequest
-from beacon.genome.assemblies import canonical_assembly, refseq_chromosome
+from beacon.genome.assemblies import ASSEMBLY_SYNONYMS, canonical_assembly, refseq_chromosome
 from beacon.genome.liftover import Lifter, NotLiftable
 from beacon.model.request import VariantParams
+
+
+def unknown_assembly_message(name: str) -> str:
+    known = ", ".join(f"{k} ({', '.join(v)})" for k, v in ASSEMBLY_SYNONYMS.items())
+    return f"assemblyId: unknown assembly {name!r}; known: {known}"
 
 
 def has_coordinates(params: VariantParams) -> bool:
@@ -22,9 +27,15 @@ def has_coordinates(params: VariantParams) -> bool:
 
 
 def query_assembly(params: VariantParams) -> str | None:
-    """The assembly the request names, by assemblyId or by a versioned RefSeq accession."""
+    """The assembly the request names, by assemblyId or by a versioned RefSeq accession.
+
+    :raise InvalidRequest: an assemblyId that names no known assembly (the message lists them).
+    """
     if params.assemblyId:
-        return canonical_assembly(params.assemblyId)
+        canonical = canonical_assembly(params.assemblyId)
+        if canonical is None:
+            raise InvalidRequest(unknown_assembly_message(params.assemblyId))
+        return canonical
     for name in (params.referenceName, (params.genomicAlleleShortForm or "").split(":")[0]):
         found = refseq_chromosome(name) if name else None
         if found and found[1]:

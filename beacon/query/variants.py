@@ -8,7 +8,6 @@ from __future__ import annotations
 from beacon.errors import InvalidRequest
 from beacon.genome import hgvs
 from beacon.genome.assemblies import (
-    ASSEMBLY_SYNONYMS,
     canonical_assembly,
     canonical_chromosome,
     refseq_chromosome,
@@ -18,6 +17,7 @@ from beacon.genome.protein import canonical_protein_change
 from beacon.genome.variant_types import stored_types
 from beacon.model.plan import And, Compare, Condition, Field, HasKey, In, Or, all_of
 from beacon.model.request import VariantParams
+from beacon.query.assemblies import unknown_assembly_message
 
 _ANY_BASE = ("A", "C", "G", "T")
 
@@ -43,9 +43,7 @@ def _assembly(params: VariantParams) -> list[Condition]:
         return []
     canonical = canonical_assembly(params.assemblyId)
     if canonical is None:
-        known = ", ".join(f"{k} ({', '.join(v)})" for k, v in ASSEMBLY_SYNONYMS.items())
-        msg = f"assemblyId: unknown assembly {params.assemblyId!r}; known: {known}"
-        raise InvalidRequest(msg)
+        raise InvalidRequest(unknown_assembly_message(params.assemblyId))
     return [Compare(Field.ASSEMBLY, "=", canonical)]
 
 

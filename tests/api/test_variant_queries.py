@@ -415,3 +415,9 @@ async def test_the_clinicians_question_gets_one_answer_however_it_is_asked(
     assert result["identifiers"]["transcriptHGVSIds"] == ["NM_000059.4:c.5946delT"]
     frequency = result["frequencyInPopulations"][0]["frequencies"][0]
     assert (frequency["alleleCount"], frequency["alleleNumber"]) == (1, 4)
+
+
+async def test_an_unknown_assembly_is_named_even_when_several_are_loaded(mixed: TestClient[Any, Any]) -> None:
+    params = {"assemblyId": "hg99", "referenceName": "1", "start": "66380", "alternateBases": "A"}
+    doc = await fetch(mixed, "GET", "/api/g_variants", params=params, status=400)
+    assert doc["error"]["errorMessage"].startswith("assemblyId: unknown assembly 'hg99'; known: GRCh38 (grch38, hg38")
