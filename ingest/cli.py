@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex")
     vcf.add_argument("--sites-only", action="store_true", help="do not decode genotypes (no carriers or counts)")
     vcf.add_argument("--part", default="vcf", help="the part of the dataset these files replace (default vcf)")
+    vcf.add_argument("--chain", type=Path, help="UCSC chain file: lift the variants to --target-assembly at ingest")
+    vcf.add_argument("--target-assembly", help="the assembly the variants are stored in after liftover")
     vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
     vcf.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     pheno = sub.add_parser("phenopackets", help="load GA4GH phenopackets v2 (not available in this version)")
@@ -80,6 +82,8 @@ async def _run_vcf(args: argparse.Namespace, store_uri: str | None) -> VcfReport
         sites_only=args.sites_only,
         on_error=args.on_error,
         part=args.part,
+        chain=args.chain,
+        target_assembly=args.target_assembly,
     )
     progress = _progress_printer()
     if store_uri is None:

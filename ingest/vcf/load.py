@@ -11,14 +11,16 @@ import asyncio
 import gzip
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from cyvcf2 import VCF
 
+from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
+from beacon.genome.liftover import Lifter, NotLiftable
 from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import Document, Store
@@ -27,7 +29,7 @@ from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.annotations import csq_fields, molecular_attributes, transcript_hgvs
 from ingest.vcf.genotypes import GenotypeTable, population_rows
-from ingest.vcf.normalize import sequence_type, split
+from ingest.vcf.normalize import Allele, sequence_type, split
 from ingest.vcf.records import frequency, variant_document
 from ingest.vcf.samples import UNKNOWN, SampleInfo, read_samples
 from ingest.vcf.structural import Unrepresentable, structural
@@ -59,6 +61,13 @@ class VcfOptions:
     sites_only: bool = False
     on_error: str = "skip"
     part: str = "vcf"
+    chain: Path | None = None
+    target_assembly: str | None = None
+
+    @property
+    def stored_assembly(self) -> str:
+        """The assembly the variants are stored in: the liftover target when a chain is given."""
+        return self.target_assembly or self.assembly
 
 
 def _open(path: Path, sites_only: bool) -> Any:
@@ -112,8 +121,10 @@ def _records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
 
 
 def digest_of(paths: list[Path], options: VcfOptions) -> str:
-    h = hashlib.sha256(f"{FORMAT_VERSION}\0{options.dataset_id}\0{options.assembly}\0{options.sites_only}".encode())
-    for path in [*paths, *([options.samples_table] if options.samples_table else [])]:
+    settings = (FORMAT_VERSION, options.dataset_id, options.assembly, options.target_assembly, options.sites_only)
+    h = hashlib.sha256("\0".join(map(str, settings)).encode())
+    extra = [p for p in (options.samples_table, options.chain) if p is not None]
+    for path in [*paths, *extra]:
         h.update(f"\0{path.name}\0".encode())
         with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -131,6 +142,7 @@ class _Stream:
     samples_info: dict[str, SampleInfo]
     progress: Progress | None = None
     csq_order: tuple[str, ...] = ()
+    lifter: Lifter | None = None
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -208,19 +220,46 @@ class _Stream:
             if not alleles:
                 continue
             genotypes = self._genotypes(path, line, record, samples)
-            for allele in alleles:
+            for original in alleles:
+                lifted = self._lift(name, line, chrom, original)
+                if lifted is None:
+                    continue
+                chrom_out, allele = lifted
                 # Breakends at one position differ only by their ID (and mate): keep the ID in the key.
-                key = (chrom, allele.pos, allele.ref, allele.alt + (f"#{record.ID}" if allele.is_symbolic else ""))
+                key = (chrom_out, allele.pos, allele.ref, allele.alt + (f"#{record.ID}" if allele.is_symbolic else ""))
                 if key in recent:
                     self.report.skip("exact duplicate")
                     continue
                 recent[key] = allele.pos
-                doc = self._document(name, line, record, chrom, allele, genotypes, samples, populations)
+                doc = self._document(name, line, record, chrom_out, allele, genotypes, samples, populations)
                 if doc is not None:
                     yield doc
             if len(recent) > 4 * _DUPLICATE_WINDOW:
                 horizon = record.POS - _DUPLICATE_WINDOW
                 recent = {k: p for k, p in recent.items() if p >= horizon and k[0] == chrom}
+
+    def _lift(self, name: str, line: int, chrom: str, allele: Allele) -> tuple[str, Allele] | None:
+        """The allele on the stored assembly; None (and a reported problem) when it does not lift."""
+        if self.lifter is None:
+            return chrom, allele
+        try:
+            target, position, strand = self.lifter.position(chrom, allele.pos - 1)
+            if strand != "+":
+                msg = f"{chrom}:{allele.pos} lifts to the minus strand of {self.lifter.target}"
+                raise NotLiftable(msg)
+        except NotLiftable as exc:
+            self._reject(Problem(name, line, "POS", f"not liftable: {exc}", is_line=True))
+            return None
+        return target, replace(allele, pos=position + 1)
+
+    def _lifted_end(self, chrom: str, end: int | None) -> int | None:
+        if self.lifter is None or end is None:
+            return end
+        target, position, strand = self.lifter.position(chrom, end - 1)
+        if target != chrom or strand != "+":
+            msg = f"END {end} does not lift onto {chrom} of {self.lifter.target}"
+            raise NotLiftable(msg)
+        return position + 1
 
     def _genotypes(self, path: Path, line: int, record: Any, samples: list[str]) -> GenotypeTable | None:
         if not samples or self.options.sites_only or "GT" not in record.FORMAT:
@@ -242,9 +281,13 @@ class _Stream:
         samples: list[str],
         populations: dict[str, np.ndarray[Any, Any]],
     ) -> Document | None:
-        assembly = self.options.assembly
+        assembly = self.options.stored_assembly
         if allele.is_symbolic:
-            end = record.INFO.get("END")
+            try:
+                end = self._lifted_end(chrom, record.INFO.get("END"))
+            except NotLiftable as exc:
+                self._reject(Problem(name, line, "INFO/END", f"not liftable: {exc}", is_line=True))
+                return None
             svlen = record.INFO.get("SVLEN")
             svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
             try:
@@ -342,17 +385,31 @@ async def load_vcf(
     if assembly is None:
         msg = f"--assembly: unknown assembly {options.assembly!r} (use GRCh38, GRCh37 or NCBI36)"
         raise InputError(msg)
-    options = VcfOptions(**{**options.__dict__, "assembly": assembly})
+    target = canonical_assembly(options.target_assembly) if options.target_assembly else None
+    if options.target_assembly and target is None:
+        msg = f"--target-assembly: unknown assembly {options.target_assembly!r}"
+        raise InputError(msg)
+    if (options.chain is None) != (target is None):
+        msg = "--chain and --target-assembly go together"
+        raise InputError(msg)
+    options = replace(options, assembly=assembly, target_assembly=target)
+    lifter = None
+    if options.chain is not None and target is not None:
+        try:
+            lifter = await asyncio.to_thread(Lifter.load, assembly, target, options.chain)
+        except ConfigError as exc:
+            raise InputError(exc.message) from exc
     samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
     owners, cohorts = await _existing(store, options.dataset_id)
     report = VcfReport(options.dataset_id)
-    stream = _Stream(paths, options, report, table, owners, samples_info, progress)
+    stream = _Stream(paths, options, report, table, owners, samples_info, progress, lifter=lifter)
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
         return report
     digest = await asyncio.to_thread(digest_of, paths, options)
-    context = LoadContext(options.dataset_id, assembly, dict(owners), list(cohorts))
-    load = dataset_load(options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context)
+    stored = options.stored_assembly
+    context = LoadContext(options.dataset_id, stored, dict(owners), list(cohorts))
+    load = dataset_load(options.dataset_id, stored, digest, stream.records(), part=options.part, context=context)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report

@@ -200,3 +200,24 @@ def test_kill_9_during_ingest_leaves_the_previous_version_intact(tmp_path: Path)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert _count_variants(db, "d") == 3
+
+
+async def test_liftover_at_ingest_stores_target_coordinates_and_reports_the_rest(store: SqliteStore) -> None:
+    options = VcfOptions(
+        "lifted", "GRCh37", chain=FIXTURES / "grch37_to_grch38_chr1_shift_100.chain", target_assembly="hg38"
+    )
+    report = await load_vcf([FIXTURES / "chr1_and_chr2_for_liftover.vcf"], options, store)
+    assert [str(p) for p in report.problems] == [
+        "chr1_and_chr2_for_liftover.vcf:8: POS: not liftable: 2:5000 on GRCh37 has no unique position on GRCh38"
+    ]
+    docs = await store.find(Query("g_variants", ("lifted",)))
+    assert [d["variantInternalId"] for d in docs] == ["1:66481:TATATA>T", "1:70100:DEL:71100:sv1"]
+    assert docs[0]["identifiers"]["genomicHGVSId"] == "NC_000001.11:g.66482_66486del"
+    (info,) = await store.datasets()
+    assert info.assembly == "GRCh38"
+
+
+async def test_chain_and_target_assembly_go_together(store: SqliteStore) -> None:
+    options = VcfOptions("x", "GRCh37", chain=FIXTURES / "grch37_to_grch38_chr1_shift_100.chain")
+    with pytest.raises(InputError, match="--chain and --target-assembly go together"):
+        await load_vcf([FIXTURES / "chr1_and_chr2_for_liftover.vcf"], options, store)
