@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex")
     vcf.add_argument("--sites-only", action="store_true", help="do not decode genotypes (no carriers or counts)")
     vcf.add_argument("--part", default="vcf", help="the part of the dataset these files replace (default vcf)")
+    vcf.add_argument("--fasta", type=Path, help="reference FASTA: check REF and left-align indels (bcftools norm -f)")
     vcf.add_argument("--chain", type=Path, help="UCSC chain file: lift the variants to --target-assembly at ingest")
     vcf.add_argument("--target-assembly", help="the assembly the variants are stored in after liftover")
     vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
@@ -83,6 +84,7 @@ async def _run_vcf(args: argparse.Namespace, store_uri: str | None) -> VcfReport
         on_error=args.on_error,
         part=args.part,
         chain=args.chain,
+        fasta=args.fasta,
         target_assembly=args.target_assembly,
     )
     progress = _progress_printer()

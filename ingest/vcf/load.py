@@ -28,6 +28,7 @@ from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.annotations import csq_fields, molecular_attributes, transcript_hgvs
+from ingest.vcf.fasta import Reference, left_align
 from ingest.vcf.genotypes import GenotypeTable, population_rows
 from ingest.vcf.normalize import Allele, sequence_type, split
 from ingest.vcf.records import frequency, variant_document
@@ -63,6 +64,7 @@ class VcfOptions:
     part: str = "vcf"
     chain: Path | None = None
     target_assembly: str | None = None
+    fasta: Path | None = None
 
     @property
     def stored_assembly(self) -> str:
@@ -121,7 +123,14 @@ def _records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
 
 
 def digest_of(paths: list[Path], options: VcfOptions) -> str:
-    settings = (FORMAT_VERSION, options.dataset_id, options.assembly, options.target_assembly, options.sites_only)
+    settings = (
+        FORMAT_VERSION,
+        options.dataset_id,
+        options.assembly,
+        options.target_assembly,
+        options.sites_only,
+        options.fasta,
+    )
     h = hashlib.sha256("\0".join(map(str, settings)).encode())
     extra = [p for p in (options.samples_table, options.chain) if p is not None]
     for path in [*paths, *extra]:
@@ -143,6 +152,7 @@ class _Stream:
     progress: Progress | None = None
     csq_order: tuple[str, ...] = ()
     lifter: Lifter | None = None
+    reference: Reference | None = None
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -214,7 +224,11 @@ class _Stream:
             if chrom is None:
                 self._reject(Problem(name, line, "CHROM", f"unknown contig {record.CHROM!r}", is_line=True))
                 continue
+            if self.reference is not None and not self._reference_agrees(name, line, chrom, record):
+                continue
             alleles, skipped = split(record.POS, record.REF, list(record.ALT))
+            if self.reference is not None:
+                alleles = [self._left_aligned(chrom, a) for a in alleles]
             for _, reason in skipped:
                 self.report.skip(reason)
             if not alleles:
@@ -237,6 +251,28 @@ class _Stream:
             if len(recent) > 4 * _DUPLICATE_WINDOW:
                 horizon = record.POS - _DUPLICATE_WINDOW
                 recent = {k: p for k, p in recent.items() if p >= horizon and k[0] == chrom}
+
+    def _reference_agrees(self, name: str, line: int, chrom: str, record: Any) -> bool:
+        """REF checked against the reference sequence (`bcftools norm -c`): a mismatch is a reported problem."""
+        assert self.reference is not None
+        if not self.reference.has(chrom):
+            self._reject(
+                Problem(name, line, "CHROM", f"contig {record.CHROM!r} is not in the reference FASTA", is_line=True)
+            )
+            return False
+        expected = self.reference.fetch(chrom, record.POS, len(record.REF))
+        if set(record.REF.upper()) - {"N"} and record.REF.upper() != expected:
+            message = f"REF {record.REF} does not match the reference ({expected or 'past the contig end'})"
+            self._reject(Problem(name, line, "REF", message, is_line=True))
+            return False
+        return True
+
+    def _left_aligned(self, chrom: str, allele: Allele) -> Allele:
+        assert self.reference is not None
+        if allele.is_symbolic:
+            return allele
+        pos, ref, alt = left_align(chrom, allele.pos, allele.ref, allele.alt, self.reference)
+        return replace(allele, pos=pos, ref=ref, alt=alt)
 
     def _lift(self, name: str, line: int, chrom: str, allele: Allele) -> tuple[str, Allele] | None:
         """The allele on the stored assembly; None (and a reported problem) when it does not lift."""
@@ -402,14 +438,19 @@ async def load_vcf(
     samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
     owners, cohorts = await _existing(store, options.dataset_id)
     report = VcfReport(options.dataset_id)
-    stream = _Stream(paths, options, report, table, owners, samples_info, progress, lifter=lifter)
-    if store is None:
-        await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
+    reference = await asyncio.to_thread(Reference.open, options.fasta) if options.fasta else None
+    stream = _Stream(paths, options, report, table, owners, samples_info, progress, lifter=lifter, reference=reference)
+    try:
+        if store is None:
+            await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
+            return report
+        digest = await asyncio.to_thread(digest_of, paths, options)
+        stored = options.stored_assembly
+        context = LoadContext(options.dataset_id, stored, dict(owners), list(cohorts))
+        load = dataset_load(options.dataset_id, stored, digest, stream.records(), part=options.part, context=context)
+        summary = await store.replace_dataset(load)
+        report.unchanged = summary.unchanged
         return report
-    digest = await asyncio.to_thread(digest_of, paths, options)
-    stored = options.stored_assembly
-    context = LoadContext(options.dataset_id, stored, dict(owners), list(cohorts))
-    load = dataset_load(options.dataset_id, stored, digest, stream.records(), part=options.part, context=context)
-    summary = await store.replace_dataset(load)
-    report.unchanged = summary.unchanged
-    return report
+    finally:
+        if reference is not None:
+            reference.close()

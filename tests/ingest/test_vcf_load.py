@@ -221,3 +221,30 @@ async def test_chain_and_target_assembly_go_together(store: SqliteStore) -> None
     options = VcfOptions("x", "GRCh37", chain=FIXTURES / "grch37_to_grch38_chr1_shift_100.chain")
     with pytest.raises(InputError, match="--chain and --target-assembly go together"):
         await load_vcf([FIXTURES / "chr1_and_chr2_for_liftover.vcf"], options, store)
+
+
+async def test_fasta_left_aligns_indels_and_reports_ref_mismatches(store: SqliteStore) -> None:
+    options = VcfOptions("norm", "GRCh37", fasta=FIXTURES / "repeat_reference.fa")
+    report = await load_vcf([FIXTURES / "deletion_right_of_a_repeat.vcf"], options, store)
+    assert [str(p) for p in report.problems] == [
+        "deletion_right_of_a_repeat.vcf:7: REF: REF T does not match the reference (G)"
+    ]
+    ids = [d["variantInternalId"] for d in await store.find(Query("g_variants", ("norm",)))]
+    # GGGGG|CACACA|GGGGG: deleting or inserting one CA unit shifts to the G before the repeat; a lone C
+    # inserted after the repeat's last A has no other place giving the same sequence, so it stays.
+    assert ids == ["1:5:GCA>G", "1:13:A>AC", "1:5:G>GCA", "1:16:G>T"]
+
+
+def test_reference_reads_across_lines_and_from_gzip(tmp_path: Path) -> None:
+    import gzip as gz
+
+    from ingest.vcf.fasta import Reference
+
+    plain = Reference.open(FIXTURES / "repeat_reference.fa")
+    assert plain.fetch("1", 9, 5) == "ACACA"
+    assert plain.fetch("1", 17, 5) == "GG"
+    plain.close()
+    packed = tmp_path / "r.fa.gz"
+    packed.write_bytes(gz.compress((FIXTURES / "repeat_reference.fa").read_bytes()))
+    zipped = Reference.open(packed)
+    assert zipped.fetch("1", 9, 5) == "ACACA"
