@@ -395,3 +395,43 @@ async def test_amino_acid_change_in_any_notation(pi: TestClient[Any, Any], notat
     params = {"aminoacidChange": notation, "geneId": "F5", "requestedGranularity": "count", "datasetIds": "test"}
     doc = await fetch(pi, "GET", "/api/g_variants", params=params)
     assert doc["responseSummary"]["numTotalResults"] == 1
+
+
+def _pi_ids() -> dict[str, str]:
+    """Real ids of the PI-format CINECA cohort; it ships no individuals, so none is listed for them."""
+    with gzip.open(CINECA / "pi-format" / "caseLevelData.json.gz") as handle:
+        carrier_row = next(r for r in json.load(handle) if "0" in r)
+    return {
+        "biosample": "HG00096",
+        "run": "SRR00000001",
+        "analysis": "UK1_analysisId_1",
+        "genomicVariant": carrier_row["_id"],
+        "cohort": "CINECA_synthetic_cohort_UK1",
+        "dataset": CINECA_ID,
+    }
+
+
+PI_CASES = [
+    pytest.param(path, method, granularity, id=f"PI layout: {method} {path} at {granularity}")
+    for entry in TABLE.enabled()
+    if entry.id in _pi_ids()
+    for path in (
+        f"/api/{entry.path}/{_pi_ids()[entry.id]}",
+        *(f"/api/{entry.path}/{_pi_ids()[entry.id]}/{t.path}" for _, t in TABLE.lookups_of(entry)),
+    )
+    for method in METHODS
+    for granularity in GRANULARITIES
+]
+
+
+@pytest.mark.parametrize(("path", "method", "granularity"), PI_CASES)
+async def test_pi_layout_single_and_lookup_endpoints_are_schema_valid(
+    pi: TestClient[Any, Any], path: str, method: str, granularity: str
+) -> None:
+    request = _request(method, granularity)
+    if method == "GET":
+        request["params"]["datasetIds"] = CINECA_ID
+    else:
+        request["body"]["query"]["requestParameters"] = {"datasets": {"datasetIds": [CINECA_ID]}}
+    doc = await fetch(pi, method, path, **request)
+    assert doc["meta"]["returnedGranularity"] == granularity
