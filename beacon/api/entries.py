@@ -12,6 +12,7 @@ from beacon.api.keys import CONFIG, ENTRY, GENES, LIFTERS, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config, DatasetPolicy
 from beacon.errors import InvalidRequest, NotFound
+from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, Lookup
 from beacon.model.granularity import Granularity
@@ -20,7 +21,7 @@ from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
 from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import visible_datasets
-from beacon.store.base import Store
+from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store
 
 
 def _check_schemas(request: BeaconRequest, target: EntryType) -> None:
@@ -51,6 +52,20 @@ async def _scope(
     return datasets, await lookup_condition(store, entry, record_id, lookup.via, holders)
 
 
+def _check_transcript_hgvs(request: BeaconRequest, in_scope: list[DatasetInfo]) -> None:
+    """A c./p. expression can only match transcript annotations: without any, say so instead of answering empty."""
+    expression = request.variant.genomicAlleleShortForm
+    if not expression or not is_transcript_hgvs(expression):
+        return
+    if not any(d.counts.get(TRANSCRIPT_ANNOTATED) for d in in_scope):
+        msg = (
+            f"genomicAlleleShortForm: {expression} names the allele through a transcript or protein, and the "
+            "datasets searched carry no transcript annotations to match it; ask with a genomic (g.) expression "
+            "or with coordinates"
+        )
+        raise InvalidRequest(msg)
+
+
 def _granularity(
     config: Config, request: BeaconRequest, target: EntryType, policies: list[DatasetPolicy]
 ) -> Granularity:
@@ -72,6 +87,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     loaded = await store.datasets()
     policies = visible_datasets(config, loaded, breq)
     datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
+    _check_transcript_hgvs(breq, [d for d in loaded if d.id in datasets])
     known = {d.id: d.assembly for d in loaded}
     lifters: dict[tuple[str, str], Lifter] = request.app[LIFTERS]
     groups, warnings = assembly_groups(breq.variant, {d: known.get(d) for d in datasets}, lifters)

@@ -31,6 +31,11 @@ def canonical_hgvs(expression: str) -> str:
     return _OPTIONAL_SEQUENCE.sub(r"\1", expression.strip())
 
 
+def is_transcript_hgvs(expression: str) -> bool:
+    """True for c., n. and p. expressions, which name alleles through a transcript or protein."""
+    return any(f":{kind}." in expression for kind in ("c", "n", "p"))
+
+
 class HgvsError(ValueError):
     """Not a genomic HGVS expression this parser understands; the message says why."""
 

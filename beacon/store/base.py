@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from beacon.model.plan import Query
 
 Document = dict[str, Any]
+# Pseudo-collection in DatasetInfo.counts: variants carrying transcript-level (c./n./p.) HGVS ids.
+TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,17 @@ from pathlib import Path
 from typing import TypeVar
 
 from beacon.errors import StoreError, StoreUnavailable
+from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import And, Compare, Field, Query
-from beacon.store.base import DatasetInfo, DatasetLoad, Document, LoadSummary, Term, stream_batches
+from beacon.store.base import (
+    TRANSCRIPT_ANNOTATED,
+    DatasetInfo,
+    DatasetLoad,
+    Document,
+    LoadSummary,
+    Term,
+    stream_batches,
+)
 from beacon.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
@@ -320,6 +329,8 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
                 if catalog.get((rec.collection, term, rec.scope)) is None:
                     catalog[(rec.collection, term, rec.scope)] = label
             counts[rec.collection] = counts.get(rec.collection, 0) + 1
+            if any(kind == "hgvs" and is_transcript_hgvs(value) for kind, value in rec.keys):
+                counts[TRANSCRIPT_ANNOTATED] = counts.get(TRANSCRIPT_ANNOTATED, 0) + 1
         conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
         conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)

@@ -421,3 +421,22 @@ async def test_an_unknown_assembly_is_named_even_when_several_are_loaded(mixed: 
     params = {"assemblyId": "hg99", "referenceName": "1", "start": "66380", "alternateBases": "A"}
     doc = await fetch(mixed, "GET", "/api/g_variants", params=params, status=400)
     assert doc["error"]["errorMessage"].startswith("assemblyId: unknown assembly 'hg99'; known: GRCh38 (grch38, hg38")
+
+
+async def test_a_transcript_expression_without_annotations_to_match_is_a_400(client: TestClient[Any, Any]) -> None:
+    doc = await fetch(
+        client, "GET", "/api/g_variants", params={"genomicAlleleShortForm": "NM_000059.4:c.5946del"}, status=400
+    )
+    message = doc["error"]["errorMessage"]
+    assert "carry no transcript annotations to match it" in message
+    assert "genomic (g.) expression or with coordinates" in message
+
+
+async def test_a_transcript_expression_is_searched_where_annotations_exist(brca2: TestClient[Any, Any]) -> None:
+    miss = await fetch(
+        brca2,
+        "GET",
+        "/api/g_variants",
+        params={"genomicAlleleShortForm": "NM_000059.4:c.1A>G", "requestedGranularity": "count"},
+    )
+    assert miss["responseSummary"]["exists"] is False
