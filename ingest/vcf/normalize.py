@@ -45,7 +45,8 @@ def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
 def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple[int, str]]]:
     """The normalised alleles of a record and the skipped ones as (allele number, reason).
 
-    Spanning deletions (`*`) and missing alleles (`.`) describe no variant of their own.
+    Spanning deletions (`*`), missing alleles (`.`), ALT equal to REF and the copy-neutral `<CN2>`
+    describe no variant of their own.
     """
     alleles: list[Allele] = []
     skipped: list[tuple[int, str]] = []
@@ -56,6 +57,9 @@ def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple
             skipped.append((index, "spanning deletion allele '*'"))
         elif alt in (".", ""):
             skipped.append((index, "no alternate allele"))
+        elif alt == "<CN2>":
+            # The copy-neutral state beside <CN0>,<CN1>,<CN3>… in a CNV record: the reference, not a variant.
+            skipped.append((index, "copy-neutral allele <CN2>"))
         elif alt == ref:
             skipped.append((index, "ALT equals REF"))
         elif _SEQUENCE.match(alt) and _SEQUENCE.match(ref):

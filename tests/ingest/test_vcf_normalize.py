@@ -73,3 +73,9 @@ def test_split_keeps_allele_numbers_and_skips_spanning_deletions() -> None:
 )
 def test_sequence_types(ref: str, alt: str, kind: str) -> None:
     assert sequence_type(ref, alt) == kind
+
+
+def test_copy_neutral_allele_is_skipped_not_rejected() -> None:
+    alleles, skipped = split(100, "A", ["<CN0>", "<CN2>", "<CN3>"])
+    assert [a.alt for a in alleles] == ["<CN0>", "<CN3>"]
+    assert skipped == [(2, "copy-neutral allele <CN2>")]
