@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ _ZYGOSITY = {
     "11": ("GENO:0000136", "homozygous"),
     "1": ("GENO:0000134", "hemizygous"),
 }
+# Reference-only calls do not make a carrier.
+_NOT_CARRIED = frozenset({"00", "0"})
 
 Progress = Callable[[str, int], None]
 
@@ -93,15 +96,25 @@ def stream_array(path: Path) -> Iterator[tuple[int, Any]]:
     """
     try:
         with _open(path) as handle:
-            yield from enumerate(ijson.items(handle, "item", use_float=True))
+            events = ijson.parse(handle, use_float=True)
+            first = next(events, None)
+            if first is None or first[1] != "start_array":
+                found = "an empty file" if first is None else f"a JSON {first[1].removeprefix('start_')}"
+                msg = f"{path}: expected a JSON array of records, found {found}"
+                raise InputError(msg)
+            yield from enumerate(ijson.items(itertools.chain([first], events), "item"))
     except (ijson.JSONError, OSError, EOFError) as exc:
         msg = f"{path}: not a readable JSON array ({exc})"
         raise InputError(msg) from exc
 
 
-def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None) -> str:
-    """Digest of everything that determines a load, so an identical re-run is a no-op."""
-    h = hashlib.sha256(f"{FORMAT_VERSION}\0{dataset_id}\0{assembly}".encode())
+def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None, on_error: str = "skip") -> str:
+    """Digest of everything that determines a load, so an identical re-run is a no-op.
+
+    The error mode is part of it: input first loaded with rejections skipped must still fail a
+    later `--on-error fail` run.
+    """
+    h = hashlib.sha256(f"{FORMAT_VERSION}\0{dataset_id}\0{assembly}\0{on_error}".encode())
     for name in sorted(files):
         h.update(f"\0{name}\0".encode())
         with _open(files[name]) as handle:
@@ -147,7 +160,12 @@ def _carriers(files: dict[str, Path], dataset_id: str) -> dict[str, list[dict[st
             if column >= len(columns):
                 msg = f"{files['caseLevelData']}: record {index}: column {column} has no biosample in targets"
                 raise InputError(msg)
-            zyg_id, zyg_label = _ZYGOSITY.get(str(code), ("GENO:0000458", "heterozygous"))
+            if str(code) in _NOT_CARRIED:
+                continue
+            if str(code) not in _ZYGOSITY:
+                msg = f"{files['caseLevelData'].name}: record {index}: column {key}: unknown genotype code {code!r}"
+                raise InputError(msg)
+            zyg_id, zyg_label = _ZYGOSITY[str(code)]
             entries.append({"biosampleId": columns[column], "zygosity": {"id": zyg_id, "label": zyg_label}})
         for join_key in (row.get("_id"), row.get("id")):
             if isinstance(join_key, str):
@@ -269,7 +287,7 @@ async def load_bff(
     """
     table = table or EntryTypeTable()
     # File system work happens on a worker thread: the event loop may be serving requests.
-    files, assembly, digest, terms = await asyncio.to_thread(_prepare, directory, dataset_id, assembly, table)
+    files, assembly, digest, terms = await asyncio.to_thread(_prepare, directory, dataset_id, assembly, table, on_error)
     report = BffReport(dataset_id)
     reader = _Reader(directory, dataset_id, table, report, on_error == "fail", progress)
     records = reader.records(files)
@@ -284,7 +302,7 @@ async def load_bff(
 
 
 def _prepare(
-    directory: Path, dataset_id: str, assembly: str | None, table: EntryTypeTable
+    directory: Path, dataset_id: str, assembly: str | None, table: EntryTypeTable, on_error: str
 ) -> tuple[dict[str, Path], str | None, str, tuple[tuple[str, Term], ...]]:
     files = find_files(directory)
     if assembly is not None:
@@ -298,4 +316,4 @@ def _prepare(
         if assembly is None:
             msg = f"{files['genomicVariations']}: the assembly cannot be inferred from the variants; pass --assembly"
             raise InputError(msg)
-    return files, assembly, content_digest(files, dataset_id, assembly), declared_terms(files, table)
+    return files, assembly, content_digest(files, dataset_id, assembly, on_error), declared_terms(files, table)

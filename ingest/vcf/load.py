@@ -130,6 +130,7 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
         options.target_assembly,
         options.sites_only,
         options.fasta,
+        options.on_error,
     )
     h = hashlib.sha256("\0".join(map(str, settings)).encode())
     extra = [p for p in (options.samples_table, options.chain) if p is not None]
