@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +63,23 @@ class GenotypeTable:
             hemizygous=int(((hits >= 1) & haploid).sum()),
         )
 
+    def counts_by_group(self, allele: int, groups: PopulationIndex) -> list[AlleleCounts]:
+        """Counts per population in one pass (one bincount per measure instead of a mask per population)."""
+        hits = (self._alleles == allele).sum(axis=1)
+        called = self._called.sum(axis=1)
+        haploid = self._ploidy == 1
+        size = len(groups.labels) + 1  # the last bin collects samples without a population
+
+        def per_group(weights: npt.NDArray[Any]) -> list[int]:
+            sums = np.bincount(groups.index, weights=weights, minlength=size)
+            return [int(v) for v in sums[:-1]]
+
+        ac, an = per_group(hits), per_group(called)
+        hom = per_group((~haploid) & (hits >= 2))
+        het = per_group((~haploid) & (hits == 1))
+        hemi = per_group(haploid & (hits >= 1))
+        return [AlleleCounts(*values) for values in zip(ac, an, hom, het, hemi, strict=True)]
+
     def carriers(self, allele: int) -> list[Carrier]:
         hits = (self._alleles == allele).sum(axis=1)
         out = []
@@ -76,10 +94,16 @@ class GenotypeTable:
         return out
 
 
-def population_rows(samples: Sequence[str], population_of: dict[str, str]) -> dict[str, npt.NDArray[np.bool_]]:
-    """A boolean row mask per population label, for the samples of one VCF."""
-    labels = [population_of.get(s) for s in samples]
-    return {
-        label: np.array([lab == label for lab in labels], dtype=bool)
-        for label in sorted({lab for lab in labels if lab})
-    }
+@dataclass(frozen=True)
+class PopulationIndex:
+    """Population labels and, per VCF sample, the index of its label (len(labels) when it has none)."""
+
+    labels: tuple[str, ...]
+    index: npt.NDArray[np.intp]
+
+
+def population_index(samples: Sequence[str], population_of: dict[str, str]) -> PopulationIndex:
+    labels = tuple(sorted({population_of[s] for s in samples if population_of.get(s)}))
+    position = {label: i for i, label in enumerate(labels)}
+    index = np.array([position.get(population_of.get(s, ""), len(labels)) for s in samples], dtype=np.intp)
+    return PopulationIndex(labels, index)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from cyvcf2 import VCF
 
 from beacon.errors import ConfigError
@@ -29,7 +28,7 @@ from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.annotations import csq_fields, molecular_attributes, transcript_hgvs
 from ingest.vcf.fasta import Reference, left_align
-from ingest.vcf.genotypes import GenotypeTable, population_rows
+from ingest.vcf.genotypes import GenotypeTable, PopulationIndex, population_index
 from ingest.vcf.normalize import Allele, sequence_type, split
 from ingest.vcf.records import frequency, variant_document
 from ingest.vcf.samples import UNKNOWN, SampleInfo, read_samples
@@ -209,7 +208,7 @@ class _Stream:
         vcf = _open(path, self.options.sites_only)
         samples = list(vcf.samples)
         population_of = {s: i.population for s, i in self.samples_info.items() if i.population}
-        populations = population_rows(samples, population_of) if samples else {}
+        populations = population_index(samples, population_of) if samples else None
         self.csq_order = ()
         for h in vcf.header_iter():
             if h.type == "INFO" and h.info().get("ID") == "CSQ":
@@ -316,7 +315,7 @@ class _Stream:
         allele: Any,
         genotypes: GenotypeTable | None,
         samples: list[str],
-        populations: dict[str, np.ndarray[Any, Any]],
+        populations: PopulationIndex | None,
     ) -> Document | None:
         assembly = self.options.stored_assembly
         if allele.is_symbolic:
@@ -366,7 +365,9 @@ class _Stream:
             carriers = genotypes.carriers(allele.index)
             doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
             freqs = [frequency(self.options.dataset_id, genotypes.counts(allele.index))]
-            freqs += [frequency(p, genotypes.counts(allele.index, rows)) for p, rows in populations.items()]
+            if populations is not None and populations.labels:
+                per_population = genotypes.counts_by_group(allele.index, populations)
+                freqs += [frequency(p, c) for p, c in zip(populations.labels, per_population, strict=True)]
             doc["frequencyInPopulations"] = [
                 {
                     "source": self.options.dataset_id,
