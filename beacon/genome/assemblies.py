@@ -90,11 +90,11 @@ def canonical_chromosome(name: str) -> str | None:
     return found[0] if found else None
 
 
+_ACCESSION_OF = {value: accession for accession, value in REFSEQ.items()}
+
+
 def refseq_accession(chrom: str, assembly: str | None) -> str | None:
     """The versioned RefSeq accession of a canonical chromosome in GRCh37 or GRCh38, else None."""
     if chrom == "MT":
         return MITOCHONDRION_ACCESSION
-    for accession, (c, a) in REFSEQ.items():
-        if c == chrom and a == assembly:
-            return accession
-    return None
+    return _ACCESSION_OF.get((chrom, assembly or ""))

@@ -47,11 +47,11 @@ def record_id(entry: EntryType, doc: Mapping[str, Any]) -> str | None:
 
 
 def _terms(node: object, excluded: bool = False) -> Iterator[tuple[str, str | None]]:
-    if isinstance(node, list):
+    if type(node) is list:
         for item in node:
             yield from _terms(item, excluded)
         return
-    if not isinstance(node, Mapping):
+    if type(node) is not dict:
         return
     # An excluded phenotypic feature states the absence of the term: it must never match it.
     if node.get("excluded") is True or node.get("excluded") == "TRUE":
@@ -78,12 +78,12 @@ def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def _values(node: object, path: str) -> Iterator[tuple[str, str | None, float | None]]:
-    if isinstance(node, Mapping):
+    if type(node) is dict:
         for key, value in node.items():
             if key in _NO_VALUES or key.startswith("_"):
                 continue
             yield from _values(value, f"{path}.{key}" if path else key)
-    elif isinstance(node, list):
+    elif type(node) is list:
         for item in node:
             yield from _values(item, path)
     elif isinstance(node, bool):
