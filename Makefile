@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 
-.PHONY: setup run demo test lint typecheck layering check bench bench-vcf clean
+.PHONY: setup run demo test lint typecheck layering check bench bench-vcf bench-sizes compose-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ layering: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint typecheck layering test
+
+bench-sizes: $(STAMP)
+	$(BIN)/python bench/store_sizes.py
+
+# The backend suite (store and API tests, MongoDB side) against the MongoDB of deploy/compose.yaml.
+COMPOSE := docker compose -f deploy/compose.yaml
+compose-test: $(STAMP)
+	$(COMPOSE) up --detach --wait mongo
+	BEACON_TEST_MONGO_URI=mongodb://127.0.0.1:27017 $(BIN)/python -m pytest -k mongo tests/store tests/api; \
+	status=$$?; $(COMPOSE) stop mongo; exit $$status
 
 clean:
 	rm -rf var .venv

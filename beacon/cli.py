@@ -14,6 +14,7 @@ from aiohttp import web
 
 from beacon.config import Config, load_config
 from beacon.errors import BeaconError
+from beacon.store import redacted
 
 
 def _positive(text: str) -> int:
@@ -77,7 +78,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"generated demo cohort in {args.out}: " + ", ".join(f"{n} {c}" for c, n in sorted(counts.items())))
 
     async def load() -> str:
-        store = open_store(config.store_uri)
+        store = open_store(config.store_uri, config.store_options)
         await store.open()
         try:
             report = await load_bff(args.out, DATASET_ID, store, assembly="GRCh38", on_error="fail")
@@ -90,14 +91,14 @@ def _demo(args: argparse.Namespace) -> int:
     except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"demo dataset {DATASET_ID} {outcome} into {config.store_uri}")
+    print(f"demo dataset {DATASET_ID} {outcome} into {redacted(config.store_uri)}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     names = ", ".join(d.id for d in config.datasets) or "none"
-    print(f"{config.source}: valid (beacon {config.beacon.id}, store {config.store_uri}, datasets: {names})")
+    print(f"{config.source}: valid (beacon {config.beacon.id}, store {redacted(config.store_uri)}, datasets: {names})")
     return 0
 
 

@@ -19,6 +19,7 @@ from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.store.base import StoreOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,8 @@ DEFAULT_STORE_URI = "sqlite:///var/beacon.db"
 # Each override names the config path it replaces and how to read the string.
 ENV_OVERRIDES: Mapping[str, tuple[tuple[str, ...], type]] = {
     "BEACON_STORE": (("store", "uri"), str),
+    "BEACON_STORE_TIMEOUT_MS": (("store", "timeout_ms"), int),
+    "BEACON_STORE_READ_PREFERENCE": (("store", "read_preference"), str),
     "BEACON_HOST": (("server", "host"), str),
     "BEACON_PORT": (("server", "port"), int),
     "BEACON_VALIDATE_RESPONSES": (("server", "validate_responses"), bool),
@@ -124,6 +127,7 @@ class Config:
     beacon: BeaconInfo
     server: ServerConfig = field(default_factory=ServerConfig)
     store_uri: str = DEFAULT_STORE_URI
+    store_options: StoreOptions = field(default_factory=StoreOptions)
     query: QueryConfig = field(default_factory=QueryConfig)
     datasets: tuple[DatasetPolicy, ...] = ()
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
@@ -251,6 +255,7 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         genes=tuple(genes),
         server=ServerConfig(**data.get("server", {})),
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
+        store_options=StoreOptions(**{k: v for k, v in data.get("store", {}).items() if k != "uri"}),
         query=query,
         datasets=datasets,
         entry_types=EntryTypeTable().with_overrides(data.get("entry_types", {})),

@@ -13,6 +13,7 @@ from pathlib import Path
 from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
+from beacon.store.base import StoreOptions
 from ingest.bff import BffReport, load_bff
 from ingest.errors import IngestError
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
@@ -53,21 +54,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store_uri(args: argparse.Namespace) -> str:
-    if args.store:
-        return str(args.store)
-    if "BEACON_STORE" in os.environ:
-        return os.environ["BEACON_STORE"]
+def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
+    """The store URI (--store, then BEACON_STORE, then the config file) and the config's store options."""
     config_path = args.config or Path("conf/beacon.yaml")
+    options = StoreOptions()
+    uri = DEFAULT_STORE_URI
     if args.config or config_path.is_file():
-        return load_config(config_path).store_uri
-    return DEFAULT_STORE_URI
+        config = load_config(config_path)
+        uri, options = config.store_uri, config.store_options
+    if "BEACON_STORE" in os.environ:
+        uri = os.environ["BEACON_STORE"]
+    if args.store:
+        uri = str(args.store)
+    return uri, options
 
 
-async def _run_bff(args: argparse.Namespace, store_uri: str) -> BffReport:
+async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions]) -> BffReport:
     if args.validate_only:
         return await load_bff(args.directory, args.dataset, None, assembly=args.assembly, on_error=args.on_error)
-    store = open_store(store_uri)
+    store = open_store(*target)
     await store.open()
     try:
         return await load_bff(args.directory, args.dataset, store, assembly=args.assembly, on_error=args.on_error)
@@ -75,7 +80,7 @@ async def _run_bff(args: argparse.Namespace, store_uri: str) -> BffReport:
         await store.close()
 
 
-async def _run_vcf(args: argparse.Namespace, store_uri: str | None) -> VcfReport:
+async def _run_vcf(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> VcfReport:
     options = VcfOptions(
         dataset_id=args.dataset,
         assembly=args.assembly,
@@ -88,9 +93,9 @@ async def _run_vcf(args: argparse.Namespace, store_uri: str | None) -> VcfReport
         target_assembly=args.target_assembly,
     )
     progress = _progress_printer()
-    if store_uri is None:
+    if target is None:
         return await load_vcf(args.files, options, None, progress=progress)
-    store = open_store(store_uri)
+    store = open_store(*target)
     await store.open()
     try:
         return await load_vcf(args.files, options, store, progress=progress)
@@ -148,13 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "vcf":
-            vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_uri(args)))
+            vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args)))
             _print_vcf_report(vcf_report, args.validate_only)
             return 0
         if args.command != "bff":
             print(f"error: {args.command} ingest is not available in this version", file=sys.stderr)
             return 2
-        report = asyncio.run(_run_bff(args, _store_uri(args)))
+        report = asyncio.run(_run_bff(args, _store_target(args)))
     except (IngestError, BeaconError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

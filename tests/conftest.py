@@ -16,8 +16,10 @@ from blockbuster import BlockBuster, blockbuster_ctx
 from beacon.api.app import create_app
 from beacon.config import BeaconInfo, Config, DatasetPolicy, Organization
 from beacon.model.granularity import Granularity
+from beacon.store.base import Store
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
+from tests.backends import BACKENDS, MongoSource, new_mongo_source, report_header
 from tests.spec_check import response_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +44,7 @@ def make_config(store_uri: str, *policies: DatasetPolicy) -> Config:
     )
 
 
-async def _load(path: Path, loads: list[tuple[Path, str, str | None]]) -> None:
-    store = SqliteStore(path)
+async def _load(store: Store, loads: list[tuple[Path, str, str | None]]) -> None:
     await store.open()
     try:
         for directory, dataset, assembly in loads:
@@ -52,11 +53,22 @@ async def _load(path: Path, loads: list[tuple[Path, str, str | None]]) -> None:
         await store.close()
 
 
+PI_LOADS = [
+    (CINECA / "pi-format", CINECA_ID, "GRCh37"),
+    (PI_TEST / "test", "test", None),
+    (PI_TEST / "test2", "test2", None),
+]
+
+
+def pytest_report_header() -> str:
+    return report_header()
+
+
 @pytest.fixture(scope="session")
 def cineca_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The classic-layout CINECA cohort, loaded once per test session."""
     path = tmp_path_factory.mktemp("cineca") / "beacon.db"
-    asyncio.run(_load(path, [(CINECA, CINECA_ID, "GRCh37")]))
+    asyncio.run(_load(SqliteStore(path), [(CINECA, CINECA_ID, "GRCh37")]))
     return path
 
 
@@ -64,17 +76,32 @@ def cineca_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pi_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The PI layout: CINECA as the EGA PI loads it, plus the PI's own test datasets."""
     path = tmp_path_factory.mktemp("pi") / "beacon.db"
-    asyncio.run(
-        _load(
-            path,
-            [
-                (CINECA / "pi-format", CINECA_ID, "GRCh37"),
-                (PI_TEST / "test", "test", None),
-                (PI_TEST / "test2", "test2", None),
-            ],
-        )
-    )
+    asyncio.run(_load(SqliteStore(path), PI_LOADS))
     return path
+
+
+def _mongo_source(label: str, loads: list[tuple[Path, str, str | None]]) -> Iterator[MongoSource]:
+    source = new_mongo_source(label)
+    asyncio.run(_load(source.store(), loads))
+    yield source
+    asyncio.run(source.drop())
+
+
+@pytest.fixture(scope="session")
+def cineca_mongo() -> Iterator[MongoSource]:
+    """The classic-layout CINECA cohort in MongoDB (or its stand-in), loaded once per session."""
+    yield from _mongo_source("cineca", [(CINECA, CINECA_ID, "GRCh37")])
+
+
+@pytest.fixture(scope="session")
+def pi_mongo() -> Iterator[MongoSource]:
+    yield from _mongo_source("pi", PI_LOADS)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once per store backend; the id names the backend (and the stand-in)."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -83,8 +110,12 @@ def cineca_config(cineca_db: Path) -> Config:
 
 
 @pytest.fixture
-async def cineca(aiohttp_client: AiohttpClient, cineca_config: Config) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(cineca_config))
+async def cineca(
+    aiohttp_client: AiohttpClient, cineca_config: Config, backend: str, cineca_mongo: MongoSource
+) -> TestClient[Any, Any]:
+    """A server on the CINECA cohort, once per backend."""
+    store = cineca_mongo.store() if backend != "sqlite" else None
+    return await aiohttp_client(create_app(cineca_config, store=store))
 
 
 @pytest.fixture
@@ -93,8 +124,12 @@ def pi_config(pi_db: Path) -> Config:
 
 
 @pytest.fixture
-async def pi(aiohttp_client: AiohttpClient, pi_config: Config) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(pi_config))
+async def pi(
+    aiohttp_client: AiohttpClient, pi_config: Config, backend: str, pi_mongo: MongoSource
+) -> TestClient[Any, Any]:
+    """A server on the PI-layout datasets, once per backend."""
+    store = pi_mongo.store() if backend != "sqlite" else None
+    return await aiohttp_client(create_app(pi_config, store=store))
 
 
 async def fetch(
@@ -132,6 +167,8 @@ def blockbuster() -> Iterator[BlockBuster]:
         # pytest and the aiohttp test server log and import on the loop; not our handlers.
         for name in ("os.stat", "os.path.abspath", "io.TextIOWrapper.read", "io.BufferedReader.read"):
             bb.functions[name].can_block_in("importlib/_bootstrap_external.py", "get_data")
+        # PyMongo checks for /.dockerenv when it opens a connection pool: one cached stat, not ours to move.
+        bb.functions["os.stat"].can_block_in("pymongo/pool_options.py", "get_container_env_info")
         # Indexed point lookups cost less than a thread hand-off and run inline by design.
         for name, function in bb.functions.items():
             if name.startswith("sqlite3."):

@@ -38,7 +38,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
         middlewares.insert(0, validation_middleware)
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[CONFIG] = config
-    app[STORE] = store if store is not None else open_store(config.store_uri)
+    app[STORE] = store if store is not None else open_store(config.store_uri, config.store_options)
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)

@@ -6,11 +6,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import Query
 
 Document = dict[str, Any]
 # Pseudo-collection in DatasetInfo.counts: variants carrying transcript-level (c./n./p.) HGVS ids.
 TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Connection settings from conf's `store:` section, shared by the backends that use them."""
+
+    timeout_ms: int = 10_000  # connect/server selection and each operation (MongoDB), lock wait (SQLite)
+    read_preference: str = "primaryPreferred"  # MongoDB replica sets: where queries may read
+    retire_after_s: float = 5.0  # MongoDB: how long a replaced dataset generation outlives its switch
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,61 @@ class Store(Protocol):
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         """Record id -> values of key `kind`, for every record of a collection in one dataset."""
         ...
+
+
+@dataclass
+class LoadTally:
+    """What every backend records about a load besides the records: counts, term catalog, longest span."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    catalog: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # (coll, term, scope) -> label
+    max_span: int = 0
+
+    def add(self, rec: IndexedRecord) -> None:
+        if rec.variant is not None:
+            self.max_span = max(self.max_span, rec.variant[3] - rec.variant[2])
+        for term, label in rec.terms:
+            if self.catalog.get((rec.collection, term, rec.scope)) is None:
+                self.catalog[(rec.collection, term, rec.scope)] = label
+        self.counts[rec.collection] = self.counts.get(rec.collection, 0) + 1
+        if any(kind == "hgvs" and is_transcript_hgvs(value) for kind, value in rec.keys):
+            self.counts[TRANSCRIPT_ANNOTATED] = self.counts.get(TRANSCRIPT_ANNOTATED, 0) + 1
+
+    def terms(self, load: DatasetLoad) -> list[tuple[str, Term]]:
+        """(collection, term) for every ontology term seen, then the load's declared terms (which win)."""
+        seen = [(coll, Term(term, "ontology", scope, label)) for (coll, term, scope), label in self.catalog.items()]
+        return seen + list(load.terms)
+
+
+@dataclass(frozen=True)
+class LoadedPart:
+    """One loaded part of a dataset, as a backend's catalog records it."""
+
+    dataset: str
+    part: str
+    assembly: str | None
+    digest: str
+    loaded_at: str
+    counts: Mapping[str, int]
+
+
+def merge_parts(parts: Iterable[LoadedPart]) -> list[DatasetInfo]:
+    """Datasets as the union of their parts, in the order the parts come (sorted by dataset, part)."""
+    merged: dict[str, DatasetInfo] = {}
+    for p in parts:
+        before = merged.get(p.dataset)
+        if before is None:
+            merged[p.dataset] = DatasetInfo(p.dataset, p.assembly, p.digest, p.loaded_at, dict(p.counts))
+            continue
+        total = {k: before.counts.get(k, 0) + p.counts.get(k, 0) for k in {*before.counts, *p.counts}}
+        merged[p.dataset] = DatasetInfo(
+            p.dataset,
+            before.assembly or p.assembly,
+            f"{before.digest}+{p.digest}",
+            max(before.loaded_at, p.loaded_at),
+            total,
+        )
+    return list(merged.values())
 
 
 def stream_batches(records: Iterable[IndexedRecord], size: int) -> Iterable[list[IndexedRecord]]:

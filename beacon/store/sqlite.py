@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import TypeVar
 
 from beacon.errors import StoreError, StoreUnavailable
-from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import And, Compare, Field, Query
 from beacon.store.base import (
-    TRANSCRIPT_ANNOTATED,
     DatasetInfo,
     DatasetLoad,
     Document,
+    LoadedPart,
     LoadSummary,
+    LoadTally,
+    StoreOptions,
     Term,
+    merge_parts,
     stream_batches,
 )
 from beacon.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
@@ -50,8 +52,9 @@ class SqliteStore:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, workers: int = 2) -> None:
+    def __init__(self, path: Path, workers: int = 2, options: StoreOptions | None = None) -> None:
         self.path = path
+        self._timeout_s = (options or StoreOptions()).timeout_ms / 1000
         self._workers = workers
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
@@ -63,7 +66,7 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=self._timeout_s)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
@@ -208,22 +211,7 @@ class SqliteStore:
     async def datasets(self) -> list[DatasetInfo]:
         sql = "SELECT dataset, part, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset, part"
         rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
-        merged: dict[str, DatasetInfo] = {}
-        for dataset, _, assembly, digest, loaded_at, counts in rows:
-            parts = json.loads(counts)
-            if dataset in merged:
-                before = merged[dataset]
-                total = {k: before.counts.get(k, 0) + parts.get(k, 0) for k in {*before.counts, *parts}}
-                merged[dataset] = DatasetInfo(
-                    dataset,
-                    before.assembly or assembly,
-                    f"{before.digest}+{digest}",
-                    max(before.loaded_at, loaded_at),
-                    total,
-                )
-            else:
-                merged[dataset] = DatasetInfo(dataset, assembly, digest, loaded_at, parts)
-        return list(merged.values())
+        return merge_parts(LoadedPart(d, p, a, dg, at, json.loads(n)) for d, p, a, dg, at, n in rows)
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         sql = (
@@ -307,9 +295,7 @@ def _keep_one_dataset_record(conn: sqlite3.Connection, load: DatasetLoad) -> Non
 
 def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
     (next_rid,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()
-    counts: dict[str, int] = {}
-    catalog: dict[tuple[str, str, str], str | None] = {}
-    max_span = 0
+    tally = LoadTally()
     for batch in stream_batches(load.records, _BATCH):
         rows: list[tuple[object, ...]] = []
         keys: list[tuple[str, str, int]] = []
@@ -319,38 +305,24 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
             rid = next_rid
             next_rid += 1
             variant = rec.variant or (None,) * 8
-            if rec.variant is not None:
-                max_span = max(max_span, rec.variant[3] - rec.variant[2])
             rows.append((rid, rec.collection, load.dataset_id, load.part, rec.id, json.dumps(rec.doc), *variant))
             keys.extend((kind, value, rid) for kind, value in rec.keys)
             terms.extend((term, rid) for term, _ in rec.terms)
             vals.extend((rid, path, s, n) for path, s, n in rec.values)
-            for term, label in rec.terms:
-                if catalog.get((rec.collection, term, rec.scope)) is None:
-                    catalog[(rec.collection, term, rec.scope)] = label
-            counts[rec.collection] = counts.get(rec.collection, 0) + 1
-            if any(kind == "hgvs" and is_transcript_hgvs(value) for kind, value in rec.keys):
-                counts[TRANSCRIPT_ANNOTATED] = counts.get(TRANSCRIPT_ANNOTATED, 0) + 1
+            tally.add(rec)
         conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
         conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)
         conn.executemany("INSERT INTO vals VALUES (?,?,?,?)", vals)
     conn.execute(
         "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) WHERE key = 'max_span'",
-        (max_span,),
+        (tally.max_span,),
     )
     conn.executemany(
         "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
-        [
-            (load.dataset_id, load.part, coll, term, "ontology", scope, label)
-            for (coll, term, scope), label in catalog.items()
-        ],
+        [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in tally.terms(load)],
     )
-    conn.executemany(
-        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
-        [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in load.terms],
-    )
-    return counts
+    return tally.counts
 
 
 @contextmanager

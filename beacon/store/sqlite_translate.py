@@ -64,9 +64,13 @@ def _value_sql(cond: HasValue, params: Params) -> str:
             "EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ?) AND NOT EXISTS "
             f"(SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ? AND {column} = ?)"
         )
-    op = "LIKE" if cond.pattern else _SQL_OPS[cond.op]
+    if cond.pattern:
+        # Only `%` is a wildcard (Beacon filters); `_` and `\` are literal characters.
+        pattern = str(cond.value).replace("\\", "\\\\").replace("_", "\\_")
+        params.extend([cond.path, pattern])
+        return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} LIKE ? ESCAPE '\\')"
     params.extend([cond.path, cond.value])
-    return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {op} ?)"
+    return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {_SQL_OPS[cond.op]} ?)"
 
 
 def _overlap_bound(where: Condition | None, params: Params) -> str:

@@ -1,4 +1,8 @@
-"""The embedded store on hand-made records: overlap queries, atomic replacement, idempotent loads."""
+"""Both store backends on hand-made records: overlap queries, atomic replacement, idempotent loads.
+
+Every test here runs once per backend (ids `sqlite` and `mongomock-stand-in`, or `mongodb` when
+BEACON_TEST_MONGO_URI is set) and asserts the same answers.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import pytest
 from beacon.errors import StoreUnavailable
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import And, Compare, Field, HasKey, Query
-from beacon.store.base import Document
+from beacon.store.base import Document, Store
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
+from tests.backends import new_mongo_source
 
 TABLE = EntryTypeTable()
 VARIANTS = TABLE.by_id("genomicVariant")
@@ -42,18 +47,21 @@ def overlap(start: int, end: int) -> Any:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    s = SqliteStore(tmp_path / "s.db")
+async def store(tmp_path: Path, backend: str) -> Any:
+    source = new_mongo_source("store") if backend != "sqlite" else None
+    s: Store = source.store() if source is not None else SqliteStore(tmp_path / "s.db")
     await s.open()
     yield s
     await s.close()
+    if source is not None:
+        await source.drop()
 
 
-async def load(store: SqliteStore, dataset: str, docs: list[Document], digest: str = "d1") -> None:
+async def load(store: Store, dataset: str, docs: list[Document], digest: str = "d1") -> None:
     await store.replace_dataset(dataset_load(dataset, "GRCh38", digest, [(VARIANTS, d) for d in docs]))
 
 
-async def test_a_long_deletion_overlaps_a_range_far_from_its_start(store: SqliteStore) -> None:
+async def test_a_long_deletion_overlaps_a_range_far_from_its_start(store: Store) -> None:
     await load(store, "d", [variant("long", 1_000, 5_000_000), variant("short", 4_000_000, 4_000_010, "SNP")])
     found = await store.find(Query("g_variants", ("d",), overlap(3_000_000, 3_000_100)))
     assert [v["variantInternalId"] for v in found] == ["long"]
@@ -62,7 +70,7 @@ async def test_a_long_deletion_overlaps_a_range_far_from_its_start(store: Sqlite
     assert await store.find(Query("g_variants", ("d",), overlap(5_000_000, 5_000_001))) == []
 
 
-async def test_replacing_a_dataset_leaves_other_datasets_alone(store: SqliteStore) -> None:
+async def test_replacing_a_dataset_leaves_other_datasets_alone(store: Store) -> None:
     await load(store, "a", [variant("a1", 10, 20, carriers=("S1",))])
     await load(store, "b", [variant("b1", 10, 20, carriers=("S1",))])
     await load(store, "a", [variant("a2", 30, 40, carriers=("S2",))], digest="d2")
@@ -72,7 +80,7 @@ async def test_replacing_a_dataset_leaves_other_datasets_alone(store: SqliteStor
     assert [d.id for d in await store.datasets()] == ["a", "b"]
 
 
-async def test_same_digest_is_a_no_op_and_a_failed_load_changes_nothing(store: SqliteStore) -> None:
+async def test_same_digest_is_a_no_op_and_a_failed_load_changes_nothing(store: Store) -> None:
     await load(store, "a", [variant("a1", 10, 20)])
 
     def broken() -> Any:
@@ -88,7 +96,7 @@ async def test_same_digest_is_a_no_op_and_a_failed_load_changes_nothing(store: S
     assert await store.count_by_dataset(Query("g_variants", ("a",))) == {"a": 1}
 
 
-async def test_delete_dataset(store: SqliteStore) -> None:
+async def test_delete_dataset(store: Store) -> None:
     await load(store, "a", [variant("a1", 10, 20)])
     assert await store.delete_dataset("a") is True
     assert await store.delete_dataset("a") is False
@@ -109,3 +117,27 @@ async def test_a_store_of_another_schema_version_is_refused_with_advice(tmp_path
     with pytest.raises(StoreUnavailable, match="has schema version 1; this version needs 2"):
         await old.open()
     await old.close()
+
+
+async def test_readers_during_a_replacement_see_the_old_dataset_or_the_new_one_never_a_mix(store: Store) -> None:
+    await load(store, "a", [variant(f"old{i}", 10 + i, 20 + i) for i in range(10)])
+    new = [variant(f"new{i}", 10 + i, 20 + i) for i in range(3500)]
+    task = asyncio.ensure_future(load(store, "a", new, digest="d2"))
+    seen: set[int] = set()
+    while not task.done():
+        seen.add((await store.count_by_dataset(Query("g_variants", ("a",)))).get("a", 0))
+        await asyncio.sleep(0)
+    await task
+    seen.add((await store.count_by_dataset(Query("g_variants", ("a",))))["a"])
+    assert seen <= {10, 3500}
+    assert 3500 in seen
+
+
+async def test_a_percent_pattern_treats_underscore_literally(store: Store) -> None:
+    from beacon.model.plan import HasValue
+
+    await load(store, "a", [variant("a_1", 10, 20), variant("ab1", 30, 40)])
+    query = Query("g_variants", ("a",), HasValue("variantInternalId", "=", "a_%", pattern=True))
+    assert [v["variantInternalId"] for v in await store.find(query)] == ["a_1"]
+    query = Query("g_variants", ("a",), HasValue("variantInternalId", "=", "A%", pattern=True))
+    assert len(await store.find(query)) == 2  # case-insensitive, like SQL LIKE

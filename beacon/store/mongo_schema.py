@@ -1,0 +1,77 @@
+"""Document layout and index definitions of the MongoDB store (golden-tested).
+
+One MongoDB collection per entry collection (`g_variants`, `individuals`, ...). Each document wraps
+the Beacon record in `doc` and keeps what queries need beside it, under short names because they
+repeat in every one of hundreds of millions of documents:
+
+    ds    dataset id                  part  dataset part ("bff", "vcf", ...)
+    gen   load generation (int)       seq   load order (gen * 2**32 + position in the load)
+    rid   record id                   v     variant position: asm chr start end ref alt type len
+    keys  ["kind:value", ...]         terms ontology/custom term ids
+    vals  [{p: path, s: text, n: number}, ...] for alphanumeric filters
+
+Readers only see generations named in the `datasets_loaded` catalog, so a load writes a new
+generation unseen and becomes visible when the catalog switches to it (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Catalog collections; entry collections take the entry types' collection names.
+DATASETS_LOADED = "datasets_loaded"
+TERM_CATALOG = "term_catalog"
+META = "meta"
+
+SCHEMA_VERSION = 1
+
+# Which document field holds each plan field.
+FIELDS = {
+    "id": "rid",
+    "variant.assembly": "v.asm",
+    "variant.chrom": "v.chr",
+    "variant.start": "v.start",
+    "variant.end": "v.end",
+    "variant.ref": "v.ref",
+    "variant.alt": "v.alt",
+    "variant.type": "v.type",
+    "variant.length": "v.len",
+}
+VARIANT_FIELDS = ("asm", "chr", "start", "end", "ref", "alt", "type", "len")
+
+IndexSpec = dict[str, Any]  # {"name": ..., "keys": [[field, 1], ...]}
+
+
+def _index(name: str, *keys: str) -> IndexSpec:
+    return {"name": name, "keys": [[k, 1] for k in keys]}
+
+
+# Every entry collection: dataset scans in load order and generation deletes; id lookups and
+# cross-entity pivots (keys); ontology filters (terms); alphanumeric filters (vals).
+RECORD_INDEXES: tuple[IndexSpec, ...] = (
+    _index("by_generation", "gen", "seq"),
+    _index("by_id", "rid", "gen"),
+    _index("by_key", "keys", "gen"),
+    _index("by_term", "terms", "gen"),
+    _index("by_text_value", "vals.p", "vals.s"),
+    _index("by_number_value", "vals.p", "vals.n"),
+)
+
+# Genomic variants also answer sequence, range and bracket queries: a position index bounds them,
+# and the end index serves `end > x` when the longest loaded span is large.
+VARIANT_INDEXES: tuple[IndexSpec, ...] = (
+    _index("by_position", "v.chr", "v.start", "v.end"),
+    _index("by_end", "v.chr", "v.end"),
+)
+
+CATALOG_INDEXES: dict[str, tuple[IndexSpec, ...]] = {
+    DATASETS_LOADED: (_index("by_dataset", "dataset", "part"),),
+    TERM_CATALOG: (_index("by_generation", "gen", "coll"),),
+}
+
+
+def indexes_for(collection: str) -> tuple[IndexSpec, ...]:
+    """Index definitions of an entry collection or a catalog collection."""
+    if collection in CATALOG_INDEXES:
+        return CATALOG_INDEXES[collection]
+    return RECORD_INDEXES + (VARIANT_INDEXES if collection == "g_variants" else ())

@@ -1,0 +1,112 @@
+"""Golden MongoDB documents: filter documents, pipelines and index definitions change only deliberately.
+
+Every variant query type and every plan node is pinned, next to every index definition. Regenerate
+after an intended change with `BEACON_UPDATE_GOLDEN=1 make test` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from beacon.model.plan import And, Compare, Field, HasKey, HasTerm, HasValue, In, Not, Nothing, Or, Query
+from beacon.model.request import VariantParams
+from beacon.query.variants import variant_condition
+from beacon.store.mongo import ENTRY_COLLECTIONS
+from beacon.store.mongo_schema import DATASETS_LOADED, TERM_CATALOG, indexes_for
+from beacon.store.mongo_translate import Scope, find_spec, keys_pipeline, like_regex, match_filter
+
+GOLDEN = Path(__file__).parent / "golden" / "mongo_plans.json"
+SCOPE = Scope(generations=(3, 7), max_span=1_000_000, by_dataset=(("d1", (3,)), ("d2", (7,))))
+
+VARIANT_QUERIES = {
+    "sequence": VariantParams(referenceName="22", start=(16050074,), alternateBases="A"),
+    "range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,)),
+    "bracket": VariantParams(referenceName="22", start=(16060000, 16061000), end=(16060001, 16062000)),
+    "gene": VariantParams(geneId="BRCA2"),
+    "amino acid change": VariantParams(aminoacidChange="V600E"),
+    "genomic HGVS": VariantParams(genomicAlleleShortForm="NC_000022.10:g.16050075A>G"),
+    "variant type in a range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,), variantType="DEL"),
+    "any alternate base": VariantParams(referenceName="22", start=(16050074,), alternateBases="N"),
+}
+
+PLANS = {
+    **{
+        f"variants: {name}": Query("g_variants", ("d1",), variant_condition(params), 0, 10)
+        for name, params in VARIANT_QUERIES.items()
+    },
+    "range query page": Query(
+        "g_variants", ("d1", "d2"), And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10))), 20, 10
+    ),
+    "wildcard allele": Query("g_variants", ("d1",), In(Field.ALT, ("A", "C", "G", "T"))),
+    "not equal type": Query("g_variants", ("d1",), Compare(Field.TYPE, "!=", "SNP")),
+    "carriers of a lookup": Query("individuals", ("d1",), HasKey("individual", ("HG1", "HG2"))),
+    "ontology or alphanumeric": Query(
+        "individuals", ("d1",), Or((HasTerm(("HP:0001250",)), HasValue("measures.value", ">", 30.0)))
+    ),
+    "text equals": Query("runs", ("d1",), HasValue("libraryStrategy", "=", "WGS")),
+    "not equal text": Query("runs", ("d1",), HasValue("libraryStrategy", "!=", "WGS")),
+    "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
+    "nothing": Query("biosamples", ("d1",), Nothing()),
+    "unfiltered": Query("cohorts", ("d1",)),
+}
+
+
+def render() -> dict[str, object]:
+    plans: dict[str, object] = {}
+    for name, query in PLANS.items():
+        spec = find_spec(query, SCOPE)
+        plans[name] = {
+            "count d1": match_filter(query, SCOPE.of("d1")),
+            "find": {
+                "filter": spec.filter,
+                "projection": spec.projection,
+                "sort": spec.sort,
+                "skip": spec.skip,
+                "limit": spec.limit,
+            },
+            "keys": keys_pipeline(query, SCOPE, "individual"),
+        }
+    indexes = {c: list(indexes_for(c)) for c in (*ENTRY_COLLECTIONS, DATASETS_LOADED, TERM_CATALOG)}
+    return {"plans": plans, "indexes": indexes}
+
+
+def test_filter_documents_pipelines_and_indexes_match_golden_file() -> None:
+    rendered = json.loads(json.dumps(render()))
+    if os.environ.get("BEACON_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(rendered, indent=1) + "\n")
+    assert rendered == json.loads(GOLDEN.read_text())
+
+
+def test_every_variant_query_is_bounded_by_the_position_index_or_a_key() -> None:
+    """No variant query type may fall back to scanning the generation: each pins a chromosome or a key."""
+    for name, params in VARIANT_QUERIES.items():
+        text = json.dumps(find_spec(Query("g_variants", ("d1",), variant_condition(params)), SCOPE).filter)
+        assert '"v.chr"' in text or '"keys"' in text, name
+
+
+def test_a_range_query_bounds_start_by_the_longest_loaded_span() -> None:
+    spec = find_spec(PLANS["variants: range"], SCOPE)
+    assert {"v.end": {"$gt": 16060000}} in spec.filter["$and"]
+    assert {"v.start": {"$gte": 16060000 - SCOPE.max_span}} in spec.filter["$and"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("Ill%", "Illumina HiSeq", True),
+        ("ill%", "Illumina", True),
+        ("%Seq", "Illumina HiSeq", True),
+        ("a_b%", "axb", False),
+        ("a_b%", "a_bc", True),
+        ("1.5%", "125", False),
+        ("%(x)%", "a(x)b", True),
+    ],
+)
+def test_like_patterns_treat_only_percent_as_a_wildcard(pattern: str, text: str, matches: bool) -> None:
+    import re
+
+    assert bool(re.match(like_regex(pattern), text, re.IGNORECASE | re.DOTALL)) is matches
