@@ -62,7 +62,14 @@ def _serve(args: argparse.Namespace) -> int:
     )
     config = dataclasses.replace(config, server=server)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(create_app(config), host=server.host, port=server.port, print=None)
+    # SIGTERM: stop accepting, let in-flight requests finish for up to shutdown_timeout_s, then close the store.
+    web.run_app(
+        create_app(config),
+        host=server.host,
+        port=server.port,
+        print=None,
+        shutdown_timeout=server.shutdown_timeout_s,
+    )
     return 0
 
 

@@ -86,6 +86,10 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 5050
     validate_responses: bool = False
+    max_body_bytes: int = 1 << 20
+    request_timeout_s: float = 30.0
+    retry_after_s: int = 10
+    shutdown_timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class QueryConfig:
     max_granularity: Granularity = Granularity.RECORD
     default_limit: int = 10
     max_limit: int = 1000
+    max_filters: int = 50
+    max_values: int = 100
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,8 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         max_granularity=Granularity(q.get("max_granularity", "record")),
         default_limit=q.get("default_limit", 10),
         max_limit=q.get("max_limit", 1000),
+        max_filters=q.get("max_filters", 50),
+        max_values=q.get("max_values", 100),
     )
     datasets = tuple(
         DatasetPolicy(

@@ -54,6 +54,18 @@ class NotFound(BeaconError):
     status = 404
 
 
+class PayloadTooLarge(BeaconError):
+    """The request body exceeds the configured maximum."""
+
+    status = 413
+
+
+class TooManyRequests(BeaconError):
+    """A rate limit or query budget is exhausted."""
+
+    status = 429
+
+
 class NotImplementedQuery(BeaconError):
     """A well-formed query this Beacon does not support."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from beacon.api import health
 from beacon.api.keys import CONFIG, GENES, LIFTERS, STORE
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
@@ -18,6 +19,7 @@ from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
 from beacon.store import open_store
 from beacon.store.base import Store
+from beacon.store.guard import GuardedStore
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -36,9 +38,9 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
-    app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
+    app = web.Application(middlewares=middlewares, client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
-    app[STORE] = store if store is not None else open_store(config.store_uri, config.store_options)
+    app[STORE] = GuardedStore(store if store is not None else open_store(config.store_uri, config.store_options))
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)
@@ -50,6 +52,8 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
 
     app.cleanup_ctx.append(store_lifetime)
     app.add_routes(route_table(config.entry_types))
+    app.router.add_get("/health", health.ready)
+    app.router.add_get("/health/live", health.live)
     app.router.add_get("/", _web_page)
     app.router.add_get("/static/{name}", _web_asset)
     return app

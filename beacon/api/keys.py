@@ -9,10 +9,10 @@ from beacon.genome.genes import GeneTable
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType
 from beacon.model.request import BeaconRequest
-from beacon.store.base import Store
+from beacon.store.guard import GuardedStore
 
 CONFIG = web.AppKey("config", Config)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", GuardedStore)
 # (source assembly, target assembly) -> chain, read at startup
 LIFTERS = web.AppKey("lifters", dict[tuple[str, str], Lifter])
 # assembly -> gene table, read at startup

@@ -5,6 +5,7 @@ Every response carries `X-Request-Id`; tracebacks go to the log under that id, n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,15 +28,24 @@ _HTTP_MESSAGES = {
 
 
 def _error(request: web.Request, status: int, message: str) -> web.Response:
-    body = error_document(request.app[CONFIG], status, message, request.get(PARSED_REQUEST), request.get(ENTRY))
-    return web.json_response(body, status=status, headers={"X-Request-Id": request[REQUEST_ID]})
+    config = request.app[CONFIG]
+    body = error_document(config, status, message, request.get(PARSED_REQUEST), request.get(ENTRY))
+    headers = {"X-Request-Id": request[REQUEST_ID]}
+    if status == 503:
+        headers["Retry-After"] = str(config.server.retry_after_s)
+    return web.json_response(body, status=status, headers=headers)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[REQUEST_ID] = uuid.uuid4().hex
+    timeout = request.app[CONFIG].server.request_timeout_s
     try:
-        response = await handler(request)
+        async with asyncio.timeout(timeout):
+            response = await handler(request)
+    except TimeoutError:
+        log.warning("request %s: %s %s exceeded %s s", request[REQUEST_ID], request.method, request.path, timeout)
+        return _error(request, 503, f"the request took longer than {timeout:g} s; try again later or narrow the query")
     except BeaconError as exc:
         if exc.status >= 500:
             log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc)

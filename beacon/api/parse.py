@@ -12,8 +12,9 @@ import jsonschema
 from aiohttp import web
 from multidict import MultiMapping
 
+from beacon.api.keys import CONFIG
 from beacon.config import QueryConfig, schemas_dir
-from beacon.errors import InvalidRequest
+from beacon.errors import InvalidRequest, PayloadTooLarge
 from beacon.model.granularity import Granularity, IncludeResultsets
 from beacon.model.request import API_VERSION, BeaconRequest, Filter, VariantParams
 
@@ -270,25 +271,38 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
     )
 
 
-_MAX_BODY = 1 << 20
-
-
 async def parse_request(request: web.Request, cfg: QueryConfig) -> BeaconRequest:
     """The BeaconRequest of a GET (query string) or POST (JSON body).
 
-    :raise InvalidRequest: any malformed part; POST parameters belong in the body.
+    :raise InvalidRequest: any malformed part, or more filters or list values than `cfg` allows;
+        POST parameters belong in the body.
+    :raise PayloadTooLarge: a body over the server's limit (aiohttp enforces it while reading).
     """
     if request.method == "POST":
         if request.query:
             msg = "POST requests take their parameters in the JSON body, not the query string"
-            raise InvalidRequest(msg)
-        if request.content_length is not None and request.content_length > _MAX_BODY:
-            msg = f"request body larger than {_MAX_BODY} bytes"
             raise InvalidRequest(msg)
         try:
             text = await request.text()
         except UnicodeDecodeError:
             msg = "request body is not UTF-8 text"
             raise InvalidRequest(msg) from None
-        return from_body(text, cfg)
-    return from_query_string(request.query, cfg)
+        except web.HTTPRequestEntityTooLarge:
+            msg = f"request body larger than {request.app[CONFIG].server.max_body_bytes} bytes"
+            raise PayloadTooLarge(msg) from None
+        parsed = from_body(text, cfg)
+    else:
+        parsed = from_query_string(request.query, cfg)
+    return within_limits(parsed, cfg)
+
+
+def within_limits(breq: BeaconRequest, cfg: QueryConfig) -> BeaconRequest:
+    """The request, if it stays within the configured numbers of filters and list values."""
+    if len(breq.filters) > cfg.max_filters:
+        msg = f"filters: {len(breq.filters)} given, at most {cfg.max_filters} allowed"
+        raise InvalidRequest(msg)
+    for name, values in (("datasetIds", breq.dataset_ids), ("requestedSchemas", breq.requested_schemas)):
+        if len(values) > cfg.max_values:
+            msg = f"{name}: {len(values)} values given, at most {cfg.max_values} allowed"
+            raise InvalidRequest(msg)
+    return breq

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -74,9 +76,14 @@ class SqliteStore:
         except sqlite3.Error as exc:
             msg = f"cannot open SQLite store {self.path}: {exc}"
             raise StoreUnavailable(msg) from exc
+        # Queries on worker threads stop at their deadline (set per call in _run); loads have none.
+        conn.set_progress_handler(self._past_deadline, 10_000)
         with self._lock:
             self._connections.append(conn)
         return conn
+
+    def _past_deadline(self) -> int:
+        return 1 if time.monotonic() > getattr(self._local, "deadline", math.inf) else 0
 
     def _thread_conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -86,9 +93,13 @@ class SqliteStore:
         return conn
 
     async def open(self) -> None:
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
-        loop = asyncio.get_running_loop()
-        self._inline = await loop.run_in_executor(self._pool, self._create)
+        pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
+        try:
+            inline = await asyncio.get_running_loop().run_in_executor(pool, self._create)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        self._pool, self._inline = pool, inline
 
     def _create(self) -> sqlite3.Connection:
         try:
@@ -99,6 +110,9 @@ class SqliteStore:
         conn = self._connect()
         with _translated():
             self._create_schema(conn)
+            # This becomes the inline connection: the event loop must never wait for a lock, so a busy
+            # inline lookup fails at once and goes to a worker instead.
+            conn.execute("PRAGMA busy_timeout = 0")
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
@@ -129,16 +143,21 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool = False) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool = False, load: bool = False) -> T:
         if inline and self._inline is not None:
-            return self._run_inline(fn, self._inline)
+            try:
+                return self._run_inline(fn, self._inline)
+            except _Busy:
+                pass  # a writer holds the lock: wait for it on a worker, not on the event loop
         if self._pool is None:
             msg = "store is not open"
             raise StoreUnavailable(msg)
         loop = asyncio.get_running_loop()
+        budget = math.inf if load else self._timeout_s
 
         def call() -> T:
-            with _translated():
+            self._local.deadline = time.monotonic() + budget
+            with _translated(budget):
                 return fn(self._thread_conn())
 
         return await loop.run_in_executor(self._pool, call)
@@ -227,7 +246,7 @@ class SqliteStore:
     # -- loading -----------------------------------------------------------------------------
 
     async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
-        return await self._run(lambda c: _replace(c, load))
+        return await self._run(lambda c: _replace(c, load), load=True)
 
     async def delete_dataset(self, dataset_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
@@ -240,7 +259,7 @@ class SqliteStore:
                 raise
             return existed
 
-        return await self._run(delete)
+        return await self._run(delete, load=True)
 
 
 def _delete(conn: sqlite3.Connection, dataset_id: str, part: str | None = None) -> bool:
@@ -325,12 +344,22 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
     return tally.counts
 
 
+class _Busy(StoreUnavailable):
+    """The database is locked by a writer (raised at once on the inline connection)."""
+
+
 @contextmanager
-def _translated() -> Iterator[None]:
+def _translated(budget_s: float = math.inf) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "unable to open" in str(exc):
+        if "interrupted" in str(exc):
+            msg = f"the store query took longer than {budget_s:g} s; narrow the query or try again later"
+            raise StoreUnavailable(msg) from exc
+        if "locked" in str(exc) or "busy" in str(exc):
+            msg = f"SQLite store unavailable: {exc}"
+            raise _Busy(msg) from exc
+        if "unable to open" in str(exc):
             msg = f"SQLite store unavailable: {exc}"
             raise StoreUnavailable(msg) from exc
         msg = f"SQLite error: {exc}"

@@ -1,0 +1,110 @@
+"""Keep serving while the store is away: open lazily, retry at most once per interval, report health.
+
+The server starts even when its store cannot be opened (a database not yet up, a volume not yet
+mounted); until it can, store-backed requests get StoreUnavailable (503 with Retry-After) while
+/api/info and the other framework endpoints keep answering. No restart is needed when the store
+returns: the next request after the retry interval opens it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from beacon.errors import StoreUnavailable
+from beacon.model.plan import Query
+from beacon.store.base import DatasetInfo, DatasetLoad, Document, LoadSummary, Store, Term
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    backend: str
+    message: str
+
+
+class GuardedStore:
+    """A Store that (re)opens its inner store on demand and reports whether it answers."""
+
+    def __init__(self, inner: Store, retry_interval_s: float = 1.0) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._retry_interval_s = retry_interval_s
+        self._open = False
+        self._last_attempt = float("-inf")
+        self._last_error = "not opened yet"
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Try once; a failure is logged, not raised (requests will retry)."""
+        try:
+            await self._ready()
+        except StoreUnavailable as exc:
+            log.warning("store %s unavailable at startup: %s (will retry on demand)", self.name, exc.message)
+
+    async def _ready(self) -> Store:
+        if self._open:
+            return self.inner
+        async with self._lock:
+            if self._open:
+                return self.inner
+            if time.monotonic() - self._last_attempt < self._retry_interval_s:
+                raise StoreUnavailable(f"store unavailable: {self._last_error}")
+            self._last_attempt = time.monotonic()
+            try:
+                await self.inner.open()
+            except StoreUnavailable as exc:
+                self._last_error = exc.message
+                raise
+            self._open = True
+            log.info("store %s open", self.name)
+            return self.inner
+
+    async def health(self) -> Health:
+        """Whether the store answers a catalog read now."""
+        try:
+            await (await self._ready()).datasets()
+        except StoreUnavailable as exc:
+            return Health(False, self.name, exc.message)
+        return Health(True, self.name, "ok")
+
+    async def close(self) -> None:
+        if self._open:
+            self._open = False
+            await self.inner.close()
+
+    async def count_by_dataset(self, query: Query) -> dict[str, int]:
+        return await (await self._ready()).count_by_dataset(query)
+
+    async def find(self, query: Query) -> list[Document]:
+        return await (await self._ready()).find(query)
+
+    async def distinct_keys(self, query: Query, kind: str) -> list[str]:
+        return await (await self._ready()).distinct_keys(query, kind)
+
+    async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
+        return await (await self._ready()).keys_of(collection, record_id, kind, datasets)
+
+    async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
+        return await (await self._ready()).record_datasets(collection, record_id, datasets)
+
+    async def terms(
+        self, collections: tuple[str, ...], datasets: tuple[str, ...], record: tuple[str, str] | None = None
+    ) -> list[Term]:
+        return await (await self._ready()).terms(collections, datasets, record)
+
+    async def datasets(self) -> list[DatasetInfo]:
+        return await (await self._ready()).datasets()
+
+    async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
+        return await (await self._ready()).replace_dataset(load)
+
+    async def delete_dataset(self, dataset_id: str) -> bool:
+        return await (await self._ready()).delete_dataset(dataset_id)
+
+    async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
+        return await (await self._ready()).record_keys(collection, dataset_id, kind)
