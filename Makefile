@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 
-.PHONY: setup run demo test lint typecheck layering check bench bench-vcf bench-sizes compose-test clean
+.PHONY: setup run demo test lint typecheck layering check bench bench-vcf bench-sizes compose-test soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ layering: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint typecheck layering test
+
+# Mixed queries at concurrency 64 for SOAK_SECONDS (default 600) against a served CINECA store.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS) --concurrency 64
+
+# Property-based fuzzing: 2,500 requests per property, 10,000 in all; summary in bench/results/fuzz.json.
+fuzz: $(STAMP)
+	mkdir -p bench/results
+	BEACON_FUZZ_EXAMPLES=2500 BEACON_FUZZ_REPORT=bench/results/fuzz.json $(BIN)/python -m pytest -q tests/api/test_fuzz.py
+	cat bench/results/fuzz.json
 
 bench-sizes: $(STAMP)
 	$(BIN)/python bench/store_sizes.py

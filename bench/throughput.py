@@ -65,27 +65,31 @@ async def drive(base: str, path: str, seconds: float, concurrency: int) -> tuple
     return len(latencies) / elapsed, latencies[int(len(latencies) * 0.99)] * 1000
 
 
+def ensure_store() -> None:
+    """Build the CINECA store on first use."""
+    if DB.exists():
+        return
+    bin_dir = Path(sys.executable).parent
+    argv = [bin_dir / "beacon-ingest", "bff", DATA, "--dataset", DATASET, "--assembly", "GRCh37", "--store", f"sqlite:///{DB}"]
+    subprocess.run(argv, check=True)
+
+
+def wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
-    if not DB.exists():
-        subprocess.run(
-            [
-                bin_dir / "beacon-ingest",
-                "bff",
-                DATA,
-                "--dataset",
-                DATASET,
-                "--assembly",
-                "GRCh37",
-                "--store",
-                f"sqlite:///{DB}",
-            ],
-            check=True,
-        )
+    ensure_store()
     port = free_port()
     env = {**os.environ, "BEACON_STORE": f"sqlite:///{DB}"}
     server = subprocess.Popen(
@@ -97,12 +101,7 @@ def main() -> int:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(port)
         asyncio.run(drive(base, "/api/info", 1.0, args.concurrency))  # warm-up
         results = {
             name: asyncio.run(drive(base, path, args.seconds, args.concurrency)) for name, path in SCENARIOS.items()

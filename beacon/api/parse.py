@@ -226,6 +226,22 @@ def _filter(item: str | Mapping[str, Any]) -> Filter:
     )
 
 
+_MAX_DEPTH = 32  # a Beacon request needs 6; deeper bodies only exercise recursive validators
+
+
+def _too_deep(value: object) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
 def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
     """Parse a POST body (empty means an unfiltered request).
 
@@ -239,6 +255,11 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
         except json.JSONDecodeError as exc:
             msg = f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             raise InvalidRequest(msg) from None
+        except RecursionError:
+            body = None  # nested beyond the parser's stack: reported as too deep below
+        if body is None or _too_deep(body):
+            msg = f"request body nests deeper than {_MAX_DEPTH} levels"
+            raise InvalidRequest(msg)
     if not isinstance(body, dict):
         msg = f"request body must be a JSON object, got {type(body).__name__}"
         raise InvalidRequest(msg)
