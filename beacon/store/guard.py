@@ -76,6 +76,7 @@ class GuardedStore:
         if self._open:
             self._open = False
             await self.inner.close()
+            log.info("store %s closed", self.name)
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         return await (await self._ready()).count_by_dataset(query)
