@@ -111,6 +111,53 @@ class DatasetPolicy:
     max_granularity: Granularity = Granularity.RECORD
     test: bool = False
     assembly: str | None = None
+    # Finest granularity per caller class ("anonymous", "registered", "controlled"), under max_granularity.
+    granularity: Mapping[str, Granularity] = field(default_factory=dict)
+    count_floor: int = 0  # 0: the security section's default
+    visas: tuple[str, ...] = ()  # ControlledAccessGrants values granting this dataset; () = its id
+
+    def granularity_for(self, caller_class: str) -> Granularity:
+        return self.max_granularity.at_most(self.granularity.get(caller_class, Granularity.RECORD))
+
+    def granted_by(self, visa_value: str) -> bool:
+        return visa_value in (self.visas or (self.id,))
+
+
+DEFAULT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An OpenID provider whose access tokens make a caller `registered`."""
+
+    issuer: str
+    audience: str
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    userinfo: bool = False
+
+
+@dataclass(frozen=True)
+class VisaBroker:
+    """A passport broker (visa issuer) whose signed visas are accepted."""
+
+    issuer: str
+    jwks_uri: str | None = None
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    issuers: tuple[TrustedIssuer, ...] = ()
+    visa_brokers: tuple[VisaBroker, ...] = ()
+    count_floor: int = 0
+    budget_queries: int = 1000  # allele queries per identity on registered/controlled data ...
+    budget_window_s: float = 86_400.0  # ... per sliding window
+    rate_per_s: float = 0.0  # requests per second per client address; 0 = no rate limit
+    rate_burst: int = 20
+    audit_log: Path | None = None
+    list_inaccessible_datasets: bool = False
+    jwks_refresh_min_s: float = 30.0
+    http_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -139,6 +186,7 @@ class Config:
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
     liftover: tuple[LiftoverChain, ...] = ()
     genes: tuple[GeneFile, ...] = ()
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     source: str = "<defaults>"
 
     def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
@@ -216,6 +264,33 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     return _build(overridden, str(path))
 
 
+def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
+    budget, rate = sec.get("query_budget", {}), sec.get("rate_limit", {})
+    defaults = SecurityConfig()
+    audit = sec.get("audit_log")
+    return SecurityConfig(
+        issuers=tuple(
+            TrustedIssuer(
+                i["issuer"], i["audience"], tuple(i.get("algorithms", DEFAULT_ALGORITHMS)), i.get("userinfo", False)
+            )
+            for i in sec.get("issuers", [])
+        ),
+        visa_brokers=tuple(
+            VisaBroker(b["issuer"], b.get("jwks_uri"), tuple(b.get("algorithms", DEFAULT_ALGORITHMS)))
+            for b in sec.get("visa_brokers", [])
+        ),
+        count_floor=sec.get("count_floor", 0),
+        budget_queries=budget.get("queries", defaults.budget_queries),
+        budget_window_s=budget.get("window_s", defaults.budget_window_s),
+        rate_per_s=rate.get("requests_per_s", 0.0),
+        rate_burst=rate.get("burst", defaults.rate_burst),
+        audit_log=Path(audit) if audit else None,  # relative to the working directory, like var/
+        list_inaccessible_datasets=sec.get("list_inaccessible_datasets", False),
+        jwks_refresh_min_s=sec.get("jwks_refresh_min_s", defaults.jwks_refresh_min_s),
+        http_timeout_s=sec.get("http_timeout_s", defaults.http_timeout_s),
+    )
+
+
 def _build(data: Mapping[str, Any], source: str) -> Config:
     b = dict(data["beacon"])
     org = Organization(**b.pop("organization"))
@@ -235,6 +310,9 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
             max_granularity=Granularity(d.get("max_granularity", "record")),
             test=d.get("test", False),
             assembly=d.get("assembly"),
+            granularity={k: Granularity(v) for k, v in d.get("granularity", {}).items()},
+            count_floor=d.get("count_floor", 0),
+            visas=tuple(d.get("visas", ())),
         )
         for d in data.get("datasets", [])
     )
@@ -267,5 +345,6 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         query=query,
         datasets=datasets,
         entry_types=EntryTypeTable().with_overrides(data.get("entry_types", {})),
+        security=_security(data.get("security", {}), source),
         source=source,
     )

@@ -6,17 +6,23 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from beacon.api import health
-from beacon.api.keys import CONFIG, GENES, LIFTERS, STORE
+from beacon.api.keys import AUDIT, AUTHENTICATOR, CONFIG, GENES, LIFTERS, QUERY_BUDGET, RATE_LIMITER, STORE
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
 from beacon.api.routes import route_table
+from beacon.api.security import audit_middleware, caller_middleware
 from beacon.api.validation import validation_middleware
 from beacon.config import Config
 from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
+from beacon.security.audit import AuditLog
+from beacon.security.keys import KeyDirectory
+from beacon.security.limits import QueryBudget, RateLimiter
+from beacon.security.tokens import Authenticator
 from beacon.store import open_store
 from beacon.store.base import Store
 from beacon.store.guard import GuardedStore
@@ -34,7 +40,7 @@ def _load_genes(config: Config) -> dict[str, GeneTable]:
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
-    middlewares = [error_middleware]
+    middlewares = [audit_middleware, error_middleware, caller_middleware]
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
@@ -51,6 +57,24 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
         await app[STORE].close()
 
     app.cleanup_ctx.append(store_lifetime)
+    app[RATE_LIMITER] = RateLimiter(config.security.rate_per_s, config.security.rate_burst)
+    app[QUERY_BUDGET] = QueryBudget(config.security.budget_queries, config.security.budget_window_s)
+    if config.security.audit_log is not None:
+        app[AUDIT] = AuditLog(config.security.audit_log)
+
+    async def security_lifetime(app: web.Application) -> AsyncIterator[None]:
+        # One client session for every key, discovery and userinfo fetch; never the caller's session.
+        async with aiohttp.ClientSession() as session:
+            keys = KeyDirectory(session, config.security.jwks_refresh_min_s, config.security.http_timeout_s)
+            app[AUTHENTICATOR] = Authenticator(config.security, keys)
+            audit = app.get(AUDIT)
+            if audit is not None:
+                await asyncio.to_thread(audit.start)
+            yield
+            if audit is not None:
+                await asyncio.to_thread(audit.stop)
+
+    app.cleanup_ctx.append(security_lifetime)
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)

@@ -8,19 +8,30 @@ from typing import Any
 from aiohttp import web
 
 from beacon.api.envelope import response_meta, result_set
-from beacon.api.keys import CONFIG, ENTRY, GENES, LIFTERS, PARSED_REQUEST, STORE
+from beacon.api.keys import (
+    CALLER,
+    CONFIG,
+    ENTRY,
+    GENES,
+    LIFTERS,
+    PARSED_REQUEST,
+    QUERY_BUDGET,
+    RETURNED_GRANULARITY,
+    STORE,
+    TOUCHED,
+)
 from beacon.api.parse import parse_request
-from beacon.config import Config, DatasetPolicy
+from beacon.config import Config
 from beacon.errors import InvalidRequest, NotFound
 from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, Lookup
-from beacon.model.granularity import Granularity
+from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
 from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
-from beacon.security.access import visible_datasets
+from beacon.security.access import Access, disclosed_count, listed_datasets, visible_datasets
 from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store
 
 
@@ -66,12 +77,15 @@ def _check_transcript_hgvs(request: BeaconRequest, in_scope: list[DatasetInfo]) 
         raise InvalidRequest(msg)
 
 
-def _granularity(
-    config: Config, request: BeaconRequest, target: EntryType, policies: list[DatasetPolicy]
-) -> Granularity:
-    # One granularity per response: the coarsest that every dataset in scope allows (docs/decisions.md).
+def _wanted(breq: BeaconRequest, loaded: list[DatasetInfo]) -> set[str]:
+    return set(breq.dataset_ids) if breq.dataset_ids else {d.id for d in loaded}
+
+
+def _granularity(config: Config, request: BeaconRequest, target: EntryType, in_scope: list[Access]) -> Granularity:
+    # One granularity per response: the coarsest that every dataset in scope allows this caller
+    # (docs/decisions.md).
     return request.granularity.at_most(
-        config.query.max_granularity, target.max_granularity, *(p.max_granularity for p in policies)
+        config.query.max_granularity, target.max_granularity, *(a.granularity for a in in_scope)
     )
 
 
@@ -85,7 +99,10 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     _check_schemas(breq, target)
     record_id = request.match_info.get("id") if (single or lookup) else None
     loaded = await store.datasets()
-    policies = visible_datasets(config, loaded, breq)
+    caller = request[CALLER]
+    policies = visible_datasets(config, loaded, breq, caller)
+    if target.id == "dataset" and lookup is None and config.security.list_inaccessible_datasets:
+        policies = [a for a in listed_datasets(config, loaded, breq.test_mode) if a.id in _wanted(breq, loaded)]
     datasets, path_condition = await _scope(store, entry, record_id, lookup, tuple(p.id for p in policies))
     _check_transcript_hgvs(breq, [d for d in loaded if d.id in datasets])
     known = {d.id: d.assembly for d in loaded}
@@ -93,6 +110,12 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     groups, warnings = assembly_groups(breq.variant, {d: known.get(d) for d in datasets}, lifters)
     in_scope = [p for p in policies if p.id in datasets]
     granularity = _granularity(config, breq, target, in_scope)
+    request[TOUCHED] = tuple(datasets)
+    request[RETURNED_GRANULARITY] = granularity.value
+    protected = any(a.policy.security is not SecurityLevel.PUBLIC for a in in_scope)
+    if target.id == "genomicVariant" and not breq.variant.is_empty() and protected:
+        # Allele queries on registered or controlled data spend the caller's budget (docs/security.md).
+        request.app[QUERY_BUDGET].spend(caller.identity)
     if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
@@ -105,7 +128,9 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         condition = await plan_condition(grouped, target, config.entry_types, store, group.datasets, regions)
         searches.append((group.datasets, all_of(path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
-    body = await _answer_body(store, target, searches, breq, granularity)
+    # Collections (datasets, cohorts) describe data, not people: they are never floored.
+    floors = {} if target.is_collection else {a.id: a.count_floor for a in in_scope}
+    body = await _answer_body(store, target, searches, breq, granularity, floors)
     info: dict[str, Any] = {}
     if warnings:
         info["warnings"] = warnings
@@ -142,16 +167,20 @@ async def _answer_body(
     searches: list[tuple[tuple[str, ...], Condition | None]],
     breq: BeaconRequest,
     granularity: Granularity,
+    floors: dict[str, int],
 ) -> dict[str, Any]:
     """responseSummary plus, as the granularity allows, collections (datasets, cohorts) or result sets.
 
     `searches` pairs datasets with the condition they are searched with (lifted queries differ).
+    Counts below a dataset's floor are reported as the floor, and such a dataset returns no records.
     """
     counts: dict[str, int] = {}
     where_of: dict[str, Condition | None] = {}
+    exact: dict[str, int] = {}
     for group, condition in searches:
-        counts.update(await store.count_by_dataset(Query(target.collection, group, condition)))
+        exact.update(await store.count_by_dataset(Query(target.collection, group, condition)))
         where_of.update(dict.fromkeys(group, condition))
+    counts = {d: disclosed_count(n, floors.get(d, 0)) for d, n in exact.items()}
     datasets = tuple(d for group, _ in searches for d in group)
     total = sum(counts.values())
     body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
@@ -171,7 +200,7 @@ async def _answer_body(
         if not breq.include.keeps(n > 0):
             continue
         results: list[dict[str, Any]] = []
-        if granularity is Granularity.RECORD and n:
+        if granularity is Granularity.RECORD and n and exact[dataset] >= floors.get(dataset, 0):
             page = Query(target.collection, (dataset,), where_of[dataset], offset=offset, limit=limit)
             results = await store.find(page)
         sets.append(result_set(dataset, n, results))

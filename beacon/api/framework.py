@@ -8,7 +8,7 @@ from aiohttp import web
 
 from beacon import __version__
 from beacon.api.envelope import informational_meta
-from beacon.api.keys import CONFIG, PARSED_REQUEST, STORE
+from beacon.api.keys import CALLER, CONFIG, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config
 from beacon.errors import NotFound
@@ -246,7 +246,7 @@ async def filtering_terms(
     store = request.app[STORE]
     breq = await parse_request(request, config.query)
     request[PARSED_REQUEST] = breq
-    datasets = tuple(p.id for p in visible_datasets(config, await store.datasets(), breq))
+    datasets = tuple(a.id for a in visible_datasets(config, await store.datasets(), breq, request[CALLER]))
     entries = (entry,) if entry else config.entry_types.enabled()
     collections = tuple(e.collection for e in entries)
     record = None

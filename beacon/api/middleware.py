@@ -31,8 +31,11 @@ def _error(request: web.Request, status: int, message: str) -> web.Response:
     config = request.app[CONFIG]
     body = error_document(config, status, message, request.get(PARSED_REQUEST), request.get(ENTRY))
     headers = {"X-Request-Id": request[REQUEST_ID]}
-    if status == 503:
+    if status in (503, 429):
         headers["Retry-After"] = str(config.server.retry_after_s)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="beacon", error="invalid_token"'
+
     return web.json_response(body, status=status, headers=headers)
 
 

@@ -1,0 +1,58 @@
+"""Who is calling, how often, and what they were told: rate limit, authentication, audit log.
+
+Two middlewares: `audit_middleware` outermost, so it records the final status of every answer
+including errors; `caller_middleware` inside the error middleware, so its refusals (401, 429) are
+Beacon error responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from beacon.api.keys import (
+    AUDIT,
+    AUTHENTICATOR,
+    CALLER,
+    PARSED_REQUEST,
+    RATE_LIMITER,
+    RETURNED_GRANULARITY,
+    TOUCHED,
+)
+from beacon.security.tokens import Caller
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def client_address(request: web.Request) -> str:
+    # Behind a proxy, configure it to set the peer address (e.g. aiohttp-remotes); headers are not trusted here.
+    return request.remote or "unknown"
+
+
+@web.middleware
+async def caller_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request.app[RATE_LIMITER].check(client_address(request))
+    request[CALLER] = Caller()  # anonymous until the token (if any) is validated
+    request[CALLER] = await request.app[AUTHENTICATOR].caller(request.headers.get("Authorization"))
+    return await handler(request)
+
+
+@web.middleware
+async def audit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    audit = request.app.get(AUDIT)
+    if audit is not None and request.path.startswith("/api"):
+        parsed = request.get(PARSED_REQUEST)
+        caller = request.get(CALLER, Caller())
+        audit.record(
+            identity=caller.identity,
+            client=client_address(request),
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            datasets=list(request.get(TOUCHED, ())),
+            granularity=request.get(RETURNED_GRANULARITY),
+            query=parsed.summary("") if parsed is not None else None,
+        )
+    return response

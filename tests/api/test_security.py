@@ -1,0 +1,456 @@
+"""Access control against a real OpenID issuer and passport broker on loopback.
+
+The issuer and brokers are aiohttp servers inside the test (discovery document, JWKS, userinfo),
+signing with RSA and EC keys. The beacon holds the CINECA cohort three times: as a public, a
+registered and a controlled dataset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from beacon.api.app import create_app
+from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
+from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.model.plan import HasKey, Query
+from beacon.store.sqlite import SqliteStore
+from ingest.bff import load_bff
+from tests.conftest import CINECA, AiohttpClient, fetch, make_config
+
+OPEN, REG, CTL = "open-ds", "reg-ds", "ctl-ds"
+AUDIENCE = "beacon-test"
+SEQUENCE = {"referenceName": "22", "start": "16050074", "alternateBases": "A"}  # one variant per dataset
+
+
+@dataclass
+class Authority:
+    """An OpenID provider or passport broker: its own keys, JWKS and userinfo."""
+
+    server: TestServer
+    keys: dict[str, Any] = field(default_factory=dict)  # kid -> private key
+    published: list[str] = field(default_factory=list)  # kids in the JWKS
+    passports: dict[str, list[str]] = field(default_factory=dict)  # access token -> visas (userinfo)
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    def add_key(self, kid: str, kind: str = "RSA", publish: bool = True) -> None:
+        self.keys[kid] = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if kind == "RSA"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
+        if publish:
+            self.published.append(kid)
+
+    def sign(self, claims: dict[str, Any], kid: str, **headers: Any) -> str:
+        key = self.keys[kid]
+        alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+        return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, **headers})
+
+    def token(self, sub: str = "alice", kid: str = "rsa-1", **claims: Any) -> str:
+        now = int(time.time())
+        body = {"iss": self.url, "sub": sub, "aud": AUDIENCE, "iat": now, "exp": now + 600, **claims}
+        return self.sign(body, kid)
+
+    def visa(self, value: str, kid: str = "ec-1", exp_in: int = 600, **headers: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "sub": "alice",
+            "iat": now,
+            "exp": now + exp_in,
+            "ga4gh_visa_v1": {
+                "type": "ControlledAccessGrants",
+                "value": value,
+                "source": "https://dac.example",
+                "by": "dac",
+                "asserted": now,
+            },
+        }
+        return self.sign(claims, kid, **headers)
+
+
+def _authority_app(authority: list[Authority]) -> web.Application:
+    async def discovery(request: web.Request) -> web.Response:
+        a = authority[0]
+        return web.json_response(
+            {"issuer": a.url, "jwks_uri": a.url + "/jwks", "userinfo_endpoint": a.url + "/userinfo"}
+        )
+
+    async def jwks(request: web.Request) -> web.Response:
+        a = authority[0]
+        keys = []
+        for kid in a.published:
+            key = a.keys[kid].public_key()
+            algo = jwt.algorithms.RSAAlgorithm if isinstance(key, rsa.RSAPublicKey) else jwt.algorithms.ECAlgorithm
+            jwk = algo.to_jwk(key, as_dict=True)
+            keys.append({**jwk, "kid": kid, "use": "sig"})
+        return web.json_response({"keys": keys})
+
+    async def userinfo(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return web.json_response({"sub": "alice", "ga4gh_passport_v1": authority[0].passports.get(token, [])})
+
+    app = web.Application()
+    app.router.add_get("/.well-known/openid-configuration", discovery)
+    app.router.add_get("/jwks", jwks)
+    app.router.add_get("/userinfo", userinfo)
+    return app
+
+
+AuthorityFactory = Callable[[], Awaitable[Authority]]
+
+
+@pytest.fixture
+def authority(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> AuthorityFactory:
+    async def make() -> Authority:
+        holder: list[Authority] = []
+        server = await aiohttp_server(_authority_app(holder))
+        a = Authority(server)
+        holder.append(a)
+        a.add_key("rsa-1", "RSA")
+        a.add_key("ec-1", "EC")
+        return a
+
+    return make
+
+
+async def _load_three(path: Path) -> None:
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        for dataset in (OPEN, REG, CTL):
+            await load_bff(CINECA, dataset, store, assembly="GRCh37")
+    finally:
+        await store.close()
+
+
+@pytest.fixture(scope="module")
+def three_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("security") / "beacon.db"
+    asyncio.run(_load_three(path))
+    return path
+
+
+@dataclass
+class World:
+    issuer: Authority
+    broker: Authority
+    rogue: Authority
+    client: TestClient[Any, Any]
+    audit: Path
+
+
+POLICIES = (
+    DatasetPolicy(
+        OPEN, SecurityLevel.PUBLIC, granularity={"anonymous": Granularity.BOOLEAN, "registered": Granularity.COUNT}
+    ),
+    DatasetPolicy(REG, SecurityLevel.REGISTERED, granularity={"registered": Granularity.COUNT}, count_floor=5),
+    DatasetPolicy(CTL, SecurityLevel.CONTROLLED, visas=("https://dac.example/datasets/ctl-ds",)),
+)
+
+
+async def _world(
+    aiohttp_client: AiohttpClient, authority: AuthorityFactory, three_db: Path, tmp_path: Path, **security: Any
+) -> World:
+    issuer, broker, rogue = await authority(), await authority(), await authority()
+    audit = tmp_path / "audit.jsonl"
+    sec = SecurityConfig(
+        issuers=(TrustedIssuer(issuer.url, AUDIENCE, userinfo=True),),
+        visa_brokers=(VisaBroker(broker.url),),
+        audit_log=audit,
+        jwks_refresh_min_s=0,
+        **security,
+    )
+    config = replace(make_config(f"sqlite:///{three_db}", *POLICIES), security=sec)
+    client = await aiohttp_client(create_app(config))
+    return World(issuer, broker, rogue, client, audit)
+
+
+@pytest.fixture
+async def world(aiohttp_client: AiohttpClient, authority: AuthorityFactory, three_db: Path, tmp_path: Path) -> World:
+    return await _world(aiohttp_client, authority, three_db, tmp_path)
+
+
+async def _ask(world: World, token: str | None, path: str, params: dict[str, str], status: int = 200) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    resp = await world.client.get(path, params=params, headers=headers)
+    text = await resp.text()
+    assert resp.status == status, text
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def _seen(document: dict[str, Any]) -> tuple[str, set[str]]:
+    granularity = document["meta"]["returnedGranularity"]
+    sets = document.get("response", {}).get("resultSets", [])
+    return granularity, {s["id"] for s in sets}
+
+
+# caller -> (datasetIds or None) -> (granularity, datasets listed in resultSets)
+TABLE = [
+    ("anonymous", None, "boolean", set()),
+    ("anonymous", OPEN, "boolean", set()),
+    ("registered", None, "count", {OPEN, REG}),
+    ("registered", REG, "count", {REG}),
+    ("controlled", None, "count", {OPEN, REG, CTL}),
+    ("controlled", CTL, "record", {CTL}),
+    ("controlled", OPEN, "count", {OPEN}),
+]
+
+
+def _token(world: World, caller: str) -> str | None:
+    if caller == "anonymous":
+        return None
+    if caller == "registered":
+        return world.issuer.token()
+    return world.issuer.token(ga4gh_passport_v1=[world.broker.visa("https://dac.example/datasets/ctl-ds")])
+
+
+@pytest.mark.parametrize(("caller", "dataset", "granularity", "listed"), TABLE)
+@pytest.mark.parametrize("path", ["/api/individuals", "/api/biosamples/HG03833/g_variants"])
+async def test_each_caller_class_sees_what_its_class_allows(
+    world: World, caller: str, dataset: str | None, granularity: str, listed: set[str], path: str
+) -> None:
+    params = {"requestedGranularity": "record", "includeResultsetResponses": "ALL"}
+    if dataset:
+        params["datasetIds"] = dataset
+    document = await _ask(world, _token(world, caller), path, params)
+    assert _seen(document) == (granularity, listed)
+    if granularity == "record":
+        assert all(s["results"] for s in document["response"]["resultSets"])
+
+
+@pytest.mark.parametrize(("caller", "dataset"), [("anonymous", REG), ("anonymous", CTL), ("registered", CTL)])
+async def test_a_dataset_the_caller_may_not_query_is_indistinguishable_from_an_absent_one(
+    world: World, caller: str, dataset: str
+) -> None:
+    document = await _ask(world, _token(world, caller), "/api/individuals", {"datasetIds": dataset}, status=400)
+    assert document["error"]["errorMessage"].startswith(f"datasetIds: unknown dataset(s) {dataset}; available:")
+
+
+async def test_filtering_terms_come_only_from_datasets_the_caller_may_query(world: World) -> None:
+    anonymous = await _ask(world, None, "/api/filtering_terms", {})
+    registered = await _ask(world, world.issuer.token(), "/api/filtering_terms", {})
+    assert anonymous["response"]["filteringTerms"] == registered["response"]["filteringTerms"]  # same cohort thrice
+    assert anonymous["response"]["filteringTerms"]
+
+
+FORGED: dict[str, Callable[[World], str]] = {
+    "expired": lambda w: w.issuer.token(exp=int(time.time()) - 3600),
+    "wrong audience": lambda w: w.issuer.token(aud="another-service"),
+    "not yet valid": lambda w: w.issuer.token(nbf=int(time.time()) + 3600),
+    "unknown issuer": lambda w: w.rogue.token(),
+    "issuer claimed by a stranger": lambda w: w.rogue.sign(
+        {"iss": w.issuer.url, "sub": "mallory", "aud": AUDIENCE, "exp": int(time.time()) + 600}, "rsa-1"
+    ),
+    "alg none": lambda w: jwt.encode(
+        {"iss": w.issuer.url, "sub": "mallory", "aud": AUDIENCE, "exp": int(time.time()) + 600}, None, algorithm="none"
+    ),
+    "key never published": lambda w: (w.issuer.add_key("secret", publish=False), w.issuer.token(kid="secret"))[1],
+    "HS256 with the public key as secret": lambda w: jwt.encode(
+        {"iss": w.issuer.url, "sub": "mallory", "aud": AUDIENCE, "exp": int(time.time()) + 600},
+        b"not-the-issuers-key-but-long-enough-for-hs256",
+        algorithm="HS256",
+        headers={"kid": "rsa-1"},
+    ),
+    "not a JWT": lambda w: "definitely-not-a-token",
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+async def test_forged_and_invalid_tokens_are_401_with_a_beacon_error(world: World, case: str) -> None:
+    token = FORGED[case](world)
+    resp = await world.client.get("/api/individuals", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    document = await resp.json()
+    assert document["error"]["errorCode"] == 401
+    assert token not in json.dumps(document)
+
+
+VISAS: dict[str, Callable[[World], str]] = {
+    "signed by a broker not on the allow-list": lambda w: w.rogue.visa("https://dac.example/datasets/ctl-ds"),
+    "for another dataset": lambda w: w.broker.visa("https://dac.example/datasets/other"),
+    "expired": lambda w: w.broker.visa("https://dac.example/datasets/ctl-ds", exp_in=-3600),
+    "jku pointing at the attacker's keys": lambda w: w.rogue.sign(
+        {
+            "iss": w.broker.url,
+            "sub": "alice",
+            "exp": int(time.time()) + 600,
+            "ga4gh_visa_v1": {"type": "ControlledAccessGrants", "value": "https://dac.example/datasets/ctl-ds"},
+        },
+        "ec-1",
+        jku=w.rogue.url + "/jwks",
+    ),  # fmt: skip
+    "of another type": lambda w: w.broker.sign(
+        {
+            "iss": w.broker.url,
+            "sub": "alice",
+            "exp": int(time.time()) + 600,
+            "ga4gh_visa_v1": {"type": "AffiliationAndRole", "value": "https://dac.example/datasets/ctl-ds"},
+        },
+        "ec-1",
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", sorted(VISAS))
+async def test_visas_that_do_not_hold_grant_nothing_and_the_caller_stays_registered(world: World, case: str) -> None:
+    token = world.issuer.token(ga4gh_passport_v1=[VISAS[case](world)])
+    document = await _ask(world, token, "/api/individuals", {"requestedGranularity": "count"})
+    assert _seen(document) == ("count", {OPEN, REG})
+
+
+async def test_a_passport_from_the_userinfo_endpoint_grants_its_datasets(world: World) -> None:
+    token = world.issuer.token()
+    world.issuer.passports[token] = [world.broker.visa("https://dac.example/datasets/ctl-ds")]
+    document = await _ask(world, token, "/api/individuals", {"requestedGranularity": "record", "datasetIds": CTL})
+    assert _seen(document) == ("record", {CTL})
+
+
+async def test_a_rotated_issuer_key_is_fetched_when_a_token_names_it(world: World) -> None:
+    await _ask(world, world.issuer.token(), "/api/individuals", {})  # keys cached
+    world.issuer.add_key("rsa-2")
+    world.issuer.published.remove("rsa-1")
+    await _ask(world, world.issuer.token(kid="rsa-2"), "/api/individuals", {})
+    await _ask(world, world.issuer.token(kid="rsa-1"), "/api/individuals", {}, status=401)
+
+
+async def test_counts_below_the_floor_are_reported_as_the_floor_zero_stays_zero_and_larger_counts_are_exact(
+    world: World,
+) -> None:
+    token = world.issuer.token()
+    one = await _ask(
+        world,
+        token,
+        "/api/g_variants",
+        {**SEQUENCE, "requestedGranularity": "count", "includeResultsetResponses": "ALL"},
+    )
+    counts = {s["id"]: s["resultsCount"] for s in one["response"]["resultSets"]}
+    assert counts == {OPEN: 1, REG: 5}  # reg-ds has a floor of 5; open-ds none
+    assert one["responseSummary"]["numTotalResults"] == 6
+    none = await _ask(
+        world,
+        token,
+        "/api/g_variants",
+        {**SEQUENCE, "alternateBases": "C", "requestedGranularity": "count", "includeResultsetResponses": "ALL"},
+    )
+    assert {s["id"]: s["resultsCount"] for s in none["response"]["resultSets"]} == {OPEN: 0, REG: 0}
+    many = await _ask(world, token, "/api/individuals", {"requestedGranularity": "count", "datasetIds": REG})
+    assert many["responseSummary"]["numTotalResults"] == 2504
+
+
+async def test_no_records_below_the_floor(world: World) -> None:
+    token = world.issuer.token(ga4gh_passport_v1=[world.broker.visa("https://dac.example/datasets/ctl-ds")])
+    params = {**SEQUENCE, "requestedGranularity": "record", "datasetIds": CTL}
+    assert (await _ask(world, token, "/api/g_variants", params))["response"]["resultSets"][0]["results"]
+
+
+async def test_membership_inference_by_repeated_allele_queries_is_stopped_by_the_budget(
+    aiohttp_client: AiohttpClient, authority: AuthorityFactory, three_db: Path, tmp_path: Path
+) -> None:
+    """Shringarpure & Bustamante's attack asks for the target's alleles one by one; the budget ends it early."""
+    world = await _world(aiohttp_client, authority, three_db, tmp_path, budget_queries=20, budget_window_s=3600)
+    token = world.issuer.token(sub="attacker")
+    # The attacker knows the target's genome (the attack's premise): here, from the store itself.
+    store = SqliteStore(three_db)
+    await store.open()
+    try:
+        known = await store.find(Query("g_variants", (OPEN,), HasKey("biosample", ("HG03833",))))
+    finally:
+        await store.close()
+    alleles = [r["variation"] for r in known]
+    assert len(alleles) > 20
+    answered = 0
+    for v in alleles:
+        params = {
+            "referenceName": "22",
+            "start": str(v["location"]["interval"]["start"]["value"]),
+            "alternateBases": v["alternateBases"],
+            "datasetIds": REG,
+        }
+        resp = await world.client.get("/api/g_variants", params=params, headers={"Authorization": f"Bearer {token}"})
+        if resp.status == 429:
+            document = await resp.json()
+            assert document["error"]["errorCode"] == 429
+            assert resp.headers["Retry-After"]
+            break
+        assert resp.status == 200
+        answered += 1
+    assert answered == 20
+    # Another identity has its own budget; public data is never budgeted.
+    await _ask(world, world.issuer.token(sub="someone-else"), "/api/g_variants", {**SEQUENCE, "datasetIds": REG})
+    await _ask(world, token, "/api/g_variants", {**SEQUENCE, "datasetIds": OPEN})
+
+
+async def test_a_client_over_its_rate_gets_429(
+    aiohttp_client: AiohttpClient, authority: AuthorityFactory, three_db: Path, tmp_path: Path
+) -> None:
+    world = await _world(aiohttp_client, authority, three_db, tmp_path, rate_per_s=0.01, rate_burst=3)
+    for _ in range(3):
+        await _ask(world, None, "/api/info", {})
+    resp = await world.client.get("/api/info")
+    assert resp.status == 429
+    assert (await resp.json())["error"]["errorCode"] == 429
+
+
+async def test_the_audit_log_records_who_asked_what_and_never_the_token(world: World) -> None:
+    token = world.issuer.token(ga4gh_passport_v1=[world.broker.visa("https://dac.example/datasets/ctl-ds")])
+    await _ask(
+        world,
+        token,
+        "/api/individuals",
+        {"requestedGranularity": "record", "datasetIds": CTL, "filters": "NCIT:C16576"},
+    )
+    await _ask(world, None, "/api/individuals", {})
+    await _ask(world, "forged", "/api/individuals", {}, status=401)
+    await world.client.close()  # stops the audit writer, flushing the file
+
+    def read() -> str:
+        return world.audit.read_text()
+
+    text = await asyncio.to_thread(read)
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert token not in text
+    assert "forged" not in text
+    first, second, third = lines
+    assert first["identity"] == f"{world.issuer.url}#alice"
+    assert first["datasets"] == [CTL]
+    assert first["granularity"] == "record"
+    assert first["query"]["filters"] == ["NCIT:C16576"]
+    assert first["status"] == 200
+    assert (second["identity"], second["datasets"], second["granularity"]) == ("anonymous", [OPEN], "boolean")
+    assert (third["identity"], third["status"]) == ("anonymous", 401)
+
+
+async def test_configuration_lists_the_security_levels_in_use(world: World) -> None:
+    document = await fetch(world.client, "GET", "/api/configuration", endpoint="configuration")
+    assert document["response"]["securityAttributes"]["securityLevels"] == ["CONTROLLED", "PUBLIC", "REGISTERED"]
+
+
+async def test_inaccessible_datasets_are_listed_only_when_configured(
+    aiohttp_client: AiohttpClient, authority: AuthorityFactory, three_db: Path, tmp_path: Path
+) -> None:
+    hidden = await _world(aiohttp_client, authority, three_db, tmp_path)
+    document = await _ask(hidden, hidden.issuer.token(), "/api/datasets", {"requestedGranularity": "count"})
+    assert document["responseSummary"]["numTotalResults"] == 2  # open-ds and reg-ds, not ctl-ds
+    listed = await _world(aiohttp_client, authority, three_db, tmp_path, list_inaccessible_datasets=True)
+    document = await _ask(listed, None, "/api/datasets", {"requestedGranularity": "record"})
+    assert [d["id"] for d in document["response"]["collections"]] == [OPEN, REG, CTL]
+    # Listing a dataset never opens its records.
+    await _ask(listed, None, "/api/individuals", {"datasetIds": REG}, status=400)
