@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 
-.PHONY: setup run demo test lint typecheck layering check bench bench-vcf bench-sizes compose-test soak fuzz clean
+.PHONY: setup run demo test lint typecheck layering check bench bench-aggregator bench-vcf bench-sizes compose-test soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/aggregator_overhead.py
+
+# Aggregator overhead over the slowest of 20 members (target <= 5 ms); also part of `make bench`.
+bench-aggregator: $(STAMP)
+	$(BIN)/python bench/aggregator_overhead.py
 
 bench-vcf: $(STAMP)
 	$(BIN)/python bench/vcf_ingest.py

@@ -30,9 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the Beacon API")
     demo = sub.add_parser("demo", help="generate the synthetic demo cohort and load it")
     check = sub.add_parser("check-config", help="validate the configuration and exit")
-    aggregate = sub.add_parser("aggregate", help="serve a Beacon network aggregator (not available yet)")
-    for p in (serve, demo, check, aggregate):
+    aggregate = sub.add_parser("aggregate", help="serve a Beacon network aggregator over member beacons")
+    for p in (serve, demo, check):
         p.add_argument("--config", type=Path, help="configuration file (default conf/beacon.yaml)")
+    aggregate.add_argument("--config", type=Path, default=Path("conf/aggregator.yaml"), help="aggregator configuration")
+    aggregate.add_argument("--host")
+    aggregate.add_argument("--port", type=int)
     for p in (serve, demo):
         p.add_argument("--store", help="store URI, e.g. sqlite:///var/beacon.db (overrides config)")
     serve.add_argument("--host")
@@ -102,6 +105,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aggregate(args: argparse.Namespace) -> int:
+    from beacon.aggregator.app import create_aggregator_app
+    from beacon.aggregator.settings import load_aggregator_settings
+
+    settings = load_aggregator_settings(args.config)
+    server = settings.beacon.server
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    web.run_app(
+        create_aggregator_app(settings),
+        host=args.host or server.host,
+        port=args.port or server.port,
+        print=None,
+        shutdown_timeout=server.shutdown_timeout_s,
+    )
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     names = ", ".join(d.id for d in config.datasets) or "none"
@@ -111,11 +131,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"serve": _serve, "demo": _demo, "check-config": _check}
+    commands = {"serve": _serve, "demo": _demo, "check-config": _check, "aggregate": _aggregate}
     try:
-        if args.command == "aggregate":
-            print("error: the aggregator is not available in this version", file=sys.stderr)
-            return 2
         return commands[args.command](args)
     except BeaconError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

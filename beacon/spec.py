@@ -161,3 +161,8 @@ def response_problems(document: dict[str, Any], endpoint: str | None, record_sch
     for record in records:
         problems += [f"record {record.get('id')}: {p}" for p in _errors(f"{MODEL}/{record_schemas[entity]}", record)]
     return problems
+
+
+def response_checker(schema_file: str) -> RecordChecker:
+    """A cached fast checker for a framework response envelope (e.g. `beaconCountResponse.json`)."""
+    return _checker(spec_dir(), f"{RESPONSES}/{schema_file}")

@@ -73,9 +73,10 @@ class GuardedStore:
         return Health(True, self.name, "ok")
 
     async def close(self) -> None:
-        if self._open:
-            self._open = False
-            await self.inner.close()
+        # Also when it never opened: a client (e.g. MongoDB's) may hold connections from failed attempts.
+        was_open, self._open = self._open, False
+        await self.inner.close()
+        if was_open:
             log.info("store %s closed", self.name)
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:

@@ -143,7 +143,9 @@ async def test_a_store_locked_by_another_writer_is_503_until_the_lock_goes(
     assert document["responseSummary"]["numTotalResults"] == 2504
 
 
-async def test_an_unreachable_mongodb_is_503_while_info_answers(aiohttp_client: AiohttpClient) -> None:
+async def test_an_unreachable_mongodb_is_503_while_info_answers(
+    refused_sockets_collected: None, aiohttp_client: AiohttpClient
+) -> None:
     uri = "mongodb://127.0.0.1:9/beacon"
     config = _config(uri)
     store = await asyncio.to_thread(open_store, uri, config.store_options)

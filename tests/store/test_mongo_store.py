@@ -92,7 +92,7 @@ def test_the_database_comes_from_the_uri_path_with_beacon_as_default() -> None:
     assert plain._db.name == "beacon"
 
 
-async def test_an_unreachable_server_is_store_unavailable_not_a_pymongo_error() -> None:
+async def test_an_unreachable_server_is_store_unavailable_not_a_pymongo_error(refused_sockets_collected: None) -> None:
     # The client inspects its environment (files) when constructed: do that off the event loop.
     store = await asyncio.to_thread(open_store, "mongodb://127.0.0.1:9/beacon", StoreOptions(timeout_ms=300))
     with pytest.raises(StoreUnavailable, match="MongoDB unavailable"):

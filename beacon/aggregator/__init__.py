@@ -1,0 +1,1 @@
+"""The network aggregator: one Beacon API in front of many member beacons."""

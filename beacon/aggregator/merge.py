@@ -1,0 +1,65 @@
+"""Merge member answers into one Beacon answer (rules in docs/aggregator.md).
+
+- Only `ok` outcomes contribute; every outcome is reported in `info.members`.
+- The answer's granularity is the coarsest of the request's and every contributing member's.
+- `exists` is true when any contributing member says so; `numTotalResults` is the sum.
+- Result sets keep their identity: id `<memberId>:<datasetId>`, with `info.memberId`,
+  `info.beaconId` and `info.datasetId`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from beacon.aggregator.members import Outcome, Status, returned_granularity
+from beacon.api.envelope import response_meta
+from beacon.config import Config
+from beacon.model.entry_types import EntryType
+from beacon.model.granularity import Granularity
+from beacon.model.request import BeaconRequest
+
+
+def _granularity_of(document: dict[str, Any]) -> Granularity:
+    return Granularity(returned_granularity(document))
+
+
+def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    answered = [o for o in outcomes if o.status is Status.OK and o.document is not None]
+    granularity = breq.granularity.at_most(*(_granularity_of(o.document) for o in answered if o.document))
+    exists = False
+    total = 0
+    result_sets: list[dict[str, Any]] = []
+    collections: list[dict[str, Any]] = []
+    for o in answered:
+        doc = o.document or {}
+        summary = doc.get("responseSummary", {})
+        exists = exists or bool(summary.get("exists"))
+        total += int(summary.get("numTotalResults", 0) or 0)
+        response = doc.get("response", {})
+        if granularity is Granularity.BOOLEAN:
+            continue
+        beacon_id = doc.get("meta", {}).get("beaconId", o.member)
+        for rs in response.get("resultSets", []):
+            merged = {**rs, "id": f"{o.member}:{rs.get('id')}"}
+            merged["info"] = {
+                **rs.get("info", {}),
+                "memberId": o.member,
+                "beaconId": beacon_id,
+                "datasetId": rs.get("id"),
+            }
+            result_sets.append(merged)
+        if granularity is Granularity.RECORD:
+            collections.extend(response.get("collections", []))
+    body: dict[str, Any] = {
+        "meta": response_meta(config, breq, entry, granularity),
+        "responseSummary": {"exists": exists}
+        | ({} if granularity is Granularity.BOOLEAN else {"numTotalResults": total}),
+        "info": {"members": [o.report() for o in outcomes]},
+    }
+    if entry.is_collection:
+        if granularity is Granularity.RECORD:
+            body["response"] = {"collections": collections}
+    elif granularity is not Granularity.BOOLEAN:
+        body["response"] = {"resultSets": result_sets}
+    return body
