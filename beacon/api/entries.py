@@ -14,6 +14,7 @@ from beacon.api.keys import (
     ENTRY,
     GENES,
     LIFTERS,
+    ONTOLOGIES,
     PARSED_REQUEST,
     QUERY_BUDGET,
     RETURNED_GRANULARITY,
@@ -30,7 +31,7 @@ from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
-from beacon.query.planner import lookup_condition, lookup_datasets, plan_condition
+from beacon.query.planner import filter_warnings, lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import Access, disclosed_count, listed_datasets, visible_datasets
 from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store
 
@@ -116,7 +117,13 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     if target.id == "genomicVariant" and not breq.variant.is_empty() and protected:
         # Allele queries on registered or controlled data spend the caller's budget (docs/security.md).
         request.app[QUERY_BUDGET].spend(caller.identity)
-    if not target.non_filtered_queries_allowed and record_id is None and not breq.filters and breq.variant.is_empty():
+    if (
+        not target.non_filtered_queries_allowed
+        and record_id is None
+        and not breq.filters
+        and not breq.filter_groups
+        and breq.variant.is_empty()
+    ):
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
     genes = request.app[GENES]
@@ -125,15 +132,21 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         grouped = replace(breq, variant=group.params)
         table = genes.get(group.assembly or "")
         regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
-        condition = await plan_condition(grouped, target, config.entry_types, store, group.datasets, regions)
+        condition = await plan_condition(
+            grouped, target, config.entry_types, store, group.datasets, regions, request.app[ONTOLOGIES]
+        )
         searches.append((group.datasets, all_of(path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
     # Collections (datasets, cohorts) describe data, not people: they are never floored.
     floors = {} if target.is_collection else {a.id: a.count_floor for a in in_scope}
     body = await _answer_body(store, target, searches, breq, granularity, floors)
     info: dict[str, Any] = {}
+    warnings += await filter_warnings(breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES])
     if warnings:
         info["warnings"] = warnings
+    if breq.filter_groups:
+        # The anyOf/noneOf extension is echoed here: receivedRequestSummary has no place for it.
+        info["filterGroups"] = [g.as_echo() for g in breq.filter_groups]
     lifted = [_lifted(g) for g in groups if g.lifted_to]
     if lifted:
         info["liftover"] = lifted

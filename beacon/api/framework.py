@@ -8,13 +8,14 @@ from aiohttp import web
 
 from beacon import __version__
 from beacon.api.envelope import informational_meta
-from beacon.api.keys import CALLER, CONFIG, PARSED_REQUEST, STORE
+from beacon.api.keys import CALLER, CONFIG, ONTOLOGIES, PARSED_REQUEST, STORE
 from beacon.api.parse import parse_request
 from beacon.config import Config
 from beacon.errors import NotFound
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import SecurityLevel
 from beacon.model.request import API_VERSION
+from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.security.access import visible_datasets
 from beacon.store.base import Term
 
@@ -217,7 +218,9 @@ async def _accept(request: web.Request) -> None:
     request[PARSED_REQUEST] = await parse_request(request, request.app[CONFIG].query)
 
 
-def _terms_document(terms: list[Term], skip: int, limit: int) -> dict[str, Any]:
+def _terms_document(
+    terms: list[Term], skip: int, limit: int, ontologies: OntologySet = NO_ONTOLOGIES
+) -> dict[str, Any]:
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for t in terms:
         item = merged.setdefault((t.id, t.type), {"type": t.type, "id": t.id, "scopes": []})
@@ -225,6 +228,12 @@ def _terms_document(terms: list[Term], skip: int, limit: int) -> dict[str, Any]:
             item["label"] = t.label
         if t.scope and t.scope not in item["scopes"]:
             item["scopes"].append(t.scope)
+    for item in merged.values():
+        # The loaded hierarchy names terms the data left unlabelled (e.g. bare ids in a phenopacket).
+        ontology = ontologies.for_term(item["id"]) if "label" not in item else None
+        current = ontology.resolve(item["id"]) if ontology is not None else None
+        if ontology is not None and current is not None and ontology.labels.get(current):
+            item["label"] = ontology.labels[current]
     items = sorted(merged.values(), key=lambda i: (i["id"], i["type"]))
     page = items[skip * limit : skip * limit + limit]
     prefixes = sorted({i["id"].split(":", 1)[0] for i in page if i["type"] == "ontology" and ":" in i["id"]})
@@ -234,6 +243,9 @@ def _terms_document(terms: list[Term], skip: int, limit: int) -> dict[str, Any]:
         if prefix in _RESOURCES:
             name, url, iri = _RESOURCES[prefix]
             resource.update({"name": name, "url": url, "iriPrefix": iri})
+        loaded = ontologies.by_prefix.get(prefix)
+        if loaded is not None and loaded.version:
+            resource["version"] = loaded.version
         resources.append(resource)
     return {"filteringTerms": page, "resources": resources}
 
@@ -266,6 +278,8 @@ async def filtering_terms(
     return web.json_response(
         {
             "meta": informational_meta(config),
-            "response": _terms_document(terms, breq.skip, breq.limit if breq.limit_given else len(terms)),
+            "response": _terms_document(
+                terms, breq.skip, breq.limit if breq.limit_given else len(terms), request.app[ONTOLOGIES]
+            ),
         }
     )

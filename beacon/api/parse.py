@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from beacon.api.keys import CONFIG
 from beacon.config import QueryConfig, schemas_dir
 from beacon.errors import InvalidRequest, PayloadTooLarge
 from beacon.model.granularity import Granularity, IncludeResultsets
-from beacon.model.request import API_VERSION, BeaconRequest, Filter, VariantParams
+from beacon.model.request import API_VERSION, BeaconRequest, Filter, FilterGroup, VariantParams
 
 # Alternative spellings clients use, mapped onto the names of genomicVariations/requestParameters.json.
 VARIANT_ALIASES = {
@@ -35,6 +36,7 @@ GET_PARAMS = frozenset(
         "limit",
         "includeResultsetResponses",
         "filters",
+        "filterGroup",
         "requestedGranularity",
         "testMode",
         "datasetIds",
@@ -48,6 +50,11 @@ _OPERATORS = {"=": "=", "<": "<", ">": ">", "!": "!=", "!=": "!=", ">=": ">=", "
 def _body_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads((schemas_dir() / "request.schema.json").read_text())
     return jsonschema.Draft202012Validator(schema)
+
+
+def request_body_schema() -> dict[str, Any]:
+    """A copy of the project's request-body schema (read by `warm_up`, so no I/O once the app has started)."""
+    return copy.deepcopy(dict(_body_validator().schema))  # type: ignore[arg-type]
 
 
 def warm_up() -> None:
@@ -122,6 +129,25 @@ def _variant(raw: Mapping[str, object]) -> VariantParams:
     return VariantParams(**values)
 
 
+_GROUP_KINDS = ("anyOf", "noneOf")
+
+
+def _query_string_groups(values: Sequence[str]) -> tuple[FilterGroup, ...]:
+    """Extension: each `filterGroup=anyOf:ID1,ID2` (or `noneOf:`) is one group (docs/filters.md)."""
+    groups = []
+    for value in values:
+        kind, sep, rest = value.partition(":")
+        if not sep or kind not in _GROUP_KINDS:
+            msg = f"filterGroup: expected anyOf:ID1,ID2,... or noneOf:ID1,ID2,..., got {value!r}"
+            raise InvalidRequest(msg)
+        ids = _split([rest])
+        if not ids:
+            msg = f"filterGroup: {kind} names no filter"
+            raise InvalidRequest(msg)
+        groups.append(FilterGroup(kind, tuple(Filter(id=i) for i in ids)))  # type: ignore[arg-type]
+    return tuple(groups)
+
+
 def _limits(skip: int, limit: int, cfg: QueryConfig) -> tuple[int, int]:
     # limit 0 asks for everything; the server answers at most max_limit records per page.
     return skip, cfg.max_limit if limit == 0 else min(limit, cfg.max_limit)
@@ -169,6 +195,7 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
         variant=_variant(raw_variant),
         dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
         filters=tuple(Filter(id=i) for i in _split(grouped.get("filters", []))),
+        filter_groups=_query_string_groups(grouped.get("filterGroup", [])),
         granularity=_enum("requestedGranularity", granularity, Granularity) if granularity else cfg.default_granularity,
         granularity_given=granularity is not None,
         include=_enum("includeResultsetResponses", include, IncludeResultsets) if include else IncludeResultsets.HIT,
@@ -282,6 +309,12 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
         variant=_variant(raw_variant),
         dataset_ids=tuple(dataset_ids),
         filters=tuple(_filter(f) for f in query.get("filters", [])),
+        # The request schema admits exactly one of anyOf/noneOf per group, with at least one filter.
+        filter_groups=tuple(
+            FilterGroup(kind, tuple(_filter(f) for f in members))
+            for group in query.get("filterGroups", [])
+            for kind, members in group.items()
+        ),
         granularity=Granularity(granularity) if granularity else cfg.default_granularity,
         granularity_given=granularity is not None,
         include=IncludeResultsets(query.get("includeResultsetResponses", "HIT")),
@@ -319,8 +352,9 @@ async def parse_request(request: web.Request, cfg: QueryConfig) -> BeaconRequest
 
 def within_limits(breq: BeaconRequest, cfg: QueryConfig) -> BeaconRequest:
     """The request, if it stays within the configured numbers of filters and list values."""
-    if len(breq.filters) > cfg.max_filters:
-        msg = f"filters: {len(breq.filters)} given, at most {cfg.max_filters} allowed"
+    given = len(breq.filters) + sum(len(g.filters) for g in breq.filter_groups)
+    if given > cfg.max_filters:
+        msg = f"filters: {given} given, at most {cfg.max_filters} allowed"  # filter groups count too
         raise InvalidRequest(msg)
     for name, values in (("datasetIds", breq.dataset_ids), ("requestedSchemas", breq.requested_schemas)):
         if len(values) > cfg.max_values:

@@ -74,6 +74,18 @@ class HasValue:
 
 
 @dataclass(frozen=True)
+class HasElement:
+    """Some element of the array at document path `array` meets every `(sub-path, op, value)` of `where`.
+
+    Read from the stored document, not from an index: plans pair it with an indexed condition that
+    narrows the records first (a measure's assay code as a term, docs/filters.md).
+    """
+
+    array: str
+    where: tuple[tuple[str, Op, Scalar], ...]
+
+
+@dataclass(frozen=True)
 class And:
     parts: tuple[Condition, ...]
 
@@ -93,7 +105,7 @@ class Nothing:
     """Matches no record (e.g. a lookup from an id with no links)."""
 
 
-Condition: TypeAlias = Compare | In | HasKey | HasTerm | HasValue | And | Or | Not | Nothing
+Condition: TypeAlias = Compare | In | HasKey | HasTerm | HasValue | HasElement | And | Or | Not | Nothing
 
 
 def all_of(*parts: Condition | None) -> Condition | None:

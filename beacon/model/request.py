@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from beacon.model.granularity import Granularity, IncludeResultsets
 
@@ -30,6 +30,26 @@ class VariantParams:
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) in (None, ()) for f in fields(self))
+
+    def query_type(self) -> str:
+        """The kind of variant query, as metrics name it (`none` when no variant parameter was given).
+
+        The most specific parameter names it: an HGVS form, an amino-acid change or a gene id win over
+        coordinates; coordinates make a bracket (two starts or ends), range (start and end) or sequence
+        (start only) query; anything else (e.g. variantType or mateName alone) is `other`.
+        """
+        if self.is_empty():
+            return "none"
+        for name in ("genomicAlleleShortForm", "aminoacidChange", "geneId"):
+            if getattr(self, name) is not None:
+                return name
+        if len(self.start) == 2 or len(self.end) == 2:
+            return "bracket"
+        if self.start and self.end:
+            return "range"
+        if self.start:
+            return "sequence"
+        return "other"
 
     def as_echo(self) -> dict[str, Any]:
         """The parameters that were given, in request form (lists for start/end)."""
@@ -65,6 +85,18 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class FilterGroup:
+    """Extension (docs/filters.md): records matching any (`anyOf`) or none (`noneOf`) of `filters`."""
+
+    kind: Literal["anyOf", "noneOf"]
+    filters: tuple[Filter, ...]
+
+    def as_echo(self) -> dict[str, list[str]]:
+        """The group as echoed in the response's `info.filterGroups`."""
+        return {self.kind: [f.as_text() for f in self.filters]}
+
+
+@dataclass(frozen=True)
 class BeaconRequest:
     """Everything a handler needs from the query string or body, validated."""
 
@@ -73,6 +105,8 @@ class BeaconRequest:
     variant: VariantParams = field(default_factory=VariantParams)
     dataset_ids: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
+    # Extension: groups ANDed with `filters`; echoed in `info`, since receivedRequestSummary has no place for them.
+    filter_groups: tuple[FilterGroup, ...] = ()
     granularity: Granularity = Granularity.BOOLEAN
     granularity_given: bool = False
     include: IncludeResultsets = IncludeResultsets.HIT

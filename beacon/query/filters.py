@@ -1,43 +1,135 @@
-"""Filters into plan conditions: ontology and custom terms, alphanumeric comparisons on document paths."""
+"""Filters into plan conditions: ontology terms through their hierarchy, alphanumeric comparisons through path aliases.
+
+The rules are documented in docs/filters.md; the alias table below is the one it shows.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Final
+
 from beacon.errors import InvalidRequest
-from beacon.model.plan import Condition, HasTerm, HasValue, Not, Op
+from beacon.model.plan import And, Condition, HasElement, HasTerm, HasValue, Not, Op, Or, Scalar
 from beacon.model.request import Filter
+from beacon.ontology import NO_ONTOLOGIES, OntologySet
+from beacon.ontology.similarity import matching_terms
 from beacon.store.indexing import duration_days
+
+AGE_AT_LAST_ENCOUNTER: Final = "info.timeAtLastEncounter.age.iso8601duration"
+_AGE_OF_ONSET: Final = ("diseases.ageOfOnset.iso8601duration", "phenotypicFeatures.onset.iso8601duration")
+_MEDICAL_HISTORY: Final = (
+    "diseases.diseaseCode.label",
+    "diseases.notes",
+    "phenotypicFeatures.featureType.label",
+    "phenotypicFeatures.notes",
+)
+# Alphanumeric filter ids that name a concept rather than a document path: id -> entry type -> paths.
+# A value matches when any of the paths has it. Ids not listed here are document paths.
+ALIASES: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
+    "PATO:0000011": {"individual": (AGE_AT_LAST_ENCOUNTER,)},  # age
+    "age": {"individual": (AGE_AT_LAST_ENCOUNTER,)},
+    "EFO:0004847": {"individual": _AGE_OF_ONSET},  # age at onset
+    "ageOfOnset": {"individual": _AGE_OF_ONSET},
+    "HP:0032443": {"individual": _MEDICAL_HISTORY},  # past medical history
+}
+# A CURIE compared with a number on individuals names the assay of a measure (LOINC:35925-4 > 30: BMI over 30).
+MEASURES: Final = {"individual": ("measures", "assayCode.id", "measurementValue.value")}
+_CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:]+$")
+# Decimal numbers only: float() would also take "nan", "inf" and "1_000", which no filter means as numbers.
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 
 
 def _number(text: str) -> float | None:
-    try:
+    """The number a filter value compares as: a decimal number, or an ISO 8601 duration in days; else None."""
+    if _NUMBER.match(text):
         return float(text)
-    except ValueError:
-        return duration_days(text)
+    return duration_days(text.strip())
 
 
-def filter_condition(f: Filter) -> Condition:
-    """The condition a record of the filter's scope must meet.
+def term_condition(
+    f: Filter, ontologies: OntologySet = NO_ONTOLOGIES, present: frozenset[str] | None = None
+) -> HasTerm:
+    """The terms a record may carry to match an ontology or custom filter.
 
-    Ontology filters match the term itself; descendant expansion is applied by the ontology layer
-    when a hierarchy for the term's prefix is configured.
+    With a hierarchy loaded for the id's prefix, the term (an alternative or obsolete id resolves to
+    the current one) is widened by `similarity` and, unless `includeDescendantTerms` is false, to
+    the descendants; the retired ids of every matching term match too. `present`, the terms the
+    store holds, narrows the set to what can match at all (the filter id itself always stays).
+    """
+    ontology = ontologies.for_term(f.id)
+    current = ontology.resolve(f.id) if ontology is not None else None
+    if ontology is None or current is None:
+        return HasTerm((f.id,))
+    wanted = matching_terms(ontology, current, f.include_descendant_terms, f.similarity)
+    if present is not None:
+        found = {t for t in present if (r := ontology.resolve(t)) is not None and r in wanted}
+    else:
+        found = set(wanted) | {alias for t in wanted for alias in ontology.aliases(t)}
+    return HasTerm((f.id, *sorted(found - {f.id})))
+
+
+def _value_condition(f: Filter, path: str, op: Op, value: str) -> Condition:
+    number = _number(value)
+    if number is not None:
+        return HasValue(path, op, number)
+    if "%" in value:
+        if op not in ("=", "!="):
+            msg = f"filter {f.id!r}: a '%' pattern works only with = or !"
+            raise InvalidRequest(msg)
+        like = HasValue(path, "=", value, pattern=True)
+        # `!` as everywhere else: the record has a text value at the path, and none of its values matches.
+        return like if op == "=" else And((_has_text(path), Not(like)))
+    if op not in ("=", "!="):
+        msg = f"filter {f.id!r}: operator {op} needs a number or an ISO 8601 duration, got {value!r}"
+        raise InvalidRequest(msg)
+    return HasValue(path, op, value)
+
+
+def _has_text(path: str) -> HasValue:
+    """The record has some text value at `path` (`%` alone matches any text)."""
+    return HasValue(path, "=", "%", pattern=True)
+
+
+def _on_paths(f: Filter, paths: tuple[str, ...], op: Op, value: str) -> Condition:
+    """The comparison on any of `paths`; `!` means: has one of them, and none of them has the value."""
+    if len(paths) == 1:
+        return _value_condition(f, paths[0], op, value)
+    if op != "!=":
+        return Or(tuple(_value_condition(f, p, op, value) for p in paths))
+    positive = [_value_condition(f, p, "=", value) for p in paths]
+    if "%" in value:
+        present: Condition = Or(tuple(_has_text(p) for p in paths))
+    else:
+        present = Or(tuple(_value_condition(f, p, "!=", value) for p in paths))
+    return And((present, Not(Or(tuple(positive)))))
+
+
+def filter_condition(
+    f: Filter,
+    entry: str | None = None,
+    ontologies: OntologySet = NO_ONTOLOGIES,
+    present: frozenset[str] | None = None,
+) -> Condition:
+    """The condition a record of entry type `entry` (e.g. "individual") must meet for filter `f`.
+
+    Aliases and measures apply when `entry` is given; `ontologies` and `present` as in `term_condition`.
 
     :raise InvalidRequest: an alphanumeric filter whose operator does not apply to its value.
     """
     if not f.is_alphanumeric:
-        return HasTerm((f.id,))
+        return term_condition(f, ontologies, present)
     assert f.operator is not None
     assert f.value is not None
     op: Op = f.operator  # type: ignore[assignment]
+    paths = ALIASES.get(f.id, {}).get(entry or "")
+    if paths:
+        return _on_paths(f, paths, op, f.value)
+    measure = MEASURES.get(entry or "")
     number = _number(f.value)
-    if number is not None:
-        return HasValue(f.id, op, number)
-    if "%" in f.value:
-        if op not in ("=", "!="):
-            msg = f"filter {f.id!r}: a '%' pattern works only with = or !"
-            raise InvalidRequest(msg)
-        like = HasValue(f.id, "=", f.value, pattern=True)
-        return like if op == "=" else Not(like)
-    if op not in ("=", "!="):
-        msg = f"filter {f.id!r}: operator {op} needs a number or an ISO 8601 duration, got {f.value!r}"
-        raise InvalidRequest(msg)
-    return HasValue(f.id, op, f.value)
+    if measure and number is not None and _CURIE.match(f.id):
+        array, code, quantity = measure
+        where: tuple[tuple[str, Op, Scalar], ...] = ((code, "=", f.id), (quantity, op, number))
+        # The assay code is an indexed term: it narrows the records before their measures are read.
+        return And((HasTerm((f.id,)), HasElement(array, where)))
+    return _value_condition(f, f.id, op, f.value)

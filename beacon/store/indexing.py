@@ -6,6 +6,7 @@ the MongoDB backend into underscore-prefixed fields of the document.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -94,9 +95,19 @@ def _values(node: object, path: str) -> Iterator[tuple[str, str | None, float | 
         yield path, node[:_MAX_TEXT], duration_days(node)
 
 
+# Fields of the free-form `info` that are still filterable (documented in docs/filters.md).
+_INFO_VALUES = ("timeAtLastEncounter",)
+
+
 def values_of(doc: Mapping[str, Any]) -> tuple[tuple[str, str | None, float | None], ...]:
     """(path, text, number) for every scalar leaf, array indices dropped, for alphanumeric filters."""
-    return tuple(dict.fromkeys(_values(doc, "")))
+    found = _values(doc, "")
+    info = doc.get("info")
+    if isinstance(info, Mapping):
+        for key in _INFO_VALUES:
+            if key in info:
+                found = itertools.chain(found, _values(info[key], f"info.{key}"))
+    return tuple(dict.fromkeys(found))
 
 
 def _number(node: object) -> int | None:
@@ -165,6 +176,10 @@ class LoadContext:
     assembly: str | None
     biosample_individual: dict[str, str] = field(default_factory=dict)
     cohorts: list[str] = field(default_factory=list)
+    # Cohorts with explicit membership (e.g. one per phenopacket collection) and their members by
+    # individual id; records belong to them through their individual, not as whole-dataset cohorts.
+    explicit_cohorts: set[str] = field(default_factory=set)
+    cohort_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRecord:
@@ -178,7 +193,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
     if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
         ctx.biosample_individual[rid] = doc["individualId"]
-    if entry.path == "cohorts":
+    if entry.path == "cohorts" and rid not in ctx.explicit_cohorts:
         ctx.cohorts.append(rid)
     # Carriers often name only their biosample; the individual comes from the biosample record.
     for kind, value in list(keys):
@@ -188,6 +203,11 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         # A cohort without an explicit member list is the whole dataset (docs/decisions.md).
         for cohort in ctx.cohorts:
             keys[("cohort", cohort)] = None
+        if ctx.cohort_members:
+            for kind, value in list(keys):
+                if kind == "individual":
+                    for cohort in ctx.cohort_members.get(value, ()):
+                        keys[("cohort", cohort)] = None
     stored = {k: v for k, v in doc.items() if k != "_id"}
     terms = tuple(terms_of(stored).items())
     variant = variant_columns(stored, ctx.assembly) if entry.path == "g_variants" else None

@@ -15,6 +15,7 @@ from beacon.model.plan import (
     Compare,
     Condition,
     Field,
+    HasElement,
     HasKey,
     HasTerm,
     HasValue,
@@ -75,6 +76,16 @@ def condition_filter(cond: Condition, scope: Scope) -> Filter:
         return {"terms": {"$in": list(cond.terms)}}
     if isinstance(cond, HasValue):
         return _value_filter(cond)
+    if isinstance(cond, HasElement):
+        match: Filter = {}
+        for path, op, value in cond.where:
+            test = match.setdefault(path, {})
+            test[_OPS[op]] = value
+            if op == "!=":
+                # $ne alone also matches elements without the field, or with text where a number is
+                # compared; as in SQL, such an element is neither equal nor unequal.
+                test.update({"$type": "number"} if isinstance(value, int | float) else {"$exists": True})
+        return {f"doc.{cond.array}": {"$elemMatch": match}}
     if isinstance(cond, And):
         parts = [condition_filter(p, scope) for p in cond.parts]
         parts.extend(_overlap_bound(cond, scope))

@@ -9,6 +9,7 @@ from beacon.model.plan import (
     Compare,
     Condition,
     Field,
+    HasElement,
     HasKey,
     HasTerm,
     HasValue,
@@ -40,6 +41,8 @@ def condition_sql(cond: Condition, params: Params) -> str:
         return "r.rid IN (SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?)))"
     if isinstance(cond, HasValue):
         return _value_sql(cond, params)
+    if isinstance(cond, HasElement):
+        return _element_sql(cond, params)
     if isinstance(cond, And | Or):
         joiner = " AND " if isinstance(cond, And) else " OR "
         sql = joiner.join(condition_sql(p, params) for p in cond.parts)
@@ -73,6 +76,24 @@ def _value_sql(cond: HasValue, params: Params) -> str:
     return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {_SQL_OPS[cond.op]} ?)"
 
 
+def _json_path(dotted: str) -> str:
+    return "$" + "".join(f'."{part}"' for part in dotted.split("."))
+
+
+def _element_sql(cond: HasElement, params: Params) -> str:
+    params.append(_json_path(cond.array))
+    tests = []
+    for path, op, value in cond.where:
+        json_path = _json_path(path)
+        if isinstance(value, int | float):
+            # SQLite orders any text above any number: compare numbers with numbers only.
+            params.append(json_path)
+            tests.append("json_type(e.value, ?) IN ('integer', 'real')")
+        params.extend([json_path, value])
+        tests.append(f"json_extract(e.value, ?) {_SQL_OPS[op]} ?")
+    return f"EXISTS (SELECT 1 FROM json_each(r.doc, ?) e WHERE {' AND '.join(tests)})"
+
+
 def _overlap_bound(where: Condition | None, params: Params) -> str:
     """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
 
@@ -103,10 +124,14 @@ def count_sql(query: Query) -> tuple[str, Params]:
     return f"SELECT r.dataset, count(*) FROM records r WHERE {where} GROUP BY r.dataset", params
 
 
+_DOC_COLUMNS = "r.doc, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.v_ref, r.v_alt, r.v_type"
+
+
 def find_sql(query: Query) -> tuple[str, Params]:
     params: Params = []
     where = _scope(query, params)
-    sql = f"SELECT r.doc FROM records r WHERE {where} ORDER BY r.rid"
+    # The id and variant columns complete documents stored without what they hold (store/sqlite_docs.py).
+    sql = f"SELECT {_DOC_COLUMNS} FROM records r WHERE {where} ORDER BY r.rid"
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"
         params.extend([-1 if query.limit is None else query.limit, query.offset])

@@ -123,8 +123,8 @@ def test_validate_only_checks_every_record_and_stores_nothing(
         pytest.param(
             ["phenopackets", "p.json", "--dataset", "x"],
             2,
-            "error: phenopackets ingest is not available in this version",
-            id="phenopackets ingest is not available yet and exits 2",
+            "error: p.json: no such file or directory",
+            id="a missing phenopacket exits 2",
         ),
         pytest.param(
             ["bff", str(FIXTURES / "two_individuals"), "--dataset", "x", "--store", "postgres://h/db"],

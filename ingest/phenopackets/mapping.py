@@ -1,0 +1,404 @@
+"""One GA4GH Phenopacket v2 into Beacon v2 default-model documents (rules in docs/phenopackets.md).
+
+Pure functions: a parsed phenopacket in, documents and per-field problems out. What cannot be
+represented in the Beacon model is returned as a problem with its JSON path, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
+from beacon.genome.hgvs import HgvsError, parse
+from ingest.vcf.normalize import sequence_type, trim
+from ingest.vcf.records import variant_document
+
+# Phenopacket Sex enum -> NCIT terms, as Beacon individuals carry them.
+SEX_TERMS = {
+    "FEMALE": {"id": "NCIT:C16576", "label": "female"},
+    "MALE": {"id": "NCIT:C20197", "label": "male"},
+    "OTHER_SEX": {"id": "NCIT:C17649", "label": "Other"},
+    "UNKNOWN_SEX": {"id": "NCIT:C17998", "label": "Unknown"},
+}
+KARYOTYPES = frozenset(
+    {"UNKNOWN_KARYOTYPE", "XX", "XY", "XO", "XXY", "XXX", "XXYY", "XXXY", "XXXX", "XYY", "OTHER_KARYOTYPE"}
+)
+UNKNOWN_TERM = {"id": "NCIT:C17998", "label": "Unknown"}
+# A biosample without a material sample or sampled tissue still needs these required Beacon fields.
+SPECIMEN = {"id": "OBI:0100051", "label": "specimen"}
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """One carrier of a variant: its caseLevelData entry and the variant it belongs to."""
+
+    variant: Json  # the genomicVariation document without carriers
+    case: Json  # the caseLevelData entry
+
+
+@dataclass
+class Mapped:
+    individual: Json
+    biosamples: list[Json] = field(default_factory=list)
+    carriers: list[Carrier] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (JSON path, message)
+
+
+_CURIE = re.compile(r"^\w[^:]+:.+$")  # what Beacon's ontologyTerm requires of an id
+
+
+def _term(node: object) -> Json | None:
+    if isinstance(node, Mapping) and isinstance(node.get("id"), str) and _CURIE.match(node["id"]):
+        out: Json = {"id": node["id"]}
+        if isinstance(node.get("label"), str):
+            out["label"] = node["label"]
+        return out
+    return None
+
+
+def time_element(node: object) -> Json | None:
+    """A phenopacket TimeElement in the Beacon timeElement shapes.
+
+    A single timestamp becomes a TimeInterval starting and ending at that instant: Beacon's
+    timeElement is an object, so a bare timestamp string cannot be expressed otherwise.
+    """
+    if not isinstance(node, Mapping):
+        return None
+    if isinstance(node.get("age"), Mapping) and isinstance(node["age"].get("iso8601duration"), str):
+        return {"iso8601duration": node["age"]["iso8601duration"]}
+    if isinstance(node.get("ageRange"), Mapping):
+        start, end = node["ageRange"].get("start"), node["ageRange"].get("end")
+        if isinstance(start, Mapping) and isinstance(end, Mapping):
+            return {
+                "start": {"iso8601duration": start.get("iso8601duration")},
+                "end": {"iso8601duration": end.get("iso8601duration")},
+            }
+    if isinstance(node.get("gestationalAge"), Mapping):
+        gestational = node["gestationalAge"]
+        out: Json = {"weeks": gestational.get("weeks", 0)}
+        if "days" in gestational:
+            out["days"] = gestational["days"]
+        return out
+    if (term := _term(node.get("ontologyClass"))) is not None:
+        return term
+    if isinstance(node.get("timestamp"), str):
+        return {"start": node["timestamp"], "end": node["timestamp"]}
+    if isinstance(node.get("interval"), Mapping):
+        return {"start": node["interval"].get("start"), "end": node["interval"].get("end")}
+    return None
+
+
+def _evidence(items: object) -> Json | None:
+    """Beacon keeps one evidence per feature: the first; phenopackets allow several."""
+    if not isinstance(items, list) or not items or not isinstance(items[0], Mapping):
+        return None
+    first = items[0]
+    code = _term(first.get("evidenceCode"))
+    if code is None:
+        return None
+    out: Json = {"evidenceCode": code}
+    ref = first.get("reference")
+    if isinstance(ref, Mapping) and isinstance(ref.get("id"), str):
+        reference: Json = {"id": ref["id"]}
+        if isinstance(ref.get("reference"), str):
+            reference["reference"] = ref["reference"]
+        if isinstance(ref.get("description"), str):
+            reference["notes"] = ref["description"]
+        out["reference"] = reference
+    return out
+
+
+def _with(out: Json, key: str, value: object) -> None:
+    if value is not None and value != []:
+        out[key] = value
+
+
+def phenotypic_feature(node: Mapping[str, Any]) -> Json | None:
+    feature_type = _term(node.get("type"))
+    if feature_type is None:
+        return None
+    out: Json = {"featureType": feature_type}
+    if node.get("excluded") is True:
+        out["excluded"] = True
+    _with(out, "onset", time_element(node.get("onset")))
+    _with(out, "resolution", time_element(node.get("resolution")))
+    _with(out, "severity", _term(node.get("severity")))
+    _with(out, "modifiers", [t for t in map(_term, node.get("modifiers") or []) if t])
+    _with(out, "evidence", _evidence(node.get("evidence")))
+    _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
+    return out
+
+
+def disease(node: Mapping[str, Any]) -> Json | None:
+    code = _term(node.get("term"))
+    if code is None:
+        return None
+    out: Json = {"diseaseCode": code}
+    _with(out, "ageOfOnset", time_element(node.get("onset")))
+    stages = [t for t in map(_term, node.get("diseaseStage") or []) if t]
+    if stages:
+        out["stage"] = stages[0]  # Beacon has one stage; the others go to notes
+        if len(stages) > 1:
+            out["notes"] = "further stages: " + ", ".join(s["id"] for s in stages[1:])
+    return out
+
+
+def _quantity(node: object) -> Json | None:
+    if not isinstance(node, Mapping) or not isinstance(node.get("value"), int | float):
+        return None
+    unit = _term(node.get("unit"))
+    if unit is None:
+        return None
+    out: Json = {"unit": unit, "value": node["value"]}
+    rr = node.get("referenceRange")
+    if isinstance(rr, Mapping) and _term(rr.get("unit")) and {"low", "high"} <= rr.keys():
+        out["referenceRange"] = {"unit": _term(rr["unit"]), "low": rr["low"], "high": rr["high"]}
+    return out
+
+
+def _procedure(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
+    code = _term(node.get("code"))
+    if code is None:
+        return None
+    out: Json = {"procedureCode": code}
+    _with(out, "bodySite", _term(node.get("bodySite")))
+    _with(out, "ageAtProcedure", time_element(node.get("performed")))
+    return out
+
+
+def measurement(node: Mapping[str, Any]) -> Json | None:
+    assay = _term(node.get("assay"))
+    if assay is None:
+        return None
+    value: Json | None = None
+    raw = node.get("value")
+    if isinstance(raw, Mapping):
+        value = _quantity(raw.get("quantity")) or _term(raw.get("ontologyClass"))
+    elif isinstance(node.get("complexValue"), Mapping):
+        typed = []
+        for tq in node["complexValue"].get("typedQuantities") or []:
+            q = _quantity(tq.get("quantity")) if isinstance(tq, Mapping) else None
+            kind = _term(tq.get("type")) if isinstance(tq, Mapping) else None
+            if q and kind:
+                typed.append({"quantityType": kind, "quantity": q})
+        value = {"typedQuantities": typed} if typed else None
+    if value is None:
+        return None
+    out: Json = {"assayCode": assay, "measurementValue": value}
+    _with(out, "observationMoment", time_element(node.get("timeObserved")))
+    _with(out, "procedure", _procedure(node.get("procedure")))
+    _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
+    return out
+
+
+def _medical_actions(actions: list[Any], out: Json, problems: list[tuple[str, str]]) -> None:
+    treatments: list[Json] = []
+    procedures: list[Json] = []
+    for n, action in enumerate(actions):
+        where = f"$.medicalActions[{n}]"
+        if not isinstance(action, Mapping):
+            problems.append((where, "not an object"))
+            continue
+        if "procedure" in action and (p := _procedure(action["procedure"])):
+            procedures.append(p)
+        elif isinstance(action.get("treatment"), Mapping) and (agent := _term(action["treatment"].get("agent"))):
+            t: Json = {"treatmentCode": agent}
+            _with(t, "routeOfAdministration", _term(action["treatment"].get("routeOfAdministration")))
+            cumulative = _quantity(action["treatment"].get("cumulativeDose"))
+            _with(t, "cumulativeDose", cumulative)
+            treatments.append(t)
+        elif isinstance(action.get("radiationTherapy"), Mapping) and (
+            modality := _term(action["radiationTherapy"].get("modality"))
+        ):
+            treatments.append({"treatmentCode": modality})
+        elif isinstance(action.get("therapeuticRegimen"), Mapping) and (
+            regimen := _term(action["therapeuticRegimen"].get("ontologyClass"))
+        ):
+            treatments.append({"treatmentCode": regimen})
+        else:
+            problems.append((where, "no procedure, treatment agent, radiation modality or regimen term to map"))
+    _with(out, "treatments", treatments)
+    _with(out, "interventionsOrProcedures", procedures)
+
+
+def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
+    if not isinstance(node.get("id"), str) or not node["id"]:
+        return None
+    out: Json = {
+        "id": node["id"],
+        "individualId": node.get("individualId") or individual_id,
+        "biosampleStatus": _term(node.get("materialSample")) or dict(UNKNOWN_TERM),
+        "sampleOriginType": _term(node.get("sampledTissue")) or dict(SPECIMEN),
+    }
+    _with(out, "histologicalDiagnosis", _term(node.get("histologicalDiagnosis")))
+    _with(out, "tumorProgression", _term(node.get("tumorProgression")))
+    _with(out, "tumorGrade", _term(node.get("tumorGrade")))
+    _with(out, "pathologicalStage", _term(node.get("pathologicalStage")))
+    _with(out, "pathologicalTnmFinding", [t for t in map(_term, node.get("pathologicalTnmFinding") or []) if t])
+    _with(out, "diagnosticMarkers", [t for t in map(_term, node.get("diagnosticMarkers") or []) if t])
+    _with(out, "sampleProcessing", _term(node.get("sampleProcessing")))
+    _with(out, "sampleStorage", _term(node.get("sampleStorage")))
+    _with(out, "obtentionProcedure", _procedure(node.get("procedure")))
+    features = [f for f in map(phenotypic_feature, node.get("phenotypicFeatures") or []) if f]
+    _with(out, "phenotypicFeatures", features)
+    _with(out, "measurements", [m for m in map(measurement, node.get("measurements") or []) if m])
+    if isinstance(node.get("description"), str):
+        out["notes"] = node["description"]
+    return out
+
+
+def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str, str] | str:
+    """(chrom, 1-based pos, ref, alt) of a variation descriptor, trimmed; or why it has none."""
+    vcf = descriptor.get("vcfRecord")
+    if isinstance(vcf, Mapping):
+        stated = canonical_assembly(str(vcf.get("genomeAssembly", "")))
+        if stated is None:
+            return f"vcfRecord.genomeAssembly: unknown assembly {vcf.get('genomeAssembly')!r}"
+        if stated != assembly:
+            return f"vcfRecord.genomeAssembly: {stated}, but the dataset is on {assembly}"
+        chrom = canonical_chromosome(str(vcf.get("chrom", "")))
+        ref, alt = str(vcf.get("ref", "")).upper(), str(vcf.get("alt", "")).upper()
+        try:
+            pos = int(vcf.get("pos", ""))
+        except ValueError:
+            return f"vcfRecord.pos: not a position: {vcf.get('pos')!r}"
+        if chrom is None:
+            return f"vcfRecord.chrom: unknown chromosome {vcf.get('chrom')!r}"
+        if not ref or not alt or not set(ref + alt) <= set("ACGTN"):
+            return f"vcfRecord: REF/ALT must be nucleotide sequences, got {ref!r}/{alt!r}"
+        pos, ref, alt = trim(pos, ref, alt)
+        return chrom, pos, ref, alt
+    for expression in descriptor.get("expressions") or []:
+        if isinstance(expression, Mapping) and expression.get("syntax") == "hgvs.g":
+            try:
+                allele = parse(str(expression.get("value", "")))
+            except HgvsError as exc:
+                return f"expressions: {exc}"
+            if allele.assembly not in (None, assembly):
+                return f"expressions: {expression.get('value')} is on {allele.assembly}, the dataset on {assembly}"
+            if allele.kind == "substitution" and allele.ref and allele.alt:
+                return allele.chrom, allele.start + 1, allele.ref, allele.alt
+            return f"expressions: {expression.get('value')}: without a vcfRecord only substitutions have both alleles"
+    label = descriptor.get("label") or (descriptor.get("structuralType") or {}).get("label")
+    what = f" ({label})" if label else ""
+    return f"no vcfRecord or genomic HGVS: the variant{what} has no position to store"
+
+
+def variant(descriptor: Mapping[str, Any], assembly: str) -> Json | str:
+    """The genomicVariation of a variation descriptor (no carriers yet), or why there is none."""
+    found = _allele(descriptor, assembly)
+    if isinstance(found, str):
+        return found
+    chrom, pos, ref, alt = found
+    start = pos - 1
+    doc = variant_document(
+        chrom=chrom, assembly=assembly, start=start, end=start + len(ref), ref=ref, alt=alt,
+        variant_type=sequence_type(ref, alt), pos=pos, internal_id=f"{chrom}:{pos}:{ref}>{alt}",
+    )  # fmt: skip
+    transcripts, proteins = [], []
+    for expression in descriptor.get("expressions") or []:
+        if not isinstance(expression, Mapping) or not isinstance(expression.get("value"), str):
+            continue
+        if expression.get("syntax") in ("hgvs.c", "hgvs.n"):
+            transcripts.append(expression["value"])
+        elif expression.get("syntax") == "hgvs.p":
+            proteins.append(expression["value"])
+    if transcripts:
+        doc.setdefault("identifiers", {})["transcriptHGVSIds"] = transcripts
+    if proteins:
+        doc.setdefault("identifiers", {})["proteinHGVSIds"] = proteins
+    gene = descriptor.get("geneContext")
+    if isinstance(gene, Mapping) and isinstance(gene.get("symbol"), str):
+        doc["molecularAttributes"] = {"geneIds": [gene["symbol"]]}
+    return doc
+
+
+def _interpretations(packet: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Json | None]]:
+    """(JSON path, genomic interpretation, diagnosed disease term) for every interpretation."""
+    for i, interpretation in enumerate(packet.get("interpretations") or []):
+        if not isinstance(interpretation, Mapping):
+            continue
+        diagnosis = interpretation.get("diagnosis") or {}
+        condition = _term(diagnosis.get("disease")) if isinstance(diagnosis, Mapping) else None
+        for g, gi in enumerate(diagnosis.get("genomicInterpretations") or [] if isinstance(diagnosis, Mapping) else []):
+            if isinstance(gi, Mapping):
+                yield f"$.interpretations[{i}].diagnosis.genomicInterpretations[{g}]", gi, condition
+
+
+def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str | None) -> Mapped:
+    """The Beacon documents of one phenopacket; `assembly` is the dataset's (None: variants are reported)."""
+    subject = packet.get("subject") if isinstance(packet.get("subject"), Mapping) else {}
+    assert isinstance(subject, Mapping)
+    sex = subject.get("sex", "UNKNOWN_SEX")
+    individual: Json = {"id": individual_id, "sex": dict(SEX_TERMS.get(str(sex), UNKNOWN_TERM))}
+    problems: list[tuple[str, str]] = []
+    if sex not in SEX_TERMS:
+        problems.append(("$.subject.sex", f"unknown sex {sex!r}; stored as Unknown"))
+    karyotype = subject.get("karyotypicSex")
+    if karyotype in KARYOTYPES:
+        individual["karyotypicSex"] = karyotype
+    features = packet.get("phenotypicFeatures") or []
+    _with(individual, "phenotypicFeatures", [f for f in map(phenotypic_feature, features) if f])
+    diseases = [d for d in packet.get("diseases") or [] if isinstance(d, Mapping)]
+    present = (d for d in diseases if d.get("excluded") is not True)
+    _with(individual, "diseases", [x for x in map(disease, present) if x])
+    _with(individual, "measures", [m for m in map(measurement, packet.get("measurements") or []) if m])
+    _medical_actions(list(packet.get("medicalActions") or []), individual, problems)
+    info: Json = {"phenopacketId": packet.get("id"), "subjectId": subject.get("id")}
+    for key in ("timeAtLastEncounter", "vitalStatus", "dateOfBirth", "taxonomy"):
+        if key in subject:
+            info[key] = subject[key]
+    excluded = [_term(d.get("term")) for d in diseases if d.get("excluded") is True]
+    _with(info, "excludedDiseases", [t for t in excluded if t])
+    if isinstance(packet.get("metaData"), Mapping):
+        refs = [r.get("id") for r in packet["metaData"].get("externalReferences") or [] if isinstance(r, Mapping)]
+        _with(info, "externalReferences", [r for r in refs if isinstance(r, str)])
+    individual["info"] = info
+    for n, feature in enumerate(features):
+        if phenotypic_feature(feature if isinstance(feature, Mapping) else {}) is None:
+            problems.append((f"$.phenotypicFeatures[{n}].type", "missing or without a CURIE id: feature not stored"))
+            continue
+        for m, modifier in enumerate(feature.get("modifiers") or []):
+            if _term(modifier) is None:
+                message = (
+                    f"{modifier.get('id') if isinstance(modifier, Mapping) else modifier!r}: not a CURIE: not stored"
+                )
+                problems.append((f"$.phenotypicFeatures[{n}].modifiers[{m}]", message))
+    mapped = Mapped(individual, problems=problems)
+    biosample_ids = set()
+    for n, node in enumerate(packet.get("biosamples") or []):
+        doc = biosample(node, individual_id) if isinstance(node, Mapping) else None
+        if doc is None:
+            problems.append((f"$.biosamples[{n}].id", "missing or not a non-empty string"))
+            continue
+        biosample_ids.add(doc["id"])
+        mapped.biosamples.append(doc)
+    for where, gi, condition in _interpretations(packet):
+        descriptor = (gi.get("variantInterpretation") or {}).get("variationDescriptor")
+        if not isinstance(descriptor, Mapping):
+            problems.append((where, "no variantInterpretation.variationDescriptor (gene descriptors are not variants)"))
+            continue
+        if assembly is None:
+            problems.append((f"{where}.variantInterpretation", "the dataset's assembly is unknown; pass --assembly"))
+            continue
+        found = variant(descriptor, assembly)
+        if isinstance(found, str):
+            problems.append((f"{where}.variantInterpretation.variationDescriptor", found))
+            continue
+        named = gi.get("subjectOrBiosampleId")
+        # Beacon requires a biosampleId per carrier; a phenopacket's variants usually belong to the
+        # subject, whose individual id then stands in for it (docs/phenopackets.md).
+        sample = named if isinstance(named, str) and named in biosample_ids else individual_id
+        case: Json = {"biosampleId": sample, "individualId": individual_id}
+        _with(case, "zygosity", _term(descriptor.get("allelicState")))
+        if condition is not None:
+            case["clinicalInterpretations"] = [{"conditionId": condition["id"], "effect": condition}]
+        mapped.carriers.append(Carrier(found, case))
+    return mapped
