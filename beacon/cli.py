@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from beacon.config import Config, load_config
 from beacon.errors import BeaconError
+from beacon.logs import LOG_FORMATS, configure_logging
 from beacon.store import redacted
 
 
@@ -22,6 +23,14 @@ def _positive(text: str) -> int:
         msg = f"expected a whole number of at least 1, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
+
+
+def _log_format(text: str) -> str:
+    # Also applied to the default, so a bad BEACON_LOG_FORMAT fails in one line too.
+    if text not in LOG_FORMATS:
+        msg = f"expected one of {', '.join(LOG_FORMATS)}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     aggregate.add_argument("--port", type=int)
     for p in (serve, demo):
         p.add_argument("--store", help="store URI, e.g. sqlite:///var/beacon.db (overrides config)")
+    for p in (serve, aggregate):
+        p.add_argument(
+            "--log-format",
+            type=_log_format,
+            metavar="{json,text}",
+            default=os.environ.get("BEACON_LOG_FORMAT", "json"),
+            help="one JSON object per line (default; env BEACON_LOG_FORMAT) or plain text for developers",
+        )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--validate-responses", action="store_true", help="check responses against the spec")
@@ -64,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
         validate_responses=args.validate_responses or config.server.validate_responses,
     )
     config = dataclasses.replace(config, server=server)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_format)
     # SIGTERM: stop accepting, let in-flight requests finish for up to shutdown_timeout_s, then close the store.
     web.run_app(
         create_app(config),
@@ -72,6 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=server.port,
         print=None,
         shutdown_timeout=server.shutdown_timeout_s,
+        access_log=None,  # the metrics middleware writes the access log (route templates, request ids)
     )
     return 0
 
@@ -111,21 +129,30 @@ def _aggregate(args: argparse.Namespace) -> int:
 
     settings = load_aggregator_settings(args.config)
     server = settings.beacon.server
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_format)
     web.run_app(
         create_aggregator_app(settings),
         host=args.host or server.host,
         port=args.port or server.port,
         print=None,
         shutdown_timeout=server.shutdown_timeout_s,
+        access_log=None,
     )
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    from beacon.ontology import load_ontologies
+
     config = _config(args)
+    # The files the server reads at startup are read here too, so a bad one fails now, not at start.
+    ontologies = load_ontologies(config.ontologies)
     names = ", ".join(d.id for d in config.datasets) or "none"
-    print(f"{config.source}: valid (beacon {config.beacon.id}, store {redacted(config.store_uri)}, datasets: {names})")
+    loaded = ", ".join(f"{o.prefix} {o.version}".strip() for o in ontologies) or "none"
+    print(
+        f"{config.source}: valid (beacon {config.beacon.id}, store {redacted(config.store_uri)}, datasets: {names}, "
+        f"ontologies: {loaded})"
+    )
     return 0
 
 

@@ -28,6 +28,8 @@ from beacon.aggregator.settings import AggregatorSettings
 from beacon.api import framework
 from beacon.api.envelope import informational_meta
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST
+from beacon.api.metrics import install as install_request_metrics
+from beacon.api.metrics import metrics_middleware
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import parse_request
 from beacon.api.parse import warm_up as parse_warm_up
@@ -240,7 +242,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.beacon.server.max_body_bytes)
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware], client_max_size=settings.beacon.server.max_body_bytes
+    )
     app[CONFIG] = settings.beacon
     app[SETTINGS] = settings
     members: dict[str, Member] = {
@@ -249,6 +253,7 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     app[MEMBERS] = members
     app[CACHE] = {}
     app[METRICS] = Metrics()
+    install_request_metrics(app, app[METRICS].registry)  # requests and queries, beside the member metrics
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)
@@ -289,4 +294,9 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     app.add_routes(routes)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
+    # The beacon's clinician page and assets, unchanged: it detects the network from the NDJSON answer.
+    from beacon.api.app import _web_asset, _web_page
+
+    app.router.add_get("/", _web_page)
+    app.router.add_get("/static/{name}", _web_asset)
     return app

@@ -8,9 +8,20 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
-from beacon.api import health
-from beacon.api.keys import AUDIT, AUTHENTICATOR, CONFIG, GENES, LIFTERS, QUERY_BUDGET, RATE_LIMITER, STORE
+from beacon.api import health, metrics
+from beacon.api.keys import (
+    AUDIT,
+    AUTHENTICATOR,
+    CONFIG,
+    GENES,
+    LIFTERS,
+    QUERY_BUDGET,
+    RATE_LIMITER,
+    STORE,
+    STORE_METRICS,
+)
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
 from beacon.api.routes import route_table
@@ -19,6 +30,7 @@ from beacon.api.validation import validation_middleware
 from beacon.config import Config
 from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
+from beacon.metrics import StoreMetrics
 from beacon.security.audit import AuditLog
 from beacon.security.keys import KeyDirectory
 from beacon.security.limits import QueryBudget, RateLimiter
@@ -44,14 +56,25 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
+    # Outermost of all: every answer is counted and logged with the status the client finally gets.
+    middlewares.insert(0, metrics.metrics_middleware)
     app = web.Application(middlewares=middlewares, client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
-    app[STORE] = GuardedStore(store if store is not None else open_store(config.store_uri, config.store_options))
+    registry = CollectorRegistry()
+    metrics.install(app, registry)
+    app[STORE_METRICS] = StoreMetrics(registry)
+    app[STORE] = GuardedStore(
+        store if store is not None else open_store(config.store_uri, config.store_options),
+        observer=app[STORE_METRICS].observe,
+    )
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)
         app[LIFTERS] = await asyncio.to_thread(_load_lifters, config)
         app[GENES] = await asyncio.to_thread(_load_genes, config)
+        from beacon.api import ontologies  # hierarchies for filters (docs/filters.md)
+
+        await ontologies.load(app)
         await app[STORE].open()
         yield
         await app[STORE].close()
@@ -78,6 +101,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)
+    app.router.add_get("/metrics", metrics.exposition)
     app.router.add_get("/", _web_page)
     app.router.add_get("/static/{name}", _web_asset)
     return app

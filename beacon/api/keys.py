@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from beacon.config import Config
 from beacon.genome.genes import GeneTable
 from beacon.genome.liftover import Lifter
+from beacon.metrics import RequestMetrics, StoreMetrics
 from beacon.model.entry_types import EntryType
 from beacon.model.request import BeaconRequest
+from beacon.ontology import OntologySet
 from beacon.security.audit import AuditLog
 from beacon.security.limits import QueryBudget, RateLimiter
 from beacon.security.tokens import Authenticator, Caller
@@ -20,11 +23,17 @@ STORE = web.AppKey("store", GuardedStore)
 LIFTERS = web.AppKey("lifters", dict[tuple[str, str], Lifter])
 # assembly -> gene table, read at startup
 GENES = web.AppKey("genes", dict[str, GeneTable])
+# ontology hierarchies for filters by CURIE prefix, read at startup
+ONTOLOGIES = web.AppKey("ontologies", OntologySet)
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 QUERY_BUDGET = web.AppKey("query_budget", QueryBudget)
 AUDIT = web.AppKey("audit", AuditLog)
+# One registry per app, never the process-global default: two apps in one process count separately.
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+REQUEST_METRICS = web.AppKey("request_metrics", RequestMetrics)
+STORE_METRICS = web.AppKey("store_metrics", StoreMetrics)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)

@@ -39,6 +39,11 @@ def _error(request: web.Request, status: int, message: str) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
+def _logged(request: web.Request) -> dict[str, str]:
+    # A field of its own in JSON log lines, to join them with the access line of the same request.
+    return {"request_id": request[REQUEST_ID]}
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[REQUEST_ID] = uuid.uuid4().hex
@@ -47,11 +52,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         async with asyncio.timeout(timeout):
             response = await handler(request)
     except TimeoutError:
-        log.warning("request %s: %s %s exceeded %s s", request[REQUEST_ID], request.method, request.path, timeout)
+        log.warning(
+            "request %s: %s %s exceeded %s s",
+            request[REQUEST_ID],
+            request.method,
+            request.path,
+            timeout,
+            extra=_logged(request),
+        )
         return _error(request, 503, f"the request took longer than {timeout:g} s; try again later or narrow the query")
     except BeaconError as exc:
         if exc.status >= 500:
-            log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc)
+            log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc, extra=_logged(request))
         return _error(request, exc.status, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -59,7 +71,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         template = _HTTP_MESSAGES.get(exc.status, exc.reason)
         return _error(request, exc.status, template.format(path=request.path, method=request.method))
     except Exception:  # the top-level handler: anything unexpected is logged, never shown
-        log.exception("request %s: unhandled error on %s %s", request[REQUEST_ID], request.method, request.path)
+        log.exception(
+            "request %s: unhandled error on %s %s",
+            request[REQUEST_ID],
+            request.method,
+            request.path,
+            extra=_logged(request),
+        )
         return _error(request, 500, f"internal error; quote request id {request[REQUEST_ID]} when reporting it")
     response.headers["X-Request-Id"] = request[REQUEST_ID]
     return response

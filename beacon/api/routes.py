@@ -7,7 +7,7 @@ from functools import partial
 
 from aiohttp import web
 
-from beacon.api import entries, framework
+from beacon.api import docs_page, entries, framework, openapi
 from beacon.model.entry_types import EntryTypeTable
 
 API = "/api"
@@ -32,6 +32,11 @@ def route_table(table: EntryTypeTable) -> list[web.RouteDef]:
         ("/filtering_terms", framework.filtering_terms),
     ):
         routes += _both(API + path, handler)
+    # The description of exactly these routes, built once per app, and a page that reads it.
+    routes.append(
+        web.get(openapi.OPENAPI_PATH, partial(openapi.openapi_json, cache=openapi.DocumentCache()), allow_head=False)
+    )
+    routes.append(web.get(openapi.DOCS_PATH, docs_page.docs_page, allow_head=False))
     for entry in table.enabled():
         root = f"{API}/{entry.path}"
         # Static segments first: aiohttp matches in registration order, so these win over {id}.

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from beacon.api.keys import CONFIG, REQUEST_ID
 from beacon.api.middleware import Handler
+from beacon.api.openapi import OPENAPI_PATH
 from beacon.spec import response_problems
 
 log = logging.getLogger("beacon.validation")
@@ -31,6 +32,8 @@ def endpoint_of(path: str) -> str | None:
 @web.middleware
 async def validation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
+    if request.path == OPENAPI_PATH:
+        return response  # an OpenAPI document, not a Beacon response
     if not isinstance(response, web.Response) or response.content_type != "application/json" or response.body is None:
         return response
     assert isinstance(response.body, bytes)

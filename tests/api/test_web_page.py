@@ -12,11 +12,11 @@ async def test_page_and_assets_are_served(cineca: TestClient[Any, Any]) -> None:
     assert page.status == 200
     html = await page.text()
     assert 'src="/static/app.js"' in html
-    assert "<label>Chromosome" in html
+    assert '<label for="referenceName">Chromosome</label>' in html
     for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "text/css")):
         resp = await cineca.get(asset)
         assert resp.status == 200
         assert kind in resp.content_type
         await resp.read()
     script = await (await cineca.get("/static/app.js")).text()
-    assert "/api/g_variants?" in script
+    assert '"/api/g_variants"' in script

@@ -1,0 +1,83 @@
+"""Log output of the server processes: one JSON object per line (default) or plain text for developers.
+
+A JSON line has `time` (UTC, ISO 8601), `level`, `logger` and `message`, then the record's extra
+fields (an access line: `request_id`, `method`, `endpoint`, `status`, `duration_ms`) and
+`exception` when there is a traceback. Whatever reaches a formatter, bearer tokens and
+Authorization values are masked: a log line must never be a credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+LogFormat = Literal["json", "text"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("json", "text")
+
+# The attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_SECRET_KEYS = frozenset({"authorization", "token", "access_token", "password", "secret"})
+# Credentials are long runs of token characters; "basic auth" in prose is not one.
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_MASK = r"\1 [redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` with any `Bearer <token>` or `Basic <credentials>` masked."""
+    return _BEARER.sub(_MASK, text)
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {
+        key: "[redacted]" if key.lower() in _SECRET_KEYS else value
+        for key, value in record.__dict__.items()
+        if key not in _STANDARD and not key.startswith("_")
+    }
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        line.update(_extras(record))
+        if record.exc_info:
+            line["exception"] = redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            line["stack"] = redact(self.formatStack(record.stack_info))
+        # default=str: an extra that is not JSON (a Path, a datetime) is written as its text, never dropped.
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger message`, then the request id of access lines; masked like the JSON lines."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            text += f" request_id={request_id}"
+        return redact(text)
+
+
+def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Send every log record of the process to `stream` (stderr) in `log_format`, replacing other handlers."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

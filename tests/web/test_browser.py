@@ -1,0 +1,396 @@
+"""The clinician page in Debian's chromium (driven by Playwright) against real beacons on loopback.
+
+Every answer the page shows is compared with the answer the API gives when asked directly. Screenshots
+go to test-artifacts/screenshots/. Chromium missing is a failure, not a skip, unless BEACON_SKIP_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from blockbuster import BlockBuster
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from beacon.aggregator.app import create_aggregator_app
+from beacon.aggregator.settings import settings_from
+from beacon.api.app import create_app
+from beacon.config import Config, DatasetPolicy
+from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.store.sqlite import SqliteStore
+from ingest.bff import load_bff
+from ingest.demo import DATASET_ID, generate_demo
+from tests.conftest import ROOT, make_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+RESTRICTED = "demo-registered"
+SEIZURE = "HP:0001250"
+ServerFactory = Callable[..., Awaitable[TestServer]]
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("BEACON_SKIP_BROWSER") == "1", reason="BEACON_SKIP_BROWSER=1: browser tests skipped on request"
+)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo cohort as `beacon demo` loads it, plus the same files as a second, registered-access dataset."""
+    root = tmp_path_factory.mktemp("web")
+    generate_demo(root / "bff")
+    path = root / "beacon.db"
+
+    async def load() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            for dataset in (DATASET_ID, RESTRICTED):
+                await load_bff(root / "bff", dataset, store, assembly="GRCh38", on_error="fail")
+        finally:
+            await store.close()
+
+    asyncio.run(load())
+    return path
+
+
+def demo_config(db: Path) -> Config:
+    config = make_config(
+        f"sqlite:///{db}",
+        DatasetPolicy(DATASET_ID, max_granularity=Granularity.RECORD, assembly="GRCh38"),
+        DatasetPolicy(RESTRICTED, security=SecurityLevel.REGISTERED, assembly="GRCh38"),
+    )
+    # Restricted datasets are listed (not queryable) so the page can show every dataset's level.
+    return replace(config, security=replace(config.security, list_inaccessible_datasets=True))
+
+
+@pytest.fixture
+async def beacon(aiohttp_server: ServerFactory, demo_db: Path) -> str:
+    """A real beacon on loopback; its base URL."""
+    server = await aiohttp_server(create_app(demo_config(demo_db)))
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture(autouse=True)
+def playwright_may_block(blockbuster: BlockBuster) -> None:
+    """Playwright finds and starts its node driver with blocking calls once per browser; the beacons stay checked."""
+    for function in blockbuster.functions.values():
+        function.can_block_in("playwright/_impl/transport.py", "connect")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not await asyncio.to_thread(CHROMIUM.exists):
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does) "
+            "or set BEACON_SKIP_BROWSER=1 to skip the browser tests"
+        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def open_page(browser: Browser, url: str) -> Page:
+    page = await browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(url + "/")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    assert errors == []
+    return page
+
+
+async def screenshot(page: Page, name: str) -> None:
+    png = await page.screenshot(full_page=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread((SCREENSHOTS / f"{name}.png").write_bytes, png)
+
+
+async def api_get(http: aiohttp.ClientSession, url: str, path: str, **params: str) -> dict[str, Any]:
+    async with http.get(url + path, params=params) as resp:
+        assert resp.status == 200, await resp.text()
+        document: dict[str, Any] = await resp.json()
+        return document
+
+
+async def api_post(http: aiohttp.ClientSession, url: str, path: str, query: dict[str, Any]) -> dict[str, Any]:
+    async with http.post(url + path, json={"meta": {"apiVersion": "v2.0.0"}, "query": query}) as resp:
+        assert resp.status == 200, await resp.text()
+        document: dict[str, Any] = await resp.json()
+        return document
+
+
+async def a_brca2_snp(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    """A SNP of the demo cohort, found through the API rather than hard-coded."""
+    doc = await api_get(http, url, "/api/g_variants", geneId="BRCA2", requestedGranularity="record", limit="100")
+    results = doc["response"]["resultSets"][0]["results"]
+    variant: dict[str, Any] = next(v for v in results if v["variation"]["variantType"] == "SNP")
+    return variant
+
+
+def counts_of(doc: dict[str, Any]) -> dict[str, int]:
+    return {rs["id"]: rs["resultsCount"] for rs in doc["response"]["resultSets"]}
+
+
+async def shown_answer(page: Page) -> tuple[bool, int, dict[str, int]]:
+    """exists, total and per-dataset counts as the page shows them, once the answer is in."""
+    summary = page.locator("#answer-summary")
+    await expect(summary).to_have_attribute("data-total", re.compile(r"^\d+$"))
+    exists = await summary.get_attribute("data-exists") == "true"
+    total = int(await summary.get_attribute("data-total") or "-1")
+    rows = await page.locator("#answer-table tbody tr").all()
+    per_dataset = {}
+    for row in rows:
+        dataset = await row.get_attribute("data-dataset") or ""
+        per_dataset[dataset] = int(await row.locator("td").nth(1).inner_text())
+    return exists, total, per_dataset
+
+
+async def test_a_variant_by_position_shows_the_apis_answer_and_frequencies(
+    beacon: str, browser: Browser, http: aiohttp.ClientSession
+) -> None:
+    variant = await a_brca2_snp(http, beacon)
+    start = variant["variation"]["location"]["interval"]["start"]["value"]
+    ref, alt = variant["variation"]["referenceBases"], variant["variation"]["alternateBases"]
+    page = await open_page(browser, beacon)
+    await page.select_option("#assemblyId", "GRCh38")
+    await page.fill("#referenceName", "13")
+    await page.fill("#position", str(start + 1))
+    await page.fill("#referenceBases", ref)
+    await page.fill("#alternateBases", alt)
+    await page.click("#ask")
+    exists, total, per_dataset = await shown_answer(page)
+    direct = await api_get(
+        http,
+        beacon,
+        "/api/g_variants",
+        assemblyId="GRCh38",
+        referenceName="13",
+        start=str(start),
+        referenceBases=ref,
+        alternateBases=alt,
+        requestedGranularity="count",
+        includeResultsetResponses="ALL",
+    )
+    assert (exists, total) == (direct["responseSummary"]["exists"], direct["responseSummary"]["numTotalResults"])
+    assert exists
+    assert per_dataset == counts_of(direct)
+    frequency = variant["frequencyInPopulations"][0]["frequencies"][0]["alleleFrequency"]
+    bar = page.locator(f'.chart[data-dataset="{DATASET_ID}"] g.bar')
+    await expect(bar).to_have_count(1)
+    assert float(await bar.get_attribute("data-value") or "nan") == frequency
+    await screenshot(page, "variant-by-position")
+
+
+async def test_a_genomic_hgvs_lookup_shows_the_apis_answer(
+    beacon: str, browser: Browser, http: aiohttp.ClientSession
+) -> None:
+    hgvs = (await a_brca2_snp(http, beacon))["identifiers"]["genomicHGVSId"]
+    page = await open_page(browser, beacon)
+    await page.check('input[name="mode"][value="hgvs"]')
+    await page.fill("#hgvs", hgvs)
+    await page.click("#ask")
+    exists, total, per_dataset = await shown_answer(page)
+    direct = await api_get(
+        http,
+        beacon,
+        "/api/g_variants",
+        genomicAlleleShortForm=hgvs,
+        requestedGranularity="count",
+        includeResultsetResponses="ALL",
+    )
+    assert (exists, total, per_dataset) == (True, direct["responseSummary"]["numTotalResults"], counts_of(direct))
+    await screenshot(page, "variant-by-hgvs")
+
+
+async def test_a_gene_lookup_shows_the_apis_answer(beacon: str, browser: Browser, http: aiohttp.ClientSession) -> None:
+    page = await open_page(browser, beacon)
+    await page.check('input[name="mode"][value="gene"]')
+    await page.fill("#geneId", "BRCA2")
+    await page.click("#ask")
+    exists, total, per_dataset = await shown_answer(page)
+    direct = await api_get(
+        http, beacon, "/api/g_variants", geneId="BRCA2", requestedGranularity="count", includeResultsetResponses="ALL"
+    )
+    assert (exists, total, per_dataset) == (True, direct["responseSummary"]["numTotalResults"], counts_of(direct))
+    assert total > 1
+    await screenshot(page, "variants-in-gene")
+
+
+async def test_a_filter_chosen_from_the_autocomplete_changes_the_count_to_the_apis(
+    beacon: str, browser: Browser, http: aiohttp.ClientSession
+) -> None:
+    terms = (await api_get(http, beacon, "/api/filtering_terms"))["response"]["filteringTerms"]
+    seizure = next(t for t in terms if t["id"] == SEIZURE)
+    page = await open_page(browser, beacon)
+    await page.check('input[name="mode"][value="gene"]')
+    await page.fill("#geneId", "BRCA2")
+    await page.click("#ask")
+    _, unfiltered, _ = await shown_answer(page)
+    await page.fill("#filter-input", "seizu")
+    option = page.locator(f'#filter-options [role="option"][data-term-id="{SEIZURE}"]')
+    await expect(option).to_be_visible()
+    await expect(page.locator("#filter-input")).to_have_attribute("aria-expanded", "true")
+    await screenshot(page, "filter-autocomplete")
+    await option.click()
+    await expect(page.locator(f'#chosen-filters li[data-term-id="{SEIZURE}"]')).to_be_visible()
+    await page.click("#ask")
+    await expect(page.locator("#answer-summary")).not_to_have_attribute("data-total", str(unfiltered))
+    exists, total, per_dataset = await shown_answer(page)
+    direct = await api_post(
+        http,
+        beacon,
+        "/api/g_variants",
+        {
+            "requestParameters": {"geneId": "BRCA2"},
+            "filters": [{"id": SEIZURE, "scope": seizure["scopes"][0]}],
+            "requestedGranularity": "count",
+            "includeResultsetResponses": "ALL",
+        },
+    )
+    assert (exists, total, per_dataset) == (
+        direct["responseSummary"]["exists"],
+        direct["responseSummary"]["numTotalResults"],
+        counts_of(direct),
+    )
+    assert total != unfiltered
+    await screenshot(page, "filtered-by-seizure")
+
+
+async def test_the_form_works_with_the_keyboard_alone(
+    beacon: str, browser: Browser, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(browser, beacon)
+    keyboard = page.keyboard
+    for _ in range(12):  # skip link, token field and buttons come first
+        await keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.name") == "mode":
+            break
+    assert await page.evaluate("document.activeElement.value") == "position"
+    await keyboard.press("ArrowRight")  # position -> HGVS
+    await keyboard.press("ArrowRight")  # HGVS -> gene
+    await keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "geneId"
+    await keyboard.type("BRCA2")
+    await keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "filter-input"
+    await keyboard.type("seizure")
+    await keyboard.press("ArrowDown")
+    active = await page.get_attribute("#filter-input", "aria-activedescendant")
+    assert await page.get_attribute(f"#{active}", "data-term-id") == SEIZURE
+    await keyboard.press("Enter")  # adds the term; does not submit
+    await expect(page.locator(f'#chosen-filters li[data-term-id="{SEIZURE}"]')).to_be_visible()
+    await expect(page.locator("#answer-summary")).to_have_text("No question asked yet.")
+    await keyboard.press("Tab")  # the chosen filter's remove button
+    await keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "ask"
+    await keyboard.press("Enter")
+    _, total, _ = await shown_answer(page)
+    direct = await api_post(
+        http,
+        beacon,
+        "/api/g_variants",
+        {
+            "requestParameters": {"geneId": "BRCA2"},
+            "filters": [{"id": SEIZURE, "scope": "individual"}],
+            "requestedGranularity": "count",
+        },
+    )
+    assert total == direct["responseSummary"]["numTotalResults"]
+    await screenshot(page, "keyboard-only")
+
+
+async def test_each_datasets_access_level_is_shown_and_a_token_is_sent_but_not_stored(
+    beacon: str, browser: Browser
+) -> None:
+    page = await open_page(browser, beacon)
+    rows = page.locator("#datasets-table tbody tr")
+    await expect(rows).to_have_count(2)
+    public = page.locator(f'#datasets-table tr[data-dataset="{DATASET_ID}"] td')
+    restricted = page.locator(f'#datasets-table tr[data-dataset="{RESTRICTED}"] td')
+    await expect(public.nth(1)).to_have_text("PUBLIC")
+    await expect(public.nth(2)).to_have_text("yes, anyone")
+    await expect(restricted.nth(1)).to_have_text("REGISTERED")
+    await expect(restricted.nth(2)).to_have_text("no: needs a token")
+    await screenshot(page, "dataset-access-levels")
+
+    sent: list[str | None] = []
+    page.on("request", lambda request: sent.append(request.headers.get("authorization")))
+    await page.fill("#token", "Bearer not-a-real-token")
+    await page.press("#token", "Enter")
+    await expect(page.locator("#token-status")).to_have_text("The beacon did not accept the token.")
+    assert "Bearer not-a-real-token" in sent
+    assert await page.evaluate("sessionStorage.getItem('beacon.bearerToken')") == "not-a-real-token"
+    assert await page.evaluate("localStorage.length") == 0
+    assert await page.input_value("#token") == ""
+    await page.click("#token-forget")
+    await expect(page.locator("#token-status")).to_have_text("No token: you see public datasets only.")
+    assert await page.evaluate("sessionStorage.getItem('beacon.bearerToken')") is None
+
+
+async def test_an_aggregator_shows_each_member_beacons_answer_as_it_arrives(
+    aiohttp_server: ServerFactory, demo_db: Path, browser: Browser, http: aiohttp.ClientSession
+) -> None:
+    members = {}
+    for member_id in ("north", "south"):
+        server = await aiohttp_server(create_app(demo_config(demo_db)))
+        members[member_id] = str(server.make_url("/api"))
+    settings = settings_from(
+        {
+            "beacon": {"id": "org.example.network", "name": "Test network", "organization": {"id": "o", "name": "O"}},
+            "fanout": {"deadline_s": 5.0, "cache_ttl_s": 0},
+            "members": [{"id": m, "url": url, "timeout_s": 5.0} for m, url in members.items()],
+        }
+    )
+    aggregator = str((await aiohttp_server(create_aggregator_app(settings))).make_url("")).rstrip("/")
+    page = await open_page(browser, aggregator)
+    await expect(page.locator("#network-badge")).to_be_visible()
+    await expect(page.locator(f'#datasets-table tr[data-dataset="north:{DATASET_ID}"]')).to_have_count(1)
+    await page.check('input[name="mode"][value="gene"]')
+    await page.fill("#geneId", "BRCA2")
+    await page.click("#ask")
+    _, total, per_dataset = await shown_answer(page)
+    for member_id, url in members.items():
+        row = page.locator(f'#members-table tr[data-member="{member_id}"] td')
+        direct = await api_get(
+            http, url.removesuffix("/api"), "/api/g_variants", geneId="BRCA2", requestedGranularity="count"
+        )
+        await expect(row.nth(0)).to_have_text("ok")
+        await expect(row.nth(2)).to_have_text("yes")
+        await expect(row.nth(3)).to_have_text(str(direct["responseSummary"]["numTotalResults"]))
+    merged = await api_get(
+        http,
+        aggregator,
+        "/api/g_variants",
+        geneId="BRCA2",
+        requestedGranularity="count",
+        includeResultsetResponses="ALL",
+    )
+    assert total == merged["responseSummary"]["numTotalResults"]
+    assert per_dataset == counts_of(merged)
+    await screenshot(page, "aggregator-per-beacon")
