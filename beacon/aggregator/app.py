@@ -33,6 +33,7 @@ from beacon.api.metrics import metrics_middleware
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import parse_request
 from beacon.api.parse import warm_up as parse_warm_up
+from beacon.api.web_page import add_web_routes
 from beacon.model.entry_types import EntryType
 
 log = logging.getLogger(__name__)
@@ -295,8 +296,5 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     # The beacon's clinician page and assets, unchanged: it detects the network from the NDJSON answer.
-    from beacon.api.app import _web_asset, _web_page
-
-    app.router.add_get("/", _web_page)
-    app.router.add_get("/static/{name}", _web_asset)
+    add_web_routes(app)
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -27,6 +26,7 @@ from beacon.api.parse import warm_up
 from beacon.api.routes import route_table
 from beacon.api.security import audit_middleware, caller_middleware
 from beacon.api.validation import validation_middleware
+from beacon.api.web_page import add_web_routes
 from beacon.config import Config
 from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
@@ -38,8 +38,6 @@ from beacon.security.tokens import Authenticator
 from beacon.store import open_store
 from beacon.store.base import Store
 from beacon.store.guard import GuardedStore
-
-WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def _load_lifters(config: Config) -> dict[tuple[str, str], Lifter]:
@@ -102,21 +100,5 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)
     app.router.add_get("/metrics", metrics.exposition)
-    app.router.add_get("/", _web_page)
-    app.router.add_get("/static/{name}", _web_asset)
+    add_web_routes(app)
     return app
-
-
-# A fixed allow-list instead of add_static: no directory listing, no path handling, no I/O at startup.
-_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
-
-
-async def _web_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(WEB_DIR / "index.html", headers={"Content-Type": "text/html; charset=utf-8"})
-
-
-async def _web_asset(request: web.Request) -> web.FileResponse:
-    name = request.match_info["name"]
-    if name not in _ASSETS:
-        raise web.HTTPNotFound
-    return web.FileResponse(WEB_DIR / name, headers={"Content-Type": f"{_ASSETS[name]}; charset=utf-8"})
