@@ -140,6 +140,9 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     # Collections (datasets, cohorts) describe data, not people: they are never floored.
     floors = {} if target.is_collection else {a.id: a.count_floor for a in in_scope}
     body = await _answer_body(store, target, searches, breq, granularity, floors)
+    if target.id == "dataset" and "response" in body:
+        queryable = {a.id: a for a in visible_datasets(config, loaded, replace(breq, dataset_ids=()), caller)}
+        body["response"]["collections"] = [_with_access(config, d, queryable) for d in body["response"]["collections"]]
     info: dict[str, Any] = {}
     warnings += await filter_warnings(breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES])
     if warnings:
@@ -153,6 +156,20 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     if info:
         body["info"] = info
     return web.json_response({"meta": meta, **body})
+
+
+def _with_access(config: Config, dataset: dict[str, Any], queryable: dict[str, Access]) -> dict[str, Any]:
+    """The dataset record with `info.beaconAccess`: its security level and what this caller may get from it.
+
+    Clients (the web page, aggregators) show access per dataset from this instead of probing (docs/security.md).
+    """
+    access = queryable.get(dataset["id"])
+    described: dict[str, Any] = {"securityLevel": config.dataset_policy(dataset["id"]).security.value}
+    described["queryable"] = access is not None
+    if access is not None:
+        described["granularity"] = access.granularity.value
+    info = dataset.get("info")
+    return {**dataset, "info": {**(info if isinstance(info, dict) else {}), "beaconAccess": described}}
 
 
 def _summary(total: int, granularity: Granularity) -> dict[str, Any]:

@@ -452,5 +452,16 @@ async def test_inaccessible_datasets_are_listed_only_when_configured(
     listed = await _world(aiohttp_client, authority, three_db, tmp_path, list_inaccessible_datasets=True)
     document = await _ask(listed, None, "/api/datasets", {"requestedGranularity": "record"})
     assert [d["id"] for d in document["response"]["collections"]] == [OPEN, REG, CTL]
+    access = {d["id"]: d["info"]["beaconAccess"] for d in document["response"]["collections"]}
+    assert access == {
+        OPEN: {"securityLevel": "public", "queryable": True, "granularity": "boolean"},
+        REG: {"securityLevel": "registered", "queryable": False},
+        CTL: {"securityLevel": "controlled", "queryable": False},
+    }
+    # With a token of a trusted issuer, the registered dataset becomes queryable for this caller.
+    document = await _ask(listed, listed.issuer.token(), "/api/datasets", {"requestedGranularity": "record"})
+    access = {d["id"]: d["info"]["beaconAccess"] for d in document["response"]["collections"]}
+    assert access[REG] == {"securityLevel": "registered", "queryable": True, "granularity": "count"}
+    assert access[CTL]["queryable"] is False
     # Listing a dataset never opens its records.
     await _ask(listed, None, "/api/individuals", {"datasetIds": REG}, status=400)

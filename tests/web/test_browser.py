@@ -334,7 +334,8 @@ async def test_each_datasets_access_level_is_shown_and_a_token_is_sent_but_not_s
     public = page.locator(f'#datasets-table tr[data-dataset="{DATASET_ID}"] td')
     restricted = page.locator(f'#datasets-table tr[data-dataset="{RESTRICTED}"] td')
     await expect(public.nth(1)).to_have_text("PUBLIC")
-    await expect(public.nth(2)).to_have_text("yes, anyone")
+    # The level and granularity come from the API's info.beaconAccess, not from probing.
+    await expect(public.nth(2)).to_have_text("yes, anyone (answers up to record level)")
     await expect(restricted.nth(1)).to_have_text("REGISTERED")
     await expect(restricted.nth(2)).to_have_text("no: needs a token")
     await screenshot(page, "dataset-access-levels")

@@ -113,11 +113,22 @@ async function datasetRows(levels) {
   if (state.token) {
     const withToken = await beaconCall(listing);
     if (withToken.status === 401 || withToken.status === 403) tokenStatus("The beacon did not accept the token.");
-    for (const d of collectionsOf(withToken.document)) if (!listed.has(d.id)) listed.set(d.id, d);
+    // The token's view wins: it says what this caller may get.
+    for (const d of collectionsOf(withToken.document)) listed.set(d.id, d);
   }
   const restricted = levels.filter((level) => level !== "PUBLIC");
   const rows = [];
   for (const d of listed.values()) {
+    const described = d.info && d.info.beaconAccess;
+    if (described) {
+      // This beacon describes each dataset's level and what the caller may get (info.beaconAccess).
+      const who = described.securityLevel === "public" ? "anyone" : "with your token";
+      const access = described.queryable
+        ? `yes, ${who} (answers up to ${described.granularity} level)`
+        : state.token ? "no, not with your token" : "no: needs a token";
+      rows.push({ id: d.id, name: d.name || "", level: described.securityLevel.toUpperCase(), access });
+      continue;
+    }
     let level = levels.length === 1 ? levels[0] : null;
     const anyone = level === "PUBLIC" || (level === null && (await queryable(d.id, false)));
     if (level === null) level = anyone ? "PUBLIC" : restricted.join(" or ") || "restricted";
