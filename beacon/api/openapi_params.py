@@ -89,7 +89,8 @@ def _parameter_docs(config: Config, target: EntryType | None) -> dict[str, tuple
         ),
         "filters": (
             _list(text, q.max_filters),
-            "Ontology or custom filter term ids, all of which must match.",
+            "Ontology or custom filter term ids, all of which must match; an alphanumeric filter is written "
+            "`ID:OPERATORVALUE`, e.g. `PATO_0000011:>P70Y` or `age:>=P45Y6M` (docs/filters.md).",
             [_FILTER_EXAMPLE],
         ),
         "filterGroup": (

@@ -129,6 +129,25 @@ def _variant(raw: Mapping[str, object]) -> VariantParams:
     return VariantParams(**values)
 
 
+# GET form of alphanumeric filters (spec docs/filters.md): `ID:OPERATOR VALUE`, e.g. `age:>P70Y`,
+# `PATO_0000011:>P70Y`, `HP_0032443:!unknown medical history`; the first `:` followed by an operator splits.
+_GET_ALPHANUMERIC = re.compile(r"^(?P<id>.+?):(?P<op><=|>=|!=|[!=<>])(?P<value>.+)$")
+# `PREFIX_LOCAL` stands for the CURIE `PREFIX:LOCAL` where a colon would be ambiguous.
+_UNDERSCORE_CURIE = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z0-9.]*)_(?P<local>\d[\w.\-]*)$")
+
+
+def query_string_filter(text: str) -> Filter:
+    """One comma-separated item of the GET `filters` parameter: a term id or an alphanumeric filter."""
+    found = _GET_ALPHANUMERIC.match(text)
+    if found is None:
+        return Filter(id=text)
+    ident = found["id"]
+    curie = _UNDERSCORE_CURIE.match(ident)
+    if curie is not None:
+        ident = f"{curie['prefix']}:{curie['local']}"
+    return Filter(id=ident, operator=_OPERATORS[found["op"]], value=found["value"].strip())
+
+
 _GROUP_KINDS = ("anyOf", "noneOf")
 
 
@@ -194,7 +213,7 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
         requested_schemas=tuple(_split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
         variant=_variant(raw_variant),
         dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
-        filters=tuple(Filter(id=i) for i in _split(grouped.get("filters", []))),
+        filters=tuple(query_string_filter(i) for i in _split(grouped.get("filters", []))),
         filter_groups=_query_string_groups(grouped.get("filterGroup", [])),
         granularity=_enum("requestedGranularity", granularity, Granularity) if granularity else cfg.default_granularity,
         granularity_given=granularity is not None,
