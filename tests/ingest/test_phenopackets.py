@@ -30,6 +30,7 @@ from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
 from ingest.phenopackets.mapping import map_phenopacket, time_element
 from tests.backends import MongoSource, new_mongo_source
 from tests.conftest import DATA, AiohttpClient, fetch, make_config
+from tests.hpo_reference import read_reference_hpo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "phenopackets"
 CORPUS = DATA / "phenopackets" / "phenopacket-store.tar.xz"
@@ -321,6 +322,10 @@ def _years(duration: str) -> float:
     return y + mo / 12 + (w * 7 + d) / 365.25
 
 
+# Seizure, Intellectual disability, Global developmental delay, Abnormality of the nervous system, Microcephaly
+PARENT_TERMS = ("HP:0001250", "HP:0001249", "HP:0001263", "HP:0000707", "HP:0000252")
+
+
 class CorpusFacts:
     """What the files say, counted with plain JSON reading."""
 
@@ -333,8 +338,10 @@ class CorpusFacts:
         self.cohorts = Counter(name.split("__", 1)[0] for name, _ in packets)
         self.ages: list[float] = []
         self.gene_carriers: dict[str, set[str]] = {}
+        self.present_by_individual: list[set[str]] = []
         for _, p in packets:
             present = {f["type"]["id"] for f in p.get("phenotypicFeatures", []) if not f.get("excluded")}
+            self.present_by_individual.append(present)
             excluded = {f["type"]["id"] for f in p.get("phenotypicFeatures", []) if f.get("excluded")}
             self.present.update(present)
             self.excluded.update(excluded - present)
@@ -391,6 +398,14 @@ async def test_the_whole_corpus_answers_cohort_counts_computed_from_the_files(
         answer = await _count(corpus, "/api/individuals", _filters({"id": term, "includeDescendantTerms": False}))
         assert answer == facts.present[term], term
     assert sum(facts.excluded[t] for t in terms) > 1000  # the exclusions tested are real ones
+    # Parent terms find everyone with the term or any kind of it (retired ids count as their current term).
+    hpo = await asyncio.to_thread(read_reference_hpo)
+    for parent in PARENT_TERMS:
+        kinds = {parent, *hpo.descendants(parent)}
+        expected = sum(1 for present in facts.present_by_individual if {hpo.current(t) for t in present} & kinds)
+        exact = sum(1 for present in facts.present_by_individual if parent in present)
+        assert expected > exact, parent  # the hierarchy matters for every parent tested
+        assert await _count(corpus, "/api/individuals", _filters({"id": parent})) == expected, parent
     for disease, n in facts.diseases.most_common(3):
         assert await _count(corpus, "/api/individuals", _filters({"id": disease})) == n
     for bound in ("P1Y", "P10Y", "P40Y"):
