@@ -163,7 +163,8 @@ def _query_string_groups(values: Sequence[str]) -> tuple[FilterGroup, ...]:
         if not ids:
             msg = f"filterGroup: {kind} names no filter"
             raise InvalidRequest(msg)
-        groups.append(FilterGroup(kind, tuple(Filter(id=i) for i in ids)))  # type: ignore[arg-type]
+        # Members take the same forms as GET `filters` items (`noneOf:age:<P10Y` is alphanumeric).
+        groups.append(FilterGroup(kind, tuple(query_string_filter(i) for i in ids)))  # type: ignore[arg-type]
     return tuple(groups)
 
 

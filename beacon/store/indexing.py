@@ -21,7 +21,7 @@ from beacon.store.base import Document, IndexedRecord
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
 _DURATION = re.compile(
     r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
+    r"(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
 _NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
@@ -38,8 +38,8 @@ def duration_days(text: str) -> float | None:
     m = _DURATION.match(text)
     if not m:
         return None
-    years, months, weeks, days = (float(g) if g else 0.0 for g in m.groups())
-    return years * 365.25 + months * 30.4375 + weeks * 7 + days
+    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
+    return years * 365.25 + months * 30.4375 + weeks * 7 + days + hours / 24 + minutes / 1440 + seconds / 86400
 
 
 def record_id(entry: EntryType, doc: Mapping[str, Any]) -> str | None:
@@ -80,6 +80,9 @@ def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
 
 def _values(node: object, path: str) -> Iterator[tuple[str, str | None, float | None]]:
     if type(node) is dict:
+        # As for terms: nothing stated about an absent feature (its label, onset) may match a filter.
+        if node.get("excluded") is True or node.get("excluded") == "TRUE":
+            return
         for key, value in node.items():
             if key in _NO_VALUES or key.startswith("_"):
                 continue

@@ -233,7 +233,9 @@ def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
         return None
     out: Json = {
         "id": node["id"],
-        "individualId": node.get("individualId") or individual_id,
+        # A phenopacket's biosamples are its subject's: the phenopacket names the subject by its own id,
+        # but the stored individual may be keyed otherwise (--id-from phenopacket), so link to that.
+        "individualId": individual_id,
         "biosampleStatus": _term(node.get("materialSample")) or dict(UNKNOWN_TERM),
         "sampleOriginType": _term(node.get("sampledTissue")) or dict(SPECIMEN),
     }

@@ -73,7 +73,7 @@ def _history(individual: dict[str, Any]) -> list[str]:
 
 def _similar(hpo: ReferenceHpo, term: str, level: str) -> set[str]:
     steps = SIMILARITY_STEPS[level]
-    anchors = {a for a, d in hpo.distances_up(term).items() if a == term or (d <= steps and hpo.depth(a) >= 2)}
+    anchors = {a for a, d in hpo.distances_up(term).items() if a == term or (d <= steps and hpo.depth(a) >= 3)}
     return anchors | {t for a in anchors for t in hpo.descendants(a)}
 
 

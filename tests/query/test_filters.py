@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from beacon.errors import InvalidRequest
-from beacon.model.plan import HasTerm, HasValue, Not
+from beacon.model.plan import And, HasTerm, HasValue, Not
 from beacon.model.request import Filter
 from beacon.query.filters import filter_condition
 
@@ -21,7 +21,9 @@ from beacon.query.filters import filter_condition
             Filter("name", "=", "Ill%"), HasValue("name", "=", "Ill%", pattern=True), id="percent is a pattern"
         ),
         pytest.param(
-            Filter("name", "!=", "Ill%"), Not(HasValue("name", "=", "Ill%", pattern=True)), id="negated pattern"
+            Filter("name", "!=", "Ill%"),
+            And((HasValue("name", "=", "%", pattern=True), Not(HasValue("name", "=", "Ill%", pattern=True)))),
+            id="a negated pattern needs a text value that does not match",
         ),
     ],
 )
