@@ -98,3 +98,9 @@ def refseq_accession(chrom: str, assembly: str | None) -> str | None:
     if chrom == "MT":
         return MITOCHONDRION_ACCESSION
     return _ACCESSION_OF.get((chrom, assembly or ""))
+
+
+def sequence_id(chrom: str, assembly: str) -> str:
+    """The VRS `sequence_id` of a chromosome: `refseq:<accession>` where known, else `<assembly>:<chrom>`."""
+    accession = refseq_accession(chrom, assembly)
+    return f"refseq:{accession}" if accession else f"{assembly}:{chrom}"

@@ -36,6 +36,23 @@ def is_transcript_hgvs(expression: str) -> bool:
     return any(f":{kind}." in expression for kind in ("c", "n", "p"))
 
 
+def genomic_expression(accession: str, pos: int, ref: str, alt: str, kind: str) -> str:
+    """Genomic HGVS of a trimmed sequence allele at 1-based VCF `pos` (not shifted 3' through repeats).
+
+    `kind` is the allele's sequence type (SNP, MNP, DEL, INS or INDEL); DEL and INS keep their anchor base.
+    """
+    if kind == "SNP":
+        return f"{accession}:g.{pos}{ref}>{alt}"
+    if kind == "DEL":
+        first, last = pos + 1, pos + len(ref) - 1
+        return f"{accession}:g.{first}del" if first == last else f"{accession}:g.{first}_{last}del"
+    if kind == "INS":
+        return f"{accession}:g.{pos}_{pos + 1}ins{alt[1:]}"
+    last = pos + len(ref) - 1
+    span = f"{pos}" if last == pos else f"{pos}_{last}"
+    return f"{accession}:g.{span}delins{alt}"
+
+
 class HgvsError(ValueError):
     """Not a genomic HGVS expression this parser understands; the message says why."""
 

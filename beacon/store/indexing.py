@@ -6,7 +6,6 @@ the MongoDB backend into underscore-prefixed fields of the document.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
 from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
-from beacon.model.entry_types import EntryType, iter_path
+from beacon.model.entry_types import EntryType
 from beacon.store.base import Document, IndexedRecord
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
@@ -78,24 +77,28 @@ def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
     return out
 
 
-def _values(node: object, path: str) -> Iterator[tuple[str, str | None, float | None]]:
-    if type(node) is dict:
+def _values(node: object, path: str, out: dict[tuple[str, str | None, float | None], None]) -> None:
+    # Appends to `out` instead of yielding: this runs for every record of a load.
+    kind = type(node)
+    if kind is dict:
         # As for terms: nothing stated about an absent feature (its label, onset) may match a filter.
-        if node.get("excluded") is True or node.get("excluded") == "TRUE":
+        excluded = node.get("excluded")  # type: ignore[attr-defined]
+        if excluded is True or excluded == "TRUE":
             return
-        for key, value in node.items():
+        for key, value in node.items():  # type: ignore[attr-defined]
             if key in _NO_VALUES or key.startswith("_"):
                 continue
-            yield from _values(value, f"{path}.{key}" if path else key)
-    elif type(node) is list:
-        for item in node:
-            yield from _values(item, path)
+            _values(value, f"{path}.{key}" if path else key, out)
+    elif kind is list:
+        for item in node:  # type: ignore[attr-defined]
+            _values(item, path, out)
     elif isinstance(node, bool):
-        yield path, "true" if node else "false", None
+        out[(path, "true" if node else "false", None)] = None
     elif isinstance(node, int | float):
-        yield path, None, float(node)
+        out[(path, None, float(node))] = None
     elif isinstance(node, str) and path:
-        yield path, node[:_MAX_TEXT], duration_days(node)
+        # Only text starting with P can be a duration: skip the pattern for everything else.
+        out[(path, node[:_MAX_TEXT], duration_days(node) if node[:1] == "P" else None)] = None
 
 
 # Fields of the free-form `info` that are still filterable (documented in docs/filters.md).
@@ -104,13 +107,14 @@ _INFO_VALUES = ("timeAtLastEncounter",)
 
 def values_of(doc: Mapping[str, Any]) -> tuple[tuple[str, str | None, float | None], ...]:
     """(path, text, number) for every scalar leaf, array indices dropped, for alphanumeric filters."""
-    found = _values(doc, "")
+    found: dict[tuple[str, str | None, float | None], None] = {}
+    _values(doc, "", found)
     info = doc.get("info")
     if isinstance(info, Mapping):
         for key in _INFO_VALUES:
             if key in info:
-                found = itertools.chain(found, _values(info[key], f"info.{key}"))
-    return tuple(dict.fromkeys(found))
+                _values(info[key], f"info.{key}", found)
+    return tuple(found)
 
 
 def _number(node: object) -> int | None:
@@ -119,14 +123,22 @@ def _number(node: object) -> int | None:
     return int(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
-def _chromosome_of(doc: Mapping[str, Any]) -> str | None:
+def _chromosome_in(candidate: str, known: dict[str, str | None]) -> str | None:
+    if candidate not in known:
+        found = refseq_chromosome(candidate)
+        known[candidate] = found[0] if found else canonical_chromosome(candidate)
+    return known[candidate]
+
+
+def _chromosome_of(doc: Mapping[str, Any], known: dict[str, str | None]) -> str | None:
+    """The first chromosome named by the HGVS id, the sequence id or the internal id (`known` caches names)."""
+    hgvs = (doc.get("identifiers") or {}).get("genomicHGVSId")
+    if isinstance(hgvs, str) and ":" in hgvs and (chrom := _chromosome_in(hgvs.split(":", 1)[0], known)):
+        return chrom
     variation = doc.get("variation") or {}
     location = variation.get("location") or {} if isinstance(variation, Mapping) else {}
-    hgvs = (doc.get("identifiers") or {}).get("genomicHGVSId")
-    candidates: list[str] = []
-    if isinstance(hgvs, str) and ":" in hgvs:
-        candidates.append(hgvs.split(":", 1)[0])
     seq = location.get("sequence_id") if isinstance(location, Mapping) else None
+    candidates: list[str] = []
     if isinstance(seq, str):
         # "HGVSid:22:g.16050075G>A", "refseq:NC_000013.11", "GRCh38:chr13"
         candidates.extend(seq.split(":")[1:2] + seq.split(":")[:1])
@@ -134,22 +146,25 @@ def _chromosome_of(doc: Mapping[str, Any]) -> str | None:
     if isinstance(internal, str):
         candidates.append(re.split(r"[_:\-]", internal, maxsplit=1)[0])
     for candidate in candidates:
-        found = refseq_chromosome(candidate)
-        chrom = found[0] if found else canonical_chromosome(candidate)
-        if chrom:
+        if chrom := _chromosome_in(candidate, known):
             return chrom
     return None
 
 
-def variant_columns(doc: Mapping[str, Any], assembly: str | None) -> tuple[Any, ...] | None:
-    """(assembly, chrom, start, end, ref, alt, type, length) of a genomicVariation; None if unplaced."""
+def variant_columns(
+    doc: Mapping[str, Any], assembly: str | None, known: dict[str, str | None] | None = None
+) -> tuple[Any, ...] | None:
+    """(assembly, chrom, start, end, ref, alt, type, length) of a genomicVariation; None if unplaced.
+
+    `known` caches chromosome names across the records of a load.
+    """
     variation = doc.get("variation")
     if not isinstance(variation, Mapping):
         return None
     location = variation.get("location") or {}
     interval = location.get("interval") or {} if isinstance(location, Mapping) else {}
     start, end = _number(interval.get("start")), _number(interval.get("end"))
-    chrom = _chromosome_of(doc)
+    chrom = _chromosome_of(doc, {} if known is None else known)
     if start is None or chrom is None:
         return None
     ref = variation.get("referenceBases")
@@ -183,6 +198,35 @@ class LoadContext:
     # individual id; records belong to them through their individual, not as whole-dataset cohorts.
     explicit_cohorts: set[str] = field(default_factory=set)
     cohort_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per-load caches: sequence names to chromosomes, link paths to their parsed segments.
+    chromosomes: dict[str, str | None] = field(default_factory=dict)
+    segments: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
+
+
+def _link_values(doc: Document, path: str, ctx: LoadContext) -> list[object]:
+    """`iter_path(doc, path)`, with the path parsed once per load and an early exit on a missing field."""
+    segments = ctx.segments.get(path)
+    if segments is None:
+        segments = tuple((p[:-2], True) if p.endswith("[]") else (p, False) for p in path.split("."))
+        ctx.segments[path] = segments
+    if segments[0][0] not in doc:
+        return []
+    current: list[object] = [doc]
+    for name, is_array in segments:
+        nxt: list[object] = []
+        for node in current:
+            if type(node) is not dict or name not in node:
+                continue
+            value = node[name]
+            if is_array:
+                if isinstance(value, list):
+                    nxt.extend(value)
+            else:
+                nxt.append(value)
+        if not nxt:
+            return nxt
+        current = nxt
+    return current
 
 
 def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRecord:
@@ -191,7 +235,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     assert rid is not None  # callers reject id-less records before indexing
     keys: dict[tuple[str, str], None] = {}
     for link in entry.links:
-        for value in iter_path(doc, link.path):
+        for value in _link_values(doc, link.path, ctx):
             if isinstance(value, str) and value:
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
     if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
@@ -211,9 +255,10 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
                 if kind == "individual":
                     for cohort in ctx.cohort_members.get(value, ()):
                         keys[("cohort", cohort)] = None
-    stored = {k: v for k, v in doc.items() if k != "_id"}
+    stored = dict(doc)
+    stored.pop("_id", None)
     terms = tuple(terms_of(stored).items())
-    variant = variant_columns(stored, ctx.assembly) if entry.path == "g_variants" else None
+    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.path == "g_variants" else None
     return IndexedRecord(
         collection=entry.collection,
         scope=entry.scope,

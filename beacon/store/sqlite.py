@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,17 +27,16 @@ from beacon.store.base import (
     Document,
     LoadedPart,
     LoadSummary,
-    LoadTally,
     StoreOptions,
     Term,
     merge_parts,
-    stream_batches,
 )
-from beacon.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
+from beacon.store.sqlite_docs import decode
+from beacon.store.sqlite_load import delete_part, replace
+from beacon.store.sqlite_schema import INDEXES, READABLE_VERSIONS, SCHEMA_VERSION, TABLES
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
 T = TypeVar("T")
-_BATCH = 5000
 
 
 def is_point_query(query: Query) -> bool:
@@ -119,7 +117,7 @@ class SqliteStore:
         has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
         if has_meta:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None or int(row[0]) != SCHEMA_VERSION:
+            if row is None or int(row[0]) not in READABLE_VERSIONS:
                 found = row[0] if row else "unknown"
                 msg = (
                     f"SQLite store {self.path} has schema version {found}; this version needs {SCHEMA_VERSION}: "
@@ -128,7 +126,9 @@ class SqliteStore:
                 raise StoreUnavailable(msg)
         conn.executescript(TABLES)
         conn.executescript(INDEXES)
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        # Older readable versions differ only in what this version still reads: mark the store as this
+        # version's, since the documents it writes from now on are not readable by older versions.
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     async def close(self) -> None:
         pool, self._pool, self._inline = self._pool, None, None
@@ -182,7 +182,7 @@ class SqliteStore:
             return []
         sql, params = find_sql(query)
         rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
-        return [json.loads(doc) for (doc,) in rows]
+        return [decode(doc, cols) for doc, *cols in rows]
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:
@@ -246,13 +246,13 @@ class SqliteStore:
     # -- loading -----------------------------------------------------------------------------
 
     async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
-        return await self._run(lambda c: _replace(c, load), load=True)
+        return await self._run(lambda c: replace(c, load), load=True)
 
     async def delete_dataset(self, dataset_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                existed = _delete(conn, dataset_id)
+                existed = delete_part(conn, dataset_id)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -260,88 +260,6 @@ class SqliteStore:
             return existed
 
         return await self._run(delete, load=True)
-
-
-def _delete(conn: sqlite3.Connection, dataset_id: str, part: str | None = None) -> bool:
-    """Remove one part of a dataset, or the whole dataset when `part` is None."""
-    where, params = ("dataset = ?", (dataset_id,)) if part is None else ("dataset = ? AND part = ?", (dataset_id, part))
-    for table in ("keys", "terms", "vals"):
-        conn.execute(f"DELETE FROM {table} WHERE rid IN (SELECT rid FROM records WHERE {where})", params)
-    conn.execute(f"DELETE FROM records WHERE {where}", params)
-    conn.execute(f"DELETE FROM term_catalog WHERE {where}", params)
-    cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
-    return cur.rowcount > 0
-
-
-def _replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
-    # One write transaction: WAL readers keep seeing the previous dataset until COMMIT.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        row = conn.execute(
-            "SELECT digest, counts FROM datasets_loaded WHERE dataset = ? AND part = ?", (load.dataset_id, load.part)
-        ).fetchone()
-        if row is not None and row[0] == load.digest:
-            conn.execute("ROLLBACK")
-            return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
-        _delete(conn, load.dataset_id, load.part)
-        counts = _insert(conn, load)
-        if counts.get("datasets"):
-            _keep_one_dataset_record(conn, load)
-        conn.execute(
-            "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
-            (load.dataset_id, load.part, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    # Fresh statistics let the planner prefer the position index over the dataset index
-    # (measured: 1.4 ms -> 7 µs for a sequence query on CINECA); sampled statistics (analysis_limit) were
-    # not enough to get that plan.
-    conn.execute("PRAGMA analysis_limit=0")
-    conn.execute("ANALYZE")
-    return LoadSummary(load.dataset_id, counts)
-
-
-def _keep_one_dataset_record(conn: sqlite3.Connection, load: DatasetLoad) -> None:
-    """A dataset has one dataset record: the part loaded last that brings one wins."""
-    stale = "SELECT rid FROM records WHERE coll = 'datasets' AND dataset = ? AND part != ?"
-    params = (load.dataset_id, load.part)
-    for table in ("keys", "terms", "vals"):
-        conn.execute(f"DELETE FROM {table} WHERE rid IN ({stale})", params)
-    conn.execute(f"DELETE FROM records WHERE rid IN ({stale})", params)
-
-
-def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> dict[str, int]:
-    (next_rid,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()
-    tally = LoadTally()
-    for batch in stream_batches(load.records, _BATCH):
-        rows: list[tuple[object, ...]] = []
-        keys: list[tuple[str, str, int]] = []
-        terms: list[tuple[str, int]] = []
-        vals: list[tuple[int, str, str | None, float | None]] = []
-        for rec in batch:
-            rid = next_rid
-            next_rid += 1
-            variant = rec.variant or (None,) * 8
-            rows.append((rid, rec.collection, load.dataset_id, load.part, rec.id, json.dumps(rec.doc), *variant))
-            keys.extend((kind, value, rid) for kind, value in rec.keys)
-            terms.extend((term, rid) for term, _ in rec.terms)
-            vals.extend((rid, path, s, n) for path, s, n in rec.values)
-            tally.add(rec)
-        conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        conn.executemany("INSERT OR IGNORE INTO keys VALUES (?,?,?)", keys)
-        conn.executemany("INSERT OR IGNORE INTO terms VALUES (?,?)", terms)
-        conn.executemany("INSERT INTO vals VALUES (?,?,?,?)", vals)
-    conn.execute(
-        "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) WHERE key = 'max_span'",
-        (tally.max_span,),
-    )
-    conn.executemany(
-        "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
-        [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in tally.terms(load)],
-    )
-    return tally.counts
 
 
 class _Busy(StoreUnavailable):

@@ -1,12 +1,15 @@
 """DDL of the embedded SQLite store: one records table, side tables for keys, terms and values.
 
-Secondary indexes are created after bulk loads of a fresh database (`INDEXES`), because SQLite loads
-several times faster into unindexed tables.
+Secondary indexes (`INDEXES`) are dropped and built again around a load into a store that holds
+little else, because SQLite loads several times faster into unindexed tables and an index built in one
+pass is smaller than one grown row by row.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Version 2 stored every document whole; version 3 also reads those (beacon/store/sqlite_docs.py).
+READABLE_VERSIONS = (2, 3)
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,9 +54,12 @@ CREATE INDEX IF NOT EXISTS records_by_end ON records (coll, v_chr, v_end);
 CREATE INDEX IF NOT EXISTS keys_by_rid ON keys (rid);
 CREATE INDEX IF NOT EXISTS terms_by_rid ON terms (rid);
 CREATE INDEX IF NOT EXISTS vals_by_text ON vals (path, sval);
-CREATE INDEX IF NOT EXISTS vals_by_number ON vals (path, nval);
+CREATE INDEX IF NOT EXISTS vals_by_number ON vals (path, nval) WHERE nval IS NOT NULL;
 CREATE INDEX IF NOT EXISTS vals_by_rid ON vals (rid);
 """
+
+INDEX_STATEMENTS = tuple(s.strip() for s in INDEXES.split(";") if s.strip())
+INDEX_NAMES = tuple(s.split()[5] for s in INDEX_STATEMENTS)
 
 # Which records column holds each plan field.
 COLUMNS = {

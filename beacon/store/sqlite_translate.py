@@ -124,13 +124,13 @@ def count_sql(query: Query) -> tuple[str, Params]:
     return f"SELECT r.dataset, count(*) FROM records r WHERE {where} GROUP BY r.dataset", params
 
 
-_DOC_COLUMNS = "r.doc, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.v_ref, r.v_alt, r.v_type"
+_DOC_COLUMNS = "r.doc, r.dataset, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.v_ref, r.v_alt, r.v_type"
 
 
 def find_sql(query: Query) -> tuple[str, Params]:
     params: Params = []
     where = _scope(query, params)
-    # The id and variant columns complete documents stored without what they hold (store/sqlite_docs.py).
+    # The dataset, id and variant columns complete documents stored without what they hold (store/sqlite_docs.py).
     sql = f"SELECT {_DOC_COLUMNS} FROM records r WHERE {where} ORDER BY r.rid"
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"

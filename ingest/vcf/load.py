@@ -153,6 +153,7 @@ class _Stream:
     csq_order: tuple[str, ...] = ()
     lifter: Lifter | None = None
     reference: Reference | None = None
+    annotated: bool = False
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -210,9 +211,15 @@ class _Stream:
         population_of = {s: i.population for s, i in self.samples_info.items() if i.population}
         populations = population_index(samples, population_of) if samples else None
         self.csq_order = ()
+        info_ids: set[str] = set()
         for h in vcf.header_iter():
-            if h.type == "INFO" and h.info().get("ID") == "CSQ":
-                self.csq_order = csq_fields(h.info().get("Description", ""))
+            if h.type == "INFO":
+                info_ids.add(h.info().get("ID"))
+                if h.info().get("ID") == "CSQ":
+                    self.csq_order = csq_fields(h.info().get("Description", ""))
+        # Looking up an INFO field a file does not declare costs as much as reading one: skip them.
+        self.annotated = bool(info_ids & {"ANN", "CSQ"})
+        contigs: dict[str, str | None] = {}
         recent: dict[tuple[str, int, str, str], int] = {}
         name = path.name
         for index, record in enumerate(_records(path, vcf, header_lines)):
@@ -220,7 +227,10 @@ class _Stream:
             self.report.records_read += 1
             if self.progress is not None and self.report.records_read % 10_000 == 0:
                 self.progress(self.report.records_read)
-            chrom = canonical_chromosome(record.CHROM)
+            contig = record.CHROM
+            if contig not in contigs:
+                contigs[contig] = canonical_chromosome(contig)
+            chrom = contigs[contig]
             if chrom is None:
                 self._reject(Problem(name, line, "CHROM", f"unknown contig {record.CHROM!r}", is_line=True))
                 continue
@@ -352,7 +362,7 @@ class _Stream:
                 alt=allele.alt, variant_type=sequence_type(allele.ref, allele.alt), pos=allele.pos,
                 internal_id=f"{chrom}:{allele.pos}:{allele.ref}>{allele.alt}",
             )  # fmt: skip
-        ann, csq = record.INFO.get("ANN"), record.INFO.get("CSQ")
+        ann, csq = (record.INFO.get("ANN"), record.INFO.get("CSQ")) if self.annotated else (None, None)
         attributes = (
             molecular_attributes(record.ALT[allele.index - 1], ann, csq, self.csq_order) if ann or csq else None
         )

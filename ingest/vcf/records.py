@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.genome.assemblies import refseq_accession
+from beacon.genome.assemblies import refseq_accession, sequence_id
+from beacon.genome.hgvs import genomic_expression
 from ingest.vcf.genotypes import AlleleCounts
 from ingest.vcf.normalize import sequence_type
 
 
 def genomic_hgvs(accession: str, pos: int, ref: str, alt: str) -> str:
     """Genomic HGVS of a trimmed sequence allele at 1-based `pos` (not shifted 3' through repeats)."""
-    kind = sequence_type(ref, alt)
-    if kind == "SNP":
-        return f"{accession}:g.{pos}{ref}>{alt}"
-    if kind == "DEL":
-        first, last = pos + 1, pos + len(ref) - 1
-        return f"{accession}:g.{first}del" if first == last else f"{accession}:g.{first}_{last}del"
-    if kind == "INS":
-        return f"{accession}:g.{pos}_{pos + 1}ins{alt[1:]}"
-    last = pos + len(ref) - 1
-    span = f"{pos}" if last == pos else f"{pos}_{last}"
-    return f"{accession}:g.{span}delins{alt}"
-
-
-def sequence_id(chrom: str, assembly: str) -> str:
-    accession = refseq_accession(chrom, assembly)
-    return f"refseq:{accession}" if accession else f"{assembly}:{chrom}"
+    return genomic_expression(accession, pos, ref, alt, sequence_type(ref, alt))
 
 
 def frequency(population: str, counts: AlleleCounts) -> dict[str, Any]:
