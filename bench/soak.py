@@ -36,8 +36,17 @@ MIX: list[tuple[str, str, object, int]] = [
     ("GET", "/api/individuals/HG03771/g_variants?requestedGranularity=count", None, 200),
     ("GET", "/api/filtering_terms", None, 200),
     ("POST", "/api/individuals", {"query": {"filters": [{"id": "NCIT:C20197"}], "requestedGranularity": "count"}}, 200),
-    ("POST", "/api/g_variants", {"query": {"requestParameters": {"referenceName": "22", "start": [16050074],
-                                 "end": [16060000]}, "requestedGranularity": "count"}}, 200),  # fmt: skip
+    (
+        "POST",
+        "/api/g_variants",
+        {
+            "query": {
+                "requestParameters": {"referenceName": "22", "start": [16050074], "end": [16060000]},
+                "requestedGranularity": "count",
+            }
+        },
+        200,
+    ),  # fmt: skip
     ("GET", "/api/g_variants?referenceName=22&start=abc", None, 400),
     ("GET", "/api/individuals/no-such-person", None, 404),
     ("GET", "/api/no_such_entry", None, 404),

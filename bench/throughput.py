@@ -70,7 +70,17 @@ def ensure_store() -> None:
     if DB.exists():
         return
     bin_dir = Path(sys.executable).parent
-    argv = [bin_dir / "beacon-ingest", "bff", DATA, "--dataset", DATASET, "--assembly", "GRCh37", "--store", f"sqlite:///{DB}"]
+    argv = [
+        bin_dir / "beacon-ingest",
+        "bff",
+        DATA,
+        "--dataset",
+        DATASET,
+        "--assembly",
+        "GRCh37",
+        "--store",
+        f"sqlite:///{DB}",
+    ]
     subprocess.run(argv, check=True)
 
 
