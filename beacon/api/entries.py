@@ -31,7 +31,7 @@ from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
-from beacon.query.planner import filter_warnings, lookup_condition, lookup_datasets, plan_condition
+from beacon.query.planner import StoreTerms, filter_warnings, lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import Access, disclosed_count, listed_datasets, visible_datasets
 from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store
 
@@ -127,13 +127,15 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
     genes = request.app[GENES]
+    # The store's filtering-term catalog, read at most once per collection for this request.
+    terms = StoreTerms(store, datasets)
     searches = []
     for group in groups:
         grouped = replace(breq, variant=group.params)
         table = genes.get(group.assembly or "")
         regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
         condition = await plan_condition(
-            grouped, target, config.entry_types, store, group.datasets, regions, request.app[ONTOLOGIES]
+            grouped, target, config.entry_types, store, group.datasets, regions, request.app[ONTOLOGIES], terms
         )
         searches.append((group.datasets, all_of(path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
@@ -144,7 +146,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         queryable = {a.id: a for a in visible_datasets(config, loaded, replace(breq, dataset_ids=()), caller)}
         body["response"]["collections"] = [_with_access(config, d, queryable) for d in body["response"]["collections"]]
     info: dict[str, Any] = {}
-    warnings += await filter_warnings(breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES])
+    warnings += await filter_warnings(breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES], terms)
     if warnings:
         info["warnings"] = warnings
     if breq.filter_groups:

@@ -113,6 +113,7 @@ async def plan_condition(
     datasets: tuple[str, ...],
     gene_regions: tuple[GeneRegion, ...] = (),
     ontologies: OntologySet = NO_ONTOLOGIES,
+    terms: StoreTerms | None = None,
 ) -> Condition | None:
     """Everything the request asks of `target` records, as one condition (None: no restriction).
 
@@ -130,7 +131,8 @@ async def plan_condition(
             parts.append(vcond)
         else:
             parts.append(await _through(store, variants, target, vcond, datasets))
-    terms = StoreTerms(store, datasets)
+    # One catalog read per request: callers pass the reader they share with `filter_warnings`.
+    terms = terms or StoreTerms(store, datasets)
     for f in request.filters:
         parts.append(await _filter(f, target, table, store, datasets, ontologies, terms))
     for group in request.filter_groups:
@@ -147,6 +149,7 @@ async def filter_warnings(
     store: Store,
     datasets: tuple[str, ...],
     ontologies: OntologySet,
+    terms: StoreTerms | None = None,
 ) -> list[str]:
     """What `info.warnings` says about the filters: ids nothing can match, similarity without a hierarchy.
 
@@ -154,7 +157,7 @@ async def filter_warnings(
     it on no record of the filter's scope in the datasets searched (alphanumeric filters name paths
     and are not checked).
     """
-    terms = StoreTerms(store, datasets)
+    terms = terms or StoreTerms(store, datasets)
     warnings: list[str] = []
     every = [*request.filters, *(f for g in request.filter_groups for f in g.filters)]
     for f in every:
