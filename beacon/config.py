@@ -294,13 +294,18 @@ def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
     )
 
 
+def _repeated(values: list[str]) -> list[str]:
+    """Values that occur more than once, sorted."""
+    return sorted({v for v in values if values.count(v) > 1})
+
+
 def _ontologies(data: Mapping[str, Any], source: str) -> tuple[OntologySource, ...]:
     files = tuple(
         OntologySource(o["prefix"], Path(source).parent / o["path"], o.get("name", ""), str(o.get("version", "")))
         for o in data.get("ontologies", [])
     )
     prefixes = [o.prefix for o in files]
-    duplicates = sorted({p for p in prefixes if prefixes.count(p) > 1})
+    duplicates = _repeated(prefixes)
     if duplicates:
         msg = f"{source}: ontologies: prefix(es) configured twice: {', '.join(duplicates)}"
         raise ConfigError(msg)
@@ -334,8 +339,7 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         )
         for d in data.get("datasets", [])
     )
-    ids = [d.id for d in datasets]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = _repeated([d.id for d in datasets])
     if duplicates:
         msg = f"{source}: datasets: duplicate id(s) {', '.join(duplicates)}"
         raise ConfigError(msg)

@@ -174,11 +174,15 @@ def _print_problems(problems: list[Problem], label: str = "rejected") -> None:
         print(f"{label}: … and {len(problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
 
 
+def _verb(unchanged: bool, validate_only: bool) -> str:
+    return "valid" if validate_only else ("unchanged (same input already loaded)" if unchanged else "loaded")
+
+
 def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) -> None:
     _print_problems(report.problems)
     _print_problems(report.warnings, "not stored")
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
-    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
     if report.problems:
         line += f"; {len(report.problems)} record(s) rejected"
@@ -190,11 +194,8 @@ def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) ->
 
 
 def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
-    for problem in report.problems[:_SHOWN_PROBLEMS]:
-        print(f"rejected: {problem}", file=sys.stderr)
-    if len(report.problems) > _SHOWN_PROBLEMS:
-        print(f"rejected: … and {len(report.problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
-    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    _print_problems(report.problems)
+    verb = _verb(report.unchanged, validate_only)
     line = (
         f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
         f"{report.variants_written} variants, {report.samples} samples"
@@ -207,12 +208,9 @@ def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
 
 
 def _print_report(report: BffReport, validate_only: bool) -> None:
-    for problem in report.problems[:_SHOWN_PROBLEMS]:
-        print(f"rejected: {problem}", file=sys.stderr)
-    if len(report.problems) > _SHOWN_PROBLEMS:
-        print(f"rejected: … and {len(report.problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+    _print_problems(report.problems)
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
-    verb = "valid" if validate_only else ("unchanged (same input already loaded)" if report.unchanged else "loaded")
+    verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {counts}"
     if report.problems:
         line += f"; {len(report.problems)} record(s) rejected"

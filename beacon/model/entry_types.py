@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from beacon.model.granularity import Granularity
 
@@ -266,12 +267,16 @@ class EntryTypeTable:
         return EntryTypeTable(tuple(updated))
 
 
+@cache
+def _segments(path: str) -> tuple[tuple[str, bool], ...]:
+    """`a.b[].c` → (("a", False), ("b", True), ("c", False)); link paths are few, so parse each once."""
+    return tuple((p[:-2], True) if p.endswith("[]") else (p, False) for p in path.split("."))
+
+
 def iter_path(doc: Mapping[str, object], path: str) -> Iterable[object]:
     """Yield the values at a dotted `path`, iterating arrays marked `[]` and skipping missing parts."""
     current: list[object] = [doc]
-    for segment in path.split("."):
-        is_array = segment.endswith("[]")
-        name = segment[:-2] if is_array else segment
+    for name, is_array in _segments(path):
         nxt: list[object] = []
         for node in current:
             # Documents come from JSON: plain dicts (an ABC isinstance check costs 3x more per call).
@@ -283,5 +288,7 @@ def iter_path(doc: Mapping[str, object], path: str) -> Iterable[object]:
                     nxt.extend(value)
             else:
                 nxt.append(value)
+        if not nxt:
+            return nxt  # nothing further down: this runs for every link of every record loaded
         current = nxt
     return current

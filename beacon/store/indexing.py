@@ -14,7 +14,7 @@ from typing import Any
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
 from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
-from beacon.model.entry_types import EntryType
+from beacon.model.entry_types import EntryType, iter_path
 from beacon.store.base import Document, IndexedRecord
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
@@ -198,35 +198,8 @@ class LoadContext:
     # individual id; records belong to them through their individual, not as whole-dataset cohorts.
     explicit_cohorts: set[str] = field(default_factory=set)
     cohort_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Per-load caches: sequence names to chromosomes, link paths to their parsed segments.
+    # Per-load cache: sequence names to chromosomes.
     chromosomes: dict[str, str | None] = field(default_factory=dict)
-    segments: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
-
-
-def _link_values(doc: Document, path: str, ctx: LoadContext) -> list[object]:
-    """`iter_path(doc, path)`, with the path parsed once per load and an early exit on a missing field."""
-    segments = ctx.segments.get(path)
-    if segments is None:
-        segments = tuple((p[:-2], True) if p.endswith("[]") else (p, False) for p in path.split("."))
-        ctx.segments[path] = segments
-    if segments[0][0] not in doc:
-        return []
-    current: list[object] = [doc]
-    for name, is_array in segments:
-        nxt: list[object] = []
-        for node in current:
-            if type(node) is not dict or name not in node:
-                continue
-            value = node[name]
-            if is_array:
-                if isinstance(value, list):
-                    nxt.extend(value)
-            else:
-                nxt.append(value)
-        if not nxt:
-            return nxt
-        current = nxt
-    return current
 
 
 def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRecord:
@@ -235,7 +208,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     assert rid is not None  # callers reject id-less records before indexing
     keys: dict[tuple[str, str], None] = {}
     for link in entry.links:
-        for value in _link_values(doc, link.path, ctx):
+        for value in iter_path(doc, link.path):
             if isinstance(value, str) and value:
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
     if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):

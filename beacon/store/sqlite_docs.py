@@ -15,6 +15,7 @@ from typing import Any
 
 from beacon.genome.assemblies import refseq_accession, sequence_id
 from beacon.genome.hgvs import genomic_expression
+from beacon.genome.vrs import sequence_variation
 from beacon.store.base import Document
 
 _HGVS = 1  # flag: identifiers.genomicHGVSId was dropped
@@ -35,20 +36,7 @@ Columns = tuple[Any, ...]
 
 def _variation(cols: Columns) -> Document:
     _, _, asm, chrom, start, end, ref, alt, vtype = cols
-    return {
-        "variantType": vtype,
-        "referenceBases": ref,
-        "alternateBases": alt,
-        "location": {
-            "type": "SequenceLocation",
-            "sequence_id": sequence_id(chrom, asm),
-            "interval": {
-                "type": "SequenceInterval",
-                "start": {"type": "Number", "value": start},
-                "end": {"type": "Number", "value": end},
-            },
-        },
-    }
+    return sequence_variation(vtype, ref, alt, chrom, asm, start, end)
 
 
 def _is_number(node: object, value: int) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.genome.assemblies import refseq_accession, sequence_id
+from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
+from beacon.genome.vrs import sequence_variation
 from ingest.vcf.genotypes import AlleleCounts
 from ingest.vcf.normalize import sequence_type
 
@@ -42,20 +43,7 @@ def variant_document(
     """The genomicVariation skeleton; callers add identifiers, carriers, frequencies and annotations."""
     doc: dict[str, Any] = {
         "variantInternalId": internal_id,
-        "variation": {
-            "variantType": variant_type,
-            "referenceBases": ref,
-            "alternateBases": alt,
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": sequence_id(chrom, assembly),
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": start},
-                    "end": {"type": "Number", "value": end},
-                },
-            },
-        },
+        "variation": sequence_variation(variant_type, ref, alt, chrom, assembly, start, end),
     }
     accession = refseq_accession(chrom, assembly)
     if accession and variant_type in ("SNP", "MNP", "DEL", "INS", "INDEL"):
