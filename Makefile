@@ -10,7 +10,7 @@ export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,fast]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -66,7 +66,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 BENCH_VARIANTS ?= 10000000
 BENCH_INDIVIDUALS ?= 100000
 $(BENCH_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,fast,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -45,6 +45,7 @@ ENV_OVERRIDES: Mapping[str, tuple[tuple[str, ...], type]] = {
     "BEACON_HOST": (("server", "host"), str),
     "BEACON_PORT": (("server", "port"), int),
     "BEACON_VALIDATE_RESPONSES": (("server", "validate_responses"), bool),
+    "BEACON_FAST_LANE": (("server", "fast_lane"), bool),
     "BEACON_ID": (("beacon", "id"), str),
     "BEACON_NAME": (("beacon", "name"), str),
     "BEACON_BASE_URL": (("beacon", "base_url"), str),
@@ -87,6 +88,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 5050
     validate_responses: bool = False
+    # Anonymous single-allele queries answered without the general pipeline (beacon/api/fast_lane.py).
+    fast_lane: bool = True
     max_body_bytes: int = 1 << 20
     request_timeout_s: float = 30.0
     retry_after_s: int = 10

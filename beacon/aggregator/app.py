@@ -27,12 +27,13 @@ from beacon.aggregator.merge import merge
 from beacon.aggregator.settings import AggregatorSettings
 from beacon.api import framework
 from beacon.api.envelope import informational_meta
-from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST
+from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_IDS
 from beacon.api.metrics import install as install_request_metrics
 from beacon.api.metrics import metrics_middleware
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import parse_request
 from beacon.api.parse import warm_up as parse_warm_up
+from beacon.api.request_ids import RequestIds
 from beacon.api.web_page import add_web_routes
 from beacon.model.entry_types import EntryType
 
@@ -247,6 +248,7 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
         middlewares=[metrics_middleware, error_middleware], client_max_size=settings.beacon.server.max_body_bytes
     )
     app[CONFIG] = settings.beacon
+    app[REQUEST_IDS] = RequestIds()
     app[SETTINGS] = settings
     members: dict[str, Member] = {
         m.id: Member(m, Breaker(settings.breaker_failures, settings.breaker_open_s)) for m in settings.members

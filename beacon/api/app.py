@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from beacon.api import health, metrics
+from beacon.api import fast_lane, health, metrics
 from beacon.api.keys import (
     AUDIT,
     AUTHENTICATOR,
@@ -18,11 +18,13 @@ from beacon.api.keys import (
     LIFTERS,
     QUERY_BUDGET,
     RATE_LIMITER,
+    REQUEST_IDS,
     STORE,
     STORE_METRICS,
 )
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
+from beacon.api.request_ids import RequestIds
 from beacon.api.routes import route_table
 from beacon.api.security import audit_middleware, caller_middleware
 from beacon.api.validation import validation_middleware
@@ -51,6 +53,8 @@ def _load_genes(config: Config) -> dict[str, GeneTable]:
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
     middlewares = [audit_middleware, error_middleware, caller_middleware]
+    if config.server.fast_lane:
+        middlewares.insert(0, fast_lane.fast_lane_middleware)
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
@@ -58,6 +62,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     middlewares.insert(0, metrics.metrics_middleware)
     app = web.Application(middlewares=middlewares, client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
+    app[REQUEST_IDS] = RequestIds()
     registry = CollectorRegistry()
     metrics.install(app, registry)
     app[STORE_METRICS] = StoreMetrics(registry)
@@ -96,6 +101,8 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
                 await asyncio.to_thread(audit.stop)
 
     app.cleanup_ctx.append(security_lifetime)
+    if config.server.fast_lane:
+        fast_lane.install(app, next((t for t in config.entry_types.enabled() if t.id == "genomicVariant"), None))
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +27,7 @@ from beacon.errors import InvalidRequest, NotFound
 from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, Lookup
-from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.model.granularity import Granularity, IncludeResultsets, SecurityLevel
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
@@ -90,14 +90,38 @@ def _granularity(config: Config, request: BeaconRequest, target: EntryType, in_s
     )
 
 
-async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
+@dataclass(frozen=True)
+class Scope:
+    """What a request may search and how, decided before any condition is planned."""
+
+    target: EntryType
+    record_id: str | None
+    loaded: list[DatasetInfo]
+    policies: list[Access]
+    datasets: tuple[str, ...]
+    path_condition: Condition | None
+    groups: list[SearchGroup]
+    warnings: list[str]
+    in_scope: list[Access]
+    granularity: Granularity
+
+    @property
+    def protected(self) -> bool:
+        return any(a.policy.security is not SecurityLevel.PUBLIC for a in self.in_scope)
+
+    @property
+    def floors(self) -> dict[str, int]:
+        # Collections (datasets, cohorts) describe data, not people: they are never floored.
+        return {} if self.target.is_collection else {a.id: a.count_floor for a in self.in_scope}
+
+
+async def scope_of(
+    request: web.Request, breq: BeaconRequest, entry: EntryType, lookup: Lookup | None, single: bool
+) -> Scope:
+    """Datasets, assembly groups and granularity for `breq` from the caller of `request` (no budget spent)."""
     config = request.app[CONFIG]
     store = request.app[STORE]
     target = config.entry_types.by_id(lookup.target) if lookup else entry
-    request[ENTRY] = target
-    breq = await parse_request(request, config.query)
-    request[PARSED_REQUEST] = breq
-    _check_schemas(breq, target)
     record_id = request.match_info.get("id") if (single or lookup) else None
     loaded = await store.datasets()
     caller = request[CALLER]
@@ -111,12 +135,23 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     groups, warnings = assembly_groups(breq.variant, {d: known.get(d) for d in datasets}, lifters)
     in_scope = [p for p in policies if p.id in datasets]
     granularity = _granularity(config, breq, target, in_scope)
+    return Scope(target, record_id, loaded, policies, datasets, path_condition, groups, warnings, in_scope, granularity)
+
+
+async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
+    config = request.app[CONFIG]
+    store = request.app[STORE]
+    request[ENTRY] = config.entry_types.by_id(lookup.target) if lookup else entry
+    breq = await parse_request(request, config.query)
+    request[PARSED_REQUEST] = breq
+    _check_schemas(breq, request[ENTRY])
+    scope = await scope_of(request, breq, entry, lookup, single)
+    target, record_id, datasets, granularity = scope.target, scope.record_id, scope.datasets, scope.granularity
     request[TOUCHED] = tuple(datasets)
     request[RETURNED_GRANULARITY] = granularity.value
-    protected = any(a.policy.security is not SecurityLevel.PUBLIC for a in in_scope)
-    if target.id == "genomicVariant" and not breq.variant.is_empty() and protected:
+    if target.id == "genomicVariant" and not breq.variant.is_empty() and scope.protected:
         # Allele queries on registered or controlled data spend the caller's budget (docs/security.md).
-        request.app[QUERY_BUDGET].spend(caller.identity)
+        request.app[QUERY_BUDGET].spend(request[CALLER].identity)
     if (
         not target.non_filtered_queries_allowed
         and record_id is None
@@ -130,29 +165,31 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     # The store's filtering-term catalog, read at most once per collection for this request.
     terms = StoreTerms(store, datasets)
     searches = []
-    for group in groups:
+    for group in scope.groups:
         grouped = replace(breq, variant=group.params)
         table = genes.get(group.assembly or "")
         regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
         condition = await plan_condition(
             grouped, target, config.entry_types, store, group.datasets, regions, request.app[ONTOLOGIES], terms
         )
-        searches.append((group.datasets, all_of(path_condition, condition)))
+        searches.append((group.datasets, all_of(scope.path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
-    # Collections (datasets, cohorts) describe data, not people: they are never floored.
-    floors = {} if target.is_collection else {a.id: a.count_floor for a in in_scope}
-    body = await _answer_body(store, target, searches, breq, granularity, floors)
+    body = await _answer_body(store, target, searches, breq, granularity, scope.floors)
     if target.id == "dataset" and "response" in body:
-        queryable = {a.id: a for a in visible_datasets(config, loaded, replace(breq, dataset_ids=()), caller)}
+        queryable = {
+            a.id: a for a in visible_datasets(config, scope.loaded, replace(breq, dataset_ids=()), request[CALLER])
+        }
         body["response"]["collections"] = [_with_access(config, d, queryable) for d in body["response"]["collections"]]
+    warnings = scope.warnings + await filter_warnings(
+        breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES], terms
+    )
     info: dict[str, Any] = {}
-    warnings += await filter_warnings(breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES], terms)
     if warnings:
         info["warnings"] = warnings
     if breq.filter_groups:
         # The anyOf/noneOf extension is echoed here: receivedRequestSummary has no place for it.
         info["filterGroups"] = [g.as_echo() for g in breq.filter_groups]
-    lifted = [_lifted(g) for g in groups if g.lifted_to]
+    lifted = [_lifted(g) for g in scope.groups if g.lifted_to]
     if lifted:
         info["liftover"] = lifted
     if info:
@@ -212,19 +249,18 @@ async def _answer_body(
     for group, condition in searches:
         exact.update(await store.count_by_dataset(Query(target.collection, group, condition)))
         where_of.update(dict.fromkeys(group, condition))
-    counts = {d: disclosed_count(n, floors.get(d, 0)) for d, n in exact.items()}
     datasets = tuple(d for group, _ in searches for d in group)
+    if granularity is not Granularity.RECORD:
+        return counts_body(target, datasets, exact, floors, breq.include, granularity)
+    counts = {d: disclosed_count(n, floors.get(d, 0)) for d, n in exact.items()}
     total = sum(counts.values())
     body: dict[str, Any] = {"responseSummary": _summary(total, granularity)}
     offset, limit = breq.skip * breq.limit, breq.limit
     if target.is_collection:
-        if granularity is Granularity.RECORD:
-            # Collections page over all datasets at once; lifted groups do not apply to them.
-            (group, condition), *_ = searches
-            page = Query(target.collection, group, condition, offset=offset, limit=limit)
-            body["response"] = {"collections": await store.find(page) if total else []}
-        return body
-    if granularity is Granularity.BOOLEAN:
+        # Collections page over all datasets at once; lifted groups do not apply to them.
+        (group, condition), *_ = searches
+        page = Query(target.collection, group, condition, offset=offset, limit=limit)
+        body["response"] = {"collections": await store.find(page) if total else []}
         return body
     sets = []
     for dataset in datasets:
@@ -232,9 +268,27 @@ async def _answer_body(
         if not breq.include.keeps(n > 0):
             continue
         results: list[dict[str, Any]] = []
-        if granularity is Granularity.RECORD and n and exact[dataset] >= floors.get(dataset, 0):
+        if n and exact[dataset] >= floors.get(dataset, 0):
             page = Query(target.collection, (dataset,), where_of[dataset], offset=offset, limit=limit)
             results = await store.find(page)
         sets.append(result_set(dataset, n, results))
+    body["response"] = {"resultSets": sets}
+    return body
+
+
+def counts_body(
+    target: EntryType,
+    datasets: tuple[str, ...],
+    exact: dict[str, int],
+    floors: dict[str, int],
+    include: IncludeResultsets,
+    granularity: Granularity,
+) -> dict[str, Any]:
+    """The boolean or count answer from exact counts per dataset, each disclosed under its floor."""
+    counts = {d: disclosed_count(n, floors.get(d, 0)) for d, n in exact.items()}
+    body: dict[str, Any] = {"responseSummary": _summary(sum(counts.values()), granularity)}
+    if target.is_collection or granularity is Granularity.BOOLEAN:
+        return body
+    sets = [result_set(d, counts.get(d, 0), []) for d in datasets if include.keeps(counts.get(d, 0) > 0)]
     body["response"] = {"resultSets": sets}
     return body

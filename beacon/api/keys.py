@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from beacon.api.request_ids import RequestIds
 from beacon.config import Config
 from beacon.genome.genes import GeneTable
 from beacon.genome.liftover import Lifter
@@ -35,6 +36,7 @@ METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 REQUEST_METRICS = web.AppKey("request_metrics", RequestMetrics)
 STORE_METRICS = web.AppKey("store_metrics", StoreMetrics)
 
+REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)
 # What the audit log records about an answer: datasets it touched and the granularity it returned.
@@ -43,3 +45,5 @@ RETURNED_GRANULARITY = web.RequestKey("returned_granularity", str)
 # Set once parsed, so an error response can echo the request it answers.
 PARSED_REQUEST = web.RequestKey("parsed_request", BeaconRequest)
 ENTRY = web.RequestKey("entry_type", EntryType)
+# (entry type, query type, filtered, granularity) for the query metrics, when set by the fast lane.
+QUERY_LABELS = web.RequestKey("query_labels", tuple[str, str, bool, str])

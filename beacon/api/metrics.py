@@ -21,6 +21,7 @@ from beacon.api.keys import (
     ENTRY,
     METRICS_REGISTRY,
     PARSED_REQUEST,
+    QUERY_LABELS,
     REQUEST_ID,
     REQUEST_METRICS,
     RETURNED_GRANULARITY,
@@ -74,9 +75,12 @@ def _record(request: web.Request, status: int, seconds: float) -> None:
     endpoint = endpoint_of(request)
     metrics = request.app[REQUEST_METRICS]
     metrics.observe_request(endpoint, request.method, status, seconds)
+    labels = request.get(QUERY_LABELS)
     parsed = request.get(PARSED_REQUEST)
     entry = request.get(ENTRY)
-    if parsed is not None and entry is not None:
+    if labels is not None:
+        metrics.observe_query(*labels)
+    elif parsed is not None and entry is not None:
         granularity = request.get(RETURNED_GRANULARITY) or parsed.granularity.value
         metrics.observe_query(entry.id, parsed.variant.query_type(), bool(parsed.filters), granularity)
     duration_ms = round(seconds * 1000, 3)

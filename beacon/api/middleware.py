@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from beacon.api.envelope import error_document
-from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID
+from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
 from beacon.errors import BeaconError
 
 log = logging.getLogger("beacon.api")
@@ -46,7 +45,7 @@ def _logged(request: web.Request) -> dict[str, str]:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_ID] = uuid.uuid4().hex
+    request[REQUEST_ID] = request.app[REQUEST_IDS].next()
     timeout = request.app[CONFIG].server.request_timeout_s
     try:
         async with asyncio.timeout(timeout):

@@ -1,0 +1,375 @@
+"""The fast lane: anonymous single-allele questions answered without the general pipeline.
+
+"Is this allele here, and in how many datasets?" is the request beacon networks send most. The
+general path spends about 300 µs of Python on it (the request model, access decisions, assembly
+groups, planning, plan-to-SQL translation, the envelope); a bare aiohttp handler with one SQLite
+lookup costs about 70 µs. This lane answers such requests in one step: everything that does not
+depend on the allele (datasets in scope, granularity, count floors, the meta section, warnings) is
+decided by the general path's own functions for the first request of each shape (method, assemblyId,
+requestedGranularity) and kept until the store changes (SQLite's `data_version`, checked every
+RECHECK_S); each request
+then costs a strict parse, one prepared statement on the event loop's connection, and the body.
+
+The lane only takes what it fully understands; anything else, and any failure, goes the general way:
+- GET or POST on the g_variants collection, no Authorization header (so, the anonymous caller);
+- exactly referenceName, start (one position), referenceBases and alternateBases, optionally
+  assemblyId and requestedGranularity boolean or count; bases in ACGT only (no N wildcard), a
+  chromosome name (no RefSeq accession), nothing to strip or upper-case;
+- a shape is taken only when the general planner's condition for its first request is exactly the
+  equality lookup the lane runs, the echo it builds equals the general one, and the datasets in scope
+  are public, searched as asked (no liftover).
+tests/api/test_fast_lane.py asks the same questions with the lane on and off and compares the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
+
+from aiohttp import web
+
+from beacon.api.entries import counts_body, scope_of
+from beacon.api.envelope import response_meta
+from beacon.api.json_bytes import JSON_UTF8, json_bytes
+from beacon.api.keys import (
+    AUDIT,
+    CALLER,
+    CONFIG,
+    ENTRY,
+    ONTOLOGIES,
+    QUERY_LABELS,
+    RATE_LIMITER,
+    REQUEST_ID,
+    REQUEST_IDS,
+    RETURNED_GRANULARITY,
+    STORE,
+    STORE_METRICS,
+    TOUCHED,
+)
+from beacon.api.parse import parse_request
+from beacon.api.security import client_address
+from beacon.errors import BeaconError
+from beacon.genome.assemblies import canonical_assembly, canonical_chromosome, refseq_chromosome
+from beacon.model.entry_types import EntryType
+from beacon.model.granularity import Granularity, IncludeResultsets
+from beacon.model.plan import And, Compare, Field
+from beacon.model.request import API_VERSION
+from beacon.query.planner import StoreTerms, filter_warnings, plan_condition
+from beacon.security.tokens import Caller
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Counter = Callable[[tuple[object, ...]], dict[str, int]]
+
+_BASES = re.compile(r"[ACGT]+")
+_POSITION = re.compile(r"[0-9]{1,10}")
+_NAME = re.compile(r"[A-Za-z0-9_.]{1,32}")
+_REQUIRED = frozenset({"referenceName", "start", "referenceBases", "alternateBases"})
+_ACCEPTED = _REQUIRED | {"assemblyId"}
+_GRANULARITIES = frozenset({"boolean", "count"})
+# A lane POST body is a few hundred bytes; anything larger is not one.
+_MAX_BODY = 2048
+# How often the lane asks the store whether it changed (a load or delete committed). The counts
+# themselves always come from the latest commit; only what the lane decided (datasets in scope,
+# their assemblies) may lag a commit by this long. Asking per request cost as much as the lookup.
+RECHECK_S = 0.01
+# Shapes are few (methods x assembly spellings x granularities); the bound keeps odd spellings from growing it.
+_MAX_SHAPES = 64
+
+
+@runtime_checkable
+class InlineCounting(Protocol):
+    """What a store offers the lane (the SQLite store does; others are always asked the general way)."""
+
+    def data_version(self) -> int | None: ...
+
+    def equality_counter(
+        self, collection: str, datasets: tuple[str, ...], fields: tuple[Field, ...]
+    ) -> Counter | None: ...
+
+
+@dataclass(frozen=True)
+class Allele:
+    """A lane request's parameters: the allele and the shape they ask it in."""
+
+    method: str
+    reference_name: str
+    chrom: str
+    start: int
+    ref: str
+    alt: str
+    assembly_id: str | None
+    granularity: str | None
+
+    @property
+    def shape(self) -> tuple[str, str | None, str | None]:
+        return self.method, self.assembly_id, self.granularity
+
+    def echo(self) -> dict[str, Any]:
+        """receivedRequestSummary.requestParameters, in VariantParams' order as the general path writes it."""
+        params: dict[str, Any] = {} if self.assembly_id is None else {"assemblyId": self.assembly_id}
+        params.update(
+            referenceName=self.reference_name, start=[self.start], referenceBases=self.ref, alternateBases=self.alt
+        )
+        return {"g_variant": params}
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Everything the general path decided for one shape, until the store changes."""
+
+    target: EntryType
+    datasets: tuple[str, ...]
+    touched: tuple[str, ...]
+    count: Counter
+    assembly: tuple[object, ...]  # the value of the assembly condition, when there is one
+    granularity: Granularity
+    include: IncludeResultsets
+    floors: dict[str, int]
+    meta: dict[str, Any]
+    info: dict[str, Any]
+    labels: tuple[str, str, bool, str]
+
+    def body(self, allele: Allele, exact: dict[str, int]) -> dict[str, Any]:
+        summary = {**self.meta["receivedRequestSummary"], "requestParameters": allele.echo()}
+        meta = {**self.meta, "receivedRequestSummary": summary}
+        body = counts_body(self.target, self.datasets, exact, self.floors, self.include, self.granularity)
+        if self.info:
+            body["info"] = self.info
+        return {"meta": meta, **body}
+
+
+@lru_cache(maxsize=256)
+def _chromosome(name: str) -> str | None:
+    """The stored chromosome for a plain chromosome name; None for accessions (they imply an assembly)."""
+    if not _NAME.fullmatch(name) or refseq_chromosome(name) is not None:
+        return None
+    return canonical_chromosome(name)
+
+
+@lru_cache(maxsize=64)
+def _assembly_id(name: str) -> bool:
+    return name.strip() == name and canonical_assembly(name) is not None
+
+
+def _allele(method: str, params: dict[str, Any], granularity: object) -> Allele | None:
+    if not _REQUIRED <= params.keys() <= _ACCEPTED:
+        return None
+    name, start, ref, alt = params["referenceName"], params["start"], params["referenceBases"], params["alternateBases"]
+    assembly = params.get("assemblyId")
+    if "assemblyId" in params and assembly is None:
+        return None
+    if isinstance(start, list) and len(start) == 1:
+        start = start[0]
+    if isinstance(start, str) and method == "GET" and _POSITION.fullmatch(start):
+        start = int(start)
+    if type(start) is not int or not 0 <= start < 1 << 32:
+        return None
+    if not (isinstance(ref, str) and isinstance(alt, str) and _BASES.fullmatch(ref) and _BASES.fullmatch(alt)):
+        return None
+    if not isinstance(name, str) or (chrom := _chromosome(name)) is None:
+        return None
+    if assembly is not None and not (isinstance(assembly, str) and _assembly_id(assembly)):
+        return None
+    if granularity is not None and granularity not in _GRANULARITIES:
+        return None
+    return Allele(method, name, chrom, start, ref, alt, assembly, granularity)
+
+
+def _from_query(request: web.Request) -> Allele | None:
+    query = request.query
+    if not 4 <= len(query) <= 6:
+        return None
+    params = dict(query)
+    if len(params) != len(query):
+        return None  # a repeated parameter
+    granularity = params.pop("requestedGranularity", None)
+    return _allele("GET", params, granularity)
+
+
+def _from_body(raw: bytes) -> Allele | None:
+    try:
+        body = json.loads(raw.decode())  # UTF-8 only, as the general parser reads bodies
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not body.keys() <= {"meta", "query"}:
+        return None
+    meta = body.get("meta", {})
+    if meta != {} and meta != {"apiVersion": API_VERSION}:
+        return None
+    query = body.get("query")
+    if not isinstance(query, dict) or not query.keys() <= {"requestParameters", "requestedGranularity"}:
+        return None
+    params = query.get("requestParameters")
+    if not isinstance(params, dict):
+        return None
+    return _allele("POST", params, query.get("requestedGranularity"))
+
+
+class FastLane:
+    """The lanes of one app, rebuilt whenever the store's content changes."""
+
+    def __init__(self, entry: EntryType, store: InlineCounting) -> None:
+        self.entry = entry
+        self.path = f"/api/{entry.path}"
+        self.store = store
+        self._version: int | None = None
+        self._recheck_at = 0.0
+        self.answered = 0  # requests answered here (tests and benchmarks check the lane is taken)
+        self._lanes: dict[tuple[str, str | None, str | None], Lane | None | _Undecided] = {}
+
+    async def allele_of(self, request: web.Request) -> Allele | None:
+        if "Authorization" in request.headers or request.path != self.path:
+            return None
+        if request.method == "GET":
+            return _from_query(request)
+        length = request.content_length
+        if request.method != "POST" or request.query or length is None or length > _MAX_BODY:
+            return None
+        return _from_body(await request.read())
+
+    async def answer(self, request: web.Request, allele: Allele) -> web.Response | None:
+        """The answer, or None when the general path must give it."""
+        now = time.monotonic()
+        if now >= self._recheck_at:
+            version = self.store.data_version()
+            if version is None:
+                return None
+            if version != self._version:
+                self._lanes.clear()
+                self._version = version
+            self._recheck_at = now + RECHECK_S
+        request[CALLER] = Caller()
+        lane = self._lanes.get(allele.shape, _UNSEEN)
+        if isinstance(lane, _Undecided):
+            lane = await _build(request, allele, self.entry, self.store)
+            if isinstance(lane, _Undecided) or len(self._lanes) >= _MAX_SHAPES:
+                return None
+            self._lanes[allele.shape] = lane
+        if lane is None:
+            return None
+        app = request.app
+        app[RATE_LIMITER].check(client_address(request))
+        started = time.perf_counter()
+        exact = lane.count((allele.chrom, allele.start, allele.ref, allele.alt, *lane.assembly))
+        app[STORE_METRICS].observe("count", time.perf_counter() - started, True)
+        request[REQUEST_ID] = app[REQUEST_IDS].next()
+        request[ENTRY] = lane.target
+        request[TOUCHED] = lane.touched
+        request[RETURNED_GRANULARITY] = lane.granularity.value
+        request[QUERY_LABELS] = lane.labels
+        document = lane.body(allele, exact)
+        self.answered += 1
+        audit = app.get(AUDIT)
+        if audit is not None:
+            audit.record(
+                identity=request[CALLER].identity,
+                client=client_address(request),
+                method=request.method,
+                path=request.path,
+                status=200,
+                datasets=list(lane.touched),
+                granularity=lane.granularity.value,
+                query=document["meta"]["receivedRequestSummary"],
+            )
+        return web.Response(
+            body=json_bytes(document), headers={"Content-Type": JSON_UTF8, "X-Request-Id": request[REQUEST_ID]}
+        )
+
+
+class _Undecided:
+    """This request cannot tell whether its shape is for the lane (it is invalid; the general path says how)."""
+
+
+_UNSEEN = _Undecided()
+
+
+async def _build(
+    request: web.Request, allele: Allele, entry: EntryType, store: InlineCounting
+) -> Lane | None | _Undecided:
+    """The lane for `allele`'s shape as the general path decides it; None when the shape is not for the lane.
+
+    `_UNSEEN` when this request cannot tell (it is invalid in a way the general path will report).
+    """
+    config = request.app[CONFIG]
+    try:
+        breq = await parse_request(request, config.query)
+        scope = await scope_of(request, breq, entry, None, False)
+        if len(scope.groups) != 1 or scope.groups[0].lifted_to or scope.protected or scope.path_condition:
+            return None
+        if scope.granularity is Granularity.RECORD or scope.target is not entry:
+            return None
+        (group,) = scope.groups
+        terms = StoreTerms(request.app[STORE], group.datasets)
+        condition = await plan_condition(
+            breq, entry, config.entry_types, request.app[STORE], group.datasets, (), request.app[ONTOLOGIES], terms
+        )
+        warnings = scope.warnings + await filter_warnings(
+            breq, entry, config.entry_types, request.app[STORE], scope.datasets, request.app[ONTOLOGIES], terms
+        )
+    except BeaconError:
+        return _UNSEEN
+    expected = {Field.CHROM: allele.chrom, Field.START: allele.start, Field.REF: allele.ref, Field.ALT: allele.alt}
+    assembly = canonical_assembly(allele.assembly_id) if allele.assembly_id else None
+    if assembly is not None:
+        expected[Field.ASSEMBLY] = assembly
+    if not _is_exactly(condition, expected) or breq.variant.as_echo() != allele.echo()["g_variant"]:
+        return None
+    fields = (Field.CHROM, Field.START, Field.REF, Field.ALT) + ((Field.ASSEMBLY,) if assembly else ())
+    count = store.equality_counter(entry.collection, group.datasets, fields)
+    if count is None:
+        return _UNSEEN
+    granularity = scope.granularity
+    return Lane(
+        target=entry,
+        datasets=group.datasets,
+        touched=scope.datasets,
+        count=count,
+        assembly=(assembly,) if assembly else (),
+        granularity=granularity,
+        include=breq.include,
+        floors=scope.floors,
+        meta=response_meta(config, breq, entry, granularity),
+        info={"warnings": warnings} if warnings else {},
+        labels=(entry.id, breq.variant.query_type(), False, granularity.value),
+    )
+
+
+def _is_exactly(condition: object, expected: dict[Field, object]) -> bool:
+    """True when `condition` is an And of `field = value` comparisons, one per entry of `expected`."""
+    if not isinstance(condition, And) or len(condition.parts) != len(expected):
+        return False
+    return all(
+        isinstance(p, Compare) and p.op == "=" and p.field in expected and expected[p.field] == p.value
+        for p in condition.parts
+    )
+
+
+@web.middleware
+async def fast_lane_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer lane requests here; everything else, and anything the lane declines, goes on down the chain."""
+    lanes = request.app.get(FAST_LANES)
+    if lanes is None:
+        return await handler(request)
+    allele = await lanes.allele_of(request)
+    if allele is None:
+        return await handler(request)
+    try:
+        response = await lanes.answer(request, allele)
+    except BeaconError:
+        response = None  # a refusal (rate limit) or a store fault: the general path reports it properly
+    return response if response is not None else await handler(request)
+
+
+def install(app: web.Application, entry: EntryType | None) -> None:
+    """Give `app` the lane for `entry` (g_variants) when its store can count inline."""
+    store = app[STORE].inner
+    if entry is not None and isinstance(store, InlineCounting):
+        app[FAST_LANES] = FastLane(entry, store)
+
+
+FAST_LANES = web.AppKey("fast_lanes", FastLane)

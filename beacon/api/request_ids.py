@@ -1,0 +1,21 @@
+"""Request ids: unique per process run, cheap to make (they tie a request's log lines and error answers together)."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+
+
+class RequestIds:
+    """32 hex digits: 80 random bits fixed for this app, then a 48-bit counter.
+
+    `uuid4()` reads the operating system's random source for every request (a system call, about
+    1.5 µs); ids only need to be unique and unguessable across processes, which the random prefix gives.
+    """
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(10)
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
