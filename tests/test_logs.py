@@ -182,3 +182,49 @@ def test_an_unknown_log_format_fails_in_one_line(
     assert capsys.readouterr().err.splitlines()[-1] == (
         "beacon serve: error: argument --log-format: expected one of json, text, got 'xml'"
     )
+
+
+@pytest.fixture
+def configured_stream() -> Iterator[io.StringIO]:
+    """The process logging as `beacon serve` configures it, into a buffer; the test runner's handlers restored after."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    yield stream
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved[0]:
+        root.addHandler(handler)
+    root.setLevel(saved[1])
+
+
+def test_access_lines_written_directly_equal_the_json_formatters_lines(configured_stream: io.StringIO) -> None:
+    from beacon.logs import write_access
+
+    access = logging.getLogger("beacon.access")
+    write_access(access, logging.INFO, "ab12", "GET", "/api/g_variants", 200, 0.412)
+    write_access(access, logging.INFO, None, "BEARER", "unmatched", 404, 1.0)  # masked like any line
+    write_access(access, logging.DEBUG, "cd34", "GET", "/health", 200, 0.1)  # below INFO: not written
+    direct = [json.loads(line) for line in configured_stream.getvalue().splitlines()]
+    # The same lines through a record and the formatter (a handler on the logger turns the direct path off).
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    access.addHandler(handler)
+    access.propagate = False
+    try:
+        write_access(access, logging.INFO, "ab12", "GET", "/api/g_variants", 200, 0.412)
+        write_access(access, logging.INFO, None, "BEARER", "unmatched", 404, 1.0)
+    finally:
+        access.removeHandler(handler)
+        access.propagate = True
+    via_record = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(direct) == 2
+    for ours, theirs in zip(direct, via_record, strict=True):
+        assert list(ours) == list(theirs)  # same fields, same order
+        assert {k: v for k, v in ours.items() if k != "time"} == {k: v for k, v in theirs.items() if k != "time"}
+        assert ours["time"][:16] == theirs["time"][:16]
+    assert direct[0]["message"] == "GET /api/g_variants 200 0.4 ms"
+    assert "BEARER [redacted]" in direct[1]["message"]
+    assert configured_stream.getvalue().count("\n") == 2

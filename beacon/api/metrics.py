@@ -28,6 +28,7 @@ from beacon.api.keys import (
     STORE,
     STORE_METRICS,
 )
+from beacon.logs import write_access
 from beacon.metrics import UNMATCHED, RequestMetrics
 
 access_log = logging.getLogger("beacon.access")
@@ -83,22 +84,8 @@ def _record(request: web.Request, status: int, seconds: float) -> None:
     elif parsed is not None and entry is not None:
         granularity = request.get(RETURNED_GRANULARITY) or parsed.granularity.value
         metrics.observe_query(entry.id, parsed.variant.query_type(), bool(parsed.filters), granularity)
-    duration_ms = round(seconds * 1000, 3)
-    access_log.log(
-        logging.DEBUG if endpoint in _QUIET else logging.INFO,
-        "%s %s %d %.1f ms",
-        request.method,
-        endpoint,
-        status,
-        duration_ms,
-        extra={
-            "request_id": request.get(REQUEST_ID),
-            "method": request.method,
-            "endpoint": endpoint,
-            "status": status,
-            "duration_ms": duration_ms,
-        },
-    )
+    level = logging.DEBUG if endpoint in _QUIET else logging.INFO
+    write_access(access_log, level, request.get(REQUEST_ID), request.method, endpoint, status, round(seconds * 1000, 3))
 
 
 async def exposition(request: web.Request) -> web.Response:
