@@ -77,11 +77,9 @@ def _record(request: web.Request, status: int, seconds: float) -> None:
     metrics = request.app[REQUEST_METRICS]
     metrics.observe_request(endpoint, request.method, status, seconds)
     labels = request.get(QUERY_LABELS)
-    parsed = request.get(PARSED_REQUEST)
-    entry = request.get(ENTRY)
     if labels is not None:
         metrics.observe_query(*labels)
-    elif parsed is not None and entry is not None:
+    elif (parsed := request.get(PARSED_REQUEST)) is not None and (entry := request.get(ENTRY)) is not None:
         granularity = request.get(RETURNED_GRANULARITY) or parsed.granularity.value
         metrics.observe_query(entry.id, parsed.variant.query_type(), bool(parsed.filters), granularity)
     level = logging.DEBUG if endpoint in _QUIET else logging.INFO
