@@ -1,8 +1,9 @@
 """The embedded store: SQLite in WAL mode; point lookups inline, scans and loads on worker threads.
 
 A 12 µs indexed lookup costs less than a thread hand-off, so plans that are point lookups run on the
-event loop's own connection; everything that may scan runs on a small thread pool with one
-connection per thread. sqlite3 exceptions stop here and become StoreError/StoreUnavailable.
+event loop's own connection, as do range counts answered from the variant bins (sqlite_bins.py);
+everything that may scan runs on a small thread pool with one connection per thread. sqlite3
+exceptions stop here and become StoreError/StoreUnavailable.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from beacon.errors import StoreError, StoreUnavailable
 from beacon.model.plan import And, Compare, Field, Query
+from beacon.store import sqlite_bins
 from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
@@ -37,6 +39,8 @@ from beacon.store.sqlite_schema import COLUMNS, INDEXES, READABLE_VERSIONS, SCHE
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
 T = TypeVar("T")
+# Distinct catalog reads kept (dataset lists and term catalogs per scope); a bound, not a tuning knob.
+_CATALOGS_KEPT = 256
 
 
 def is_point_query(query: Query) -> bool:
@@ -59,6 +63,8 @@ class SqliteStore:
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
         self._inline: sqlite3.Connection | None = None
+        # Catalog reads by key, with the data_version they were read at (see _keep).
+        self._catalogs: dict[object, tuple[int, list[Any]]] = {}
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
@@ -98,6 +104,7 @@ class SqliteStore:
             pool.shutdown(wait=False)
             raise
         self._pool, self._inline = pool, inline
+        self._catalogs.clear()  # versions count per connection: a new one starts again
 
     def _create(self) -> sqlite3.Connection:
         try:
@@ -129,6 +136,8 @@ class SqliteStore:
         # Older readable versions differ only in what this version still reads: mark the store as this
         # version's, since the documents it writes from now on are not readable by older versions.
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        # Stores loaded before the variant bins existed gain them here, once (sqlite_bins.ensure).
+        sqlite_bins.ensure(conn)
 
     async def close(self) -> None:
         pool, self._pool, self._inline = self._pool, None, None
@@ -173,8 +182,15 @@ class SqliteStore:
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         if not query.datasets:
             return {}
-        sql, params = count_sql(query)
-        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
+        ranged = sqlite_bins.range_count(query)
+        if ranged is not None:
+            # A few index seeks per dataset part however long the range, so it runs inline like a point
+            # lookup (10 M variants, 10 Mb ranges: median 0.05 ms inline, 0.2 ms through a worker).
+            fast, named = sqlite_bins.count_sql(ranged, query.datasets)
+            rows = await self._run(lambda c: c.execute(fast, named).fetchall(), inline=True)
+        else:
+            sql, params = count_sql(query)
+            rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
         return {str(d): int(n) for d, n in rows}
 
     async def find(self, query: Query) -> list[Document]:
@@ -224,13 +240,38 @@ class SqliteStore:
             )
             params.extend(record)
         sql += " GROUP BY c.term, c.type, c.scope ORDER BY c.term, c.scope"
+        version = self.data_version() if record is None else None
+        key = ("terms", collections, datasets)
+        cached = self._catalogs.get(key)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
         rows = await self._run(lambda c: c.execute(sql, params).fetchall())
-        return [Term(id=t, type=ty, scope=s, label=lab) for t, ty, s, lab in rows]
+        found = [Term(id=t, type=ty, scope=s, label=lab) for t, ty, s, lab in rows]
+        self._keep(key, version, found)
+        return list(found)
 
     async def datasets(self) -> list[DatasetInfo]:
+        version = self.data_version()
+        cached = self._catalogs.get("datasets")
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
         sql = "SELECT dataset, part, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset, part"
         rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
-        return merge_parts(LoadedPart(d, p, a, dg, at, json.loads(n)) for d, p, a, dg, at, n in rows)
+        found = merge_parts(LoadedPart(d, p, a, dg, at, json.loads(n)) for d, p, a, dg, at, n in rows)
+        self._keep("datasets", version, found)
+        return list(found)
+
+    def _keep(self, key: object, version: int | None, value: list[Any]) -> None:
+        """Keep a catalog read (datasets, a term list) until the store's data_version moves.
+
+        Every query reads the dataset list, and every filtered one a term catalog (4,291 terms on
+        the 100 k-individual bench store: half a cohort count's time); both change only with a load.
+        """
+        if version is None:
+            return
+        if len(self._catalogs) >= _CATALOGS_KEPT:
+            self._catalogs.clear()
+        self._catalogs[key] = (version, value)
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         sql = (

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+from beacon.store import sqlite_bins
 from beacon.store.base import DatasetLoad, LoadSummary, LoadTally, stream_batches
 from beacon.store.sqlite_docs import encode
 from beacon.store.sqlite_schema import INDEX_NAMES, INDEX_STATEMENTS
@@ -33,6 +34,7 @@ def delete_part(conn: sqlite3.Connection, dataset_id: str, part: str | None = No
     conn.execute(f"DELETE FROM records WHERE {where}", params)
     conn.execute(f"DELETE FROM term_catalog WHERE {where}", params)
     cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
+    sqlite_bins.forget(conn, dataset_id, part)
     return cur.rowcount > 0
 
 
@@ -64,6 +66,9 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
             "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
             (load.dataset_id, load.part, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
         )
+        # After the indexes are back (the bins are read through them) and the part is listed (bins are
+        # stamped with the loaded parts).
+        sqlite_bins.fill(conn, load.dataset_id, load.part)
         # Fresh statistics let the planner prefer the position index over the dataset index
         # (measured: 1.4 ms -> 7 µs for a sequence query on CINECA); sampled statistics (analysis_limit)
         # were not enough to get that plan. Taken before COMMIT, so readers never see rebuilt indexes

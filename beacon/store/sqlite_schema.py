@@ -2,11 +2,14 @@
 
 Secondary indexes (`INDEXES`) are dropped and built again around a load into a store that holds
 little else, because SQLite loads several times faster into unindexed tables and an index built in one
-pass is smaller than one grown row by row.
+pass is smaller than one grown row by row. The variant bins (`variant_groups`, `variant_bins`,
+`long_variants`) serve range counts; beacon/store/sqlite_bins.py keeps them.
 """
 
 from __future__ import annotations
 
+# The variant bins did not raise the version: they are added to version 3 stores on open
+# (sqlite_bins.ensure), so stores keep their version, and bench/stores.py its cache key.
 SCHEMA_VERSION = 3
 # Version 2 stored every document whole; version 3 also reads those (beacon/store/sqlite_docs.py).
 READABLE_VERSIONS = (2, 3)
@@ -43,6 +46,21 @@ CREATE TABLE IF NOT EXISTS datasets_loaded (
     loaded_at TEXT NOT NULL, counts TEXT NOT NULL,
     PRIMARY KEY (dataset, part)
 );
+CREATE TABLE IF NOT EXISTS variant_groups (
+    gid INTEGER PRIMARY KEY,
+    dataset TEXT NOT NULL, part TEXT NOT NULL, chrom TEXT NOT NULL, asm TEXT,
+    UNIQUE (dataset, part, chrom, asm)
+);
+-- Not in INDEXES: a load keeps this small table part by part and never rebuilds it.
+CREATE INDEX IF NOT EXISTS variant_groups_by_chrom ON variant_groups (chrom, dataset);
+CREATE TABLE IF NOT EXISTS variant_bins (
+    gid INTEGER NOT NULL, bin INTEGER NOT NULL, upto INTEGER NOT NULL,
+    PRIMARY KEY (gid, bin)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS long_variants (
+    gid INTEGER NOT NULL, cls INTEGER NOT NULL, v_start INTEGER NOT NULL, v_end INTEGER NOT NULL, rid INTEGER NOT NULL,
+    PRIMARY KEY (gid, cls, v_start, v_end, rid)
+) WITHOUT ROWID;
 """
 
 INDEXES = """
