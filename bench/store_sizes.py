@@ -105,8 +105,12 @@ async def _sqlite_bytes_per_record(load: Any) -> tuple[float, int]:
             records = sum((await store.datasets())[0].counts.values())
         finally:
             await store.close()
-        size = path.stat().st_size + sum(p.stat().st_size for p in Path(tmp).glob("s.db-*"))
-        return size / records, records
+        return _files_bytes(Path(tmp)) / records, records
+
+
+def _files_bytes(folder: Path) -> int:
+    """Bytes of the store file and any WAL/SHM beside it, once the store is closed."""
+    return sum(p.stat().st_size for p in folder.glob("s.db*"))
 
 
 async def measure() -> None:

@@ -1,15 +1,20 @@
-"""VCF ingest speed as a ratio to cyvcf2's own iteration over the same file, measured in the same run.
+"""VCF ingest speed and memory as ratios to ceilings measured in the same run (`make bench-vcf`).
 
     .venv/bin/python bench/vcf_ingest.py [FILE.vcf.gz] [--summary bench/results/summary.json]
 
-Reports records/s for: cyvcf2 raw sites (CHROM/POS/REF/ALT, samples=[]), our sites-only ingest,
-cyvcf2 with genotype decoding (genotype.array()), our ingest with carriers and counts; and the
-peak resident memory of each ingest (a separate process each, so peaks do not mix).
+Without FILE: sites-only ingest of the 190 k-record 1000 Genomes chr22 file; genotype ingest of the
+synthetic 2,500-sample file (5,000 sites, bench/stores.py caches it under var/bench/); peak memory
+of ingesting the chr22 file against a synthetic 5 M-record file. With FILE: that file for both
+ingests (the genotype one only when it has samples), no memory comparison (bench/suite.py).
 
-Then three ratios, each against a ceiling measured in this run, merged into summary.json:
-sites-only ingest vs cyvcf2 raw iteration (records/s); the store's bulk load of already indexed
-records vs plain sqlite3 executemany of the very rows it wrote, indexes built after (variants/s);
-bytes on disk per sites-only variant vs the 750-byte budget (lower is better: the ratio should be <= 1).
+Each ingest is `beacon-ingest vcf` in its own process into an empty store: records/s from its wall
+time (start-up included), peak memory as the largest sum of resident memory of it and its child
+processes (the parser runs in a child), sampled from /proc every 10 ms.
+
+Ratios, merged into summary.json: sites-only ingest vs cyvcf2 iterating CHROM/POS/REF/ALT (≥ 0.30);
+genotype ingest vs cyvcf2 with genotype.array() (≥ 0.70); the store's load of the rows the VCF loader
+hands it vs plain sqlite3 executemany of the very rows it wrote, indexes built after (≥ 0.50); bytes on
+disk per sites-only variant vs 750 (≤ 1); peak memory at 5 M records vs at 190 k (< 2).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -29,17 +33,26 @@ from typing import Any
 
 from cyvcf2 import VCF
 
-from beacon.store.base import DatasetLoad, IndexedRecord, LoadSummary
-from beacon.store.sqlite import SqliteStore
-from beacon.store.sqlite_schema import INDEX_STATEMENTS, TABLES
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import stores  # noqa: E402
+
+from beacon.store.base import DatasetLoad, LoadSummary  # noqa: E402
+from beacon.store.sqlite import SqliteStore  # noqa: E402
+from beacon.store.sqlite_docs import RowBatch, RowStream  # noqa: E402
+from beacon.store.sqlite_schema import INDEX_STATEMENTS, TABLES  # noqa: E402
+
 DEFAULT = ROOT.parent / "shared/data/vcf/1000g_grch37/1000G_phase3_chr22_99samples.vcf.gz"
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results"))
 BYTES_BUDGET = 750
+GT_SITES, GT_SAMPLES = 5_000, 2_500
+MEMORY_SITES = 5_000_000
 
 
 def raw(path: Path, genotypes: bool) -> float:
+    """cyvcf2's own rate over the file: sites (samples=[]), or with every record's genotype.array()."""
     start = time.perf_counter()
     n = 0
     for record in VCF(str(path), samples=None if genotypes else []):
@@ -50,22 +63,55 @@ def raw(path: Path, genotypes: bool) -> float:
     return n / (time.perf_counter() - start)
 
 
+def has_samples(path: Path) -> bool:
+    return bool(VCF(str(path)).samples)
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and its descendants (0 once it is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        proc = Path(f"/proc/{p}")
+        try:
+            total += int((proc / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in (proc / "task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def run_measured(argv: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak resident bytes of the process tree, stdout) of one command."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)  # noqa: S603
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, _tree_rss(child.pid))
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        text = out.read()
+    if child.returncode != 0:
+        msg = f"{' '.join(argv)}: exit {child.returncode}"
+        raise SystemExit(msg)
+    return elapsed, peak, text
+
+
 def ingest(path: Path, sites_only: bool) -> tuple[float, float, float]:
-    """(records/s, peak RSS in MB, store bytes per variant) of `beacon-ingest vcf` in its own process."""
+    """(records/s, peak MB of the process tree, store bytes per variant) of `beacon-ingest vcf` into an empty store."""
     with tempfile.TemporaryDirectory() as tmp:
         argv = [str(Path(sys.executable).parent / "beacon-ingest"), "vcf", str(path), "--dataset", "bench",
                 "--assembly", "GRCh37", "--store", f"sqlite:///{tmp}/b.db"]  # fmt: skip
         if sites_only:
             argv.append("--sites-only")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=True)
-        elapsed = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        elapsed, peak, stdout = run_measured(argv)
         size = sum(p.stat().st_size for p in Path(tmp).glob("b.db*"))
         variants = _variants(Path(tmp) / "b.db")
-    records = int(done.stdout.split(": ")[2].split(" records")[0])
-    return records / elapsed, max(peak, before) / 1024, size / max(variants, 1)
+    records = int(stdout.split(": ")[2].split(" records")[0])
+    return records / elapsed, peak / 2**20, size / max(variants, 1)
 
 
 def _variants(db: Path) -> int:
@@ -74,17 +120,18 @@ def _variants(db: Path) -> int:
     return int(n)
 
 
-async def _indexed_records(path: Path) -> list[IndexedRecord]:
-    """The sites-only load's indexed records, captured from the loader (nothing stored)."""
+async def _row_batches(path: Path) -> list[RowBatch]:
+    """What the sites-only VCF load hands the store, captured (nothing stored)."""
     from ingest.vcf.load import VcfOptions, load_vcf
 
-    captured: list[IndexedRecord] = []
+    captured: list[RowBatch] = []
 
     class Capture:
         name = "capture"
 
         async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
-            captured.extend(load.records)
+            assert isinstance(load.records, RowStream)
+            captured.extend(load.records.batches())
             return LoadSummary(load.dataset_id, {})
 
         async def record_keys(self, *_: Any) -> dict[str, list[str]]:
@@ -93,16 +140,17 @@ async def _indexed_records(path: Path) -> list[IndexedRecord]:
         async def find(self, *_: Any) -> list[Any]:
             return []
 
-    await load_vcf([path], VcfOptions("bench", "GRCh37", sites_only=True), Capture())  # type: ignore[arg-type]
+    options = VcfOptions("bench", "GRCh37", sites_only=True)
+    await load_vcf([path], options, Capture(), parse_in_child=False)  # type: ignore[arg-type]
     return captured
 
 
-async def _store_load(records: list[IndexedRecord], db: Path) -> float:
+async def _store_load(batches: list[RowBatch], db: Path) -> float:
     store = SqliteStore(db)
     await store.open()
     try:
         start = time.perf_counter()
-        await store.replace_dataset(DatasetLoad("bench", "GRCh37", "d", iter(records), part="vcf"))
+        await store.replace_dataset(DatasetLoad("bench", "GRCh37", "d", RowStream(iter(batches)), part="vcf"))
         return time.perf_counter() - start
     finally:
         await store.close()
@@ -132,12 +180,13 @@ def _raw_load(source: Path, db: Path) -> float:
 
 
 def bulk_load(path: Path) -> tuple[float, float]:
-    """(ours, ceiling) variants/s: the store's load of indexed records vs plain inserts of the same rows."""
-    records = asyncio.run(_indexed_records(path))
+    """(ours, ceiling) variants/s: the store's load of the VCF loader's rows vs plain inserts of the same rows."""
+    batches = asyncio.run(_row_batches(path))
+    variants = sum(len(b.records) for b in batches)
     with tempfile.TemporaryDirectory() as tmp:
-        ours = asyncio.run(_store_load(records, Path(tmp) / "ours.db"))
+        ours = asyncio.run(_store_load(batches, Path(tmp) / "ours.db"))
         raw = _raw_load(Path(tmp) / "ours.db", Path(tmp) / "raw.db")
-    return len(records) / ours, len(records) / raw
+    return variants / ours, variants / raw
 
 
 def merge_summary(path: Path, entries: dict[str, dict[str, Any]]) -> None:
@@ -148,37 +197,52 @@ def merge_summary(path: Path, entries: dict[str, dict[str, Any]]) -> None:
     path.write_text(json.dumps(merged, indent=2) + "\n")
 
 
+def _entry(ours: float, ceiling: float, unit: str, target: str, digits: int = 0) -> dict[str, Any]:
+    return {"ours": round(ours, digits) if digits else round(ours), "ceiling": round(ceiling, digits) if digits
+            else round(ceiling), "ratio": round(ours / ceiling, 4), "unit": unit, "target": target}  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("file", nargs="?", type=Path, help="one file for both ingests (default: see above)")
     parser.add_argument("--summary", type=Path, default=RESULTS / "summary.json", help="summary file to merge into")
     args = parser.parse_args()
-    path: Path = args.file
-    raw_sites = raw(path, genotypes=False)
-    ours_sites, mem_sites, bytes_per_variant = ingest(path, sites_only=True)
-    raw_gt = raw(path, genotypes=True)
-    ours_gt, mem_gt, _ = ingest(path, sites_only=False)
-    ours_load, raw_load = bulk_load(path)
-    print(f"{path.name}")
-    print(f"{'':34} {'records/s':>10} {'ratio':>7} {'peak MB':>8}")
-    print(f"{'cyvcf2 raw sites':34} {raw_sites:10.0f}")
-    print(f"{'beacon-ingest --sites-only':34} {ours_sites:10.0f} {ours_sites / raw_sites:7.2f} {mem_sites:8.0f}")
-    print(f"{'cyvcf2 with genotype.array()':34} {raw_gt:10.0f}")
-    print(f"{'beacon-ingest with carriers':34} {ours_gt:10.0f} {ours_gt / raw_gt:7.2f} {mem_gt:8.0f}")
-    entries = {
-        "vcf ingest sites-only vs cyvcf2 raw iteration": {
-            "ours": round(ours_sites), "ceiling": round(raw_sites), "ratio": round(ours_sites / raw_sites, 4),
-            "unit": "records/s", "target": ">= 0.30",
-        },
-        "store bulk load vs raw sqlite3 insert of the same rows": {
-            "ours": round(ours_load), "ceiling": round(raw_load), "ratio": round(ours_load / raw_load, 4),
-            "unit": "variants/s", "target": ">= 0.50",
-        },
-        "sqlite bytes per sites-only variant vs budget": {
-            "ours": round(bytes_per_variant, 1), "ceiling": BYTES_BUDGET,
-            "ratio": round(bytes_per_variant / BYTES_BUDGET, 4), "unit": "bytes per variant (lower is better)",
-            "target": "<= 1.00",
-        },
+    sites_file: Path = args.file or DEFAULT
+    gt_file: Path | None = args.file
+    if args.file is None:
+        gt_file = stores.synthetic_file("vcf", GT_SITES, ".vcf.gz", samples=GT_SAMPLES)
+    elif not has_samples(args.file):
+        gt_file = None  # nothing to decode: the genotype rows are left out
+    raw_sites = raw(sites_file, genotypes=False)
+    ours_sites, mem_sites, bytes_per_variant = ingest(sites_file, sites_only=True)
+    print(f"{'':44} {'records/s':>10} {'ratio':>7} {'peak MB':>8}")
+    print(f"{'cyvcf2 raw sites':44} {raw_sites:10.0f}   {sites_file.name}")
+    print(f"{'beacon-ingest --sites-only':44} {ours_sites:10.0f} {ours_sites / raw_sites:7.3f} {mem_sites:8.0f}")
+    entries = {"vcf ingest sites-only vs cyvcf2 raw iteration": _entry(ours_sites, raw_sites, "records/s", ">= 0.30")}
+    if gt_file is not None:
+        raw_gt = raw(gt_file, genotypes=True)
+        ours_gt, mem_gt, _ = ingest(gt_file, sites_only=False)
+        print(f"{'cyvcf2 with genotype.array()':44} {raw_gt:10.0f}   {gt_file.name}")
+        print(f"{'beacon-ingest with carriers':44} {ours_gt:10.0f} {ours_gt / raw_gt:7.3f} {mem_gt:8.0f}")
+        entries["vcf ingest with carriers vs cyvcf2 genotype decoding"] = _entry(
+            ours_gt, raw_gt, "records/s", ">= 0.70", digits=1
+        )
+    if args.file is None:
+        big = stores.synthetic_file("vcf", MEMORY_SITES, ".vcf.gz")
+        rate_big, mem_big, _ = ingest(big, sites_only=True)
+        print(f"{'beacon-ingest --sites-only, 5 M synthetic':44} {rate_big:10.0f} {'':7} {mem_big:8.0f}")
+        entries["vcf ingest peak memory, 5 M records vs 190 k"] = {
+            "ours": round(mem_big), "ceiling": round(mem_sites), "ratio": round(mem_big / mem_sites, 4),
+            "unit": "MB peak resident (ingest and its parser process; lower is better)", "target": "< 2.00",
+        }  # fmt: skip
+    ours_load, raw_load = bulk_load(sites_file)
+    entries["store bulk load vs raw sqlite3 insert of the same rows"] = _entry(
+        ours_load, raw_load, "variants/s", ">= 0.50"
+    )
+    entries["sqlite bytes per sites-only variant vs budget"] = {
+        "ours": round(bytes_per_variant, 1), "ceiling": BYTES_BUDGET,
+        "ratio": round(bytes_per_variant / BYTES_BUDGET, 4), "unit": "bytes per variant (lower is better)",
+        "target": "<= 1.00",
     }  # fmt: skip
     print()
     print(f"{'ratio (ours vs ceiling, same run)':56} {'ours':>10} {'ceiling':>10} {'ratio':>7}  unit")

@@ -1,4 +1,4 @@
-"""How the embedded store keeps documents: what a variant's columns already hold is not stored twice.
+"""How the embedded store keeps documents and records: what a variant's columns already hold is not stored twice.
 
 A genomicVariation whose `variantInternalId` leads, followed by a `variation` that is exactly what the
 record's variant columns describe, is stored as the JSON array `[flags, rest]`: `rest` is the document
@@ -6,17 +6,24 @@ without those two fields, nor the genomic HGVS id the columns spell when `identi
 nor the `sourceReference` of frequency sources when it is `dataset:<the record's dataset>`. `decode`
 puts them back in their place, so readers get the document that was loaded, key order included.
 Every other document is stored whole, as a JSON object; the first character tells the forms apart.
+
+A load can reach the store already in this form (`RowStream` of `RowBatch`es, built by `RowPacker`):
+the rows of the records, keys, terms and values tables, numbered 1, 2, … within the load. Loaders
+that can build rows without documents (the VCF loader) skip the documents; the bulk loader then
+only inserts. Backends that store documents iterate the same stream as `IndexedRecord`s.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.genome.assemblies import refseq_accession, sequence_id
 from beacon.genome.hgvs import genomic_expression
 from beacon.genome.vrs import sequence_variation
-from beacon.store.base import Document
+from beacon.store.base import Document, IndexedRecord, LoadTally
 
 _HGVS = 1  # flag: identifiers.genomicHGVSId was dropped
 _SOURCE_REFERENCE = 2  # flag: frequencyInPopulations[].sourceReference was dropped
@@ -140,3 +147,124 @@ def decode(text: str, cols: Columns) -> Document:
         rest["frequencyInPopulations"] = [_with_reference(f, cols[0]) for f in rest["frequencyInPopulations"]]
     doc.update(rest)
     return doc
+
+
+# -- loads in row form ---------------------------------------------------------------------------
+
+# Rows of records without a variant: the eight variant columns are NULL.
+NO_VARIANT = (None,) * 8
+# A batch is handed over once it holds about this many rows (text counted per 256 bytes), so
+# memory stays flat however large the load and however many carriers a variant has.
+BATCH_WEIGHT = 40_000
+
+
+@dataclass
+class RowBatch:
+    """Rows of consecutive records of one load; `n` (first field of a record row) numbers records from 1 in the load.
+
+    records: (n, coll, dataset, part, id, stored text, asm, chrom, start, end, ref, alt, type, length)
+    keys: (kind, value, n); key_lists: (kind, n, JSON array of values), many values of one kind at once
+    terms: (term, n); vals: (n, path, text, number); tally: what the store records about these records.
+    """
+
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    keys: list[tuple[str, str, int]] = field(default_factory=list)
+    key_lists: list[tuple[str, int, str]] = field(default_factory=list)
+    terms: list[tuple[str, int]] = field(default_factory=list)
+    vals: list[tuple[int, str, str | None, float | None]] = field(default_factory=list)
+    tally: LoadTally = field(default_factory=LoadTally)
+    scopes: dict[str, str] = field(default_factory=dict)  # collection -> filtering-term scope
+
+    def indexed(self) -> Iterator[IndexedRecord]:
+        """The batch's records as IndexedRecords (key order within a record may differ from the loader's)."""
+        keys: dict[int, dict[tuple[str, str], None]] = {}
+        for kind, n, values in self.key_lists:
+            keys.setdefault(n, {}).update(dict.fromkeys((kind, v) for v in json.loads(values)))
+        for kind, value, n in self.keys:
+            keys.setdefault(n, {})[(kind, value)] = None
+        terms: dict[int, list[str]] = {}
+        for term, n in self.terms:
+            terms.setdefault(n, []).append(term)
+        vals: dict[int, list[tuple[str, str | None, float | None]]] = {}
+        for n, path, text, number in self.vals:
+            vals.setdefault(n, []).append((path, text, number))
+        for n, coll, dataset, _, rid, text, *columns in self.records:
+            variant = tuple(columns) if columns[1] is not None else None
+            scope = self.scopes[coll]
+            yield IndexedRecord(
+                collection=coll,
+                scope=scope,
+                id=rid,
+                doc=decode(text, (dataset, rid, *columns[:7])),
+                keys=tuple(keys.get(n, ())),
+                terms=tuple((t, self.tally.catalog.get((coll, t, scope))) for t in terms.get(n, ())),
+                values=tuple(vals.get(n, ())),
+                variant=variant,
+            )
+
+
+class RowPacker:
+    """Numbers a load's records and turns them into RowBatches; direct row builders append to `batch` themselves."""
+
+    def __init__(self, dataset: str, part: str) -> None:
+        self.dataset = dataset
+        self.part = part
+        self.count = 0  # records numbered so far
+        self.weight = 0
+        self.batch = RowBatch()
+        self.scopes: dict[str, str] = {}  # collection -> filtering-term scope, given to every batch
+
+    def number(self) -> int:
+        self.count += 1
+        return self.count
+
+    def add(self, rec: IndexedRecord) -> None:
+        """One indexed record, encoded as `encode` stores it."""
+        n = self.number()
+        batch, variant = self.batch, rec.variant
+        if variant is None:
+            text = encode(rec.doc, None)
+            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *NO_VARIANT))
+        else:
+            text = encode(rec.doc, (self.dataset, rec.id, *variant[:7]))
+            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *variant))
+        batch.keys.extend([(kind, value, n) for kind, value in rec.keys])
+        if rec.terms:
+            batch.terms.extend([(term, n) for term, _ in rec.terms])
+        batch.vals.extend([(n, path, s, number) for path, s, number in rec.values])
+        batch.tally.add(rec)
+        self.scopes[rec.collection] = rec.scope
+        self.weight += 1 + len(rec.keys) + len(rec.values) + len(text) // 256
+
+    @property
+    def full(self) -> bool:
+        return self.weight >= BATCH_WEIGHT
+
+    def take(self) -> RowBatch:
+        batch, self.batch, self.weight = self.batch, RowBatch(), 0
+        batch.scopes = dict(self.scopes)
+        return batch
+
+
+class RowStream:
+    """A load's records as RowBatches, consumed once; iterating it yields them as IndexedRecords instead."""
+
+    def __init__(self, batches: Iterable[RowBatch]) -> None:
+        self._batches = batches
+
+    def batches(self) -> Iterator[RowBatch]:
+        yield from self._batches
+
+    def __iter__(self) -> Iterator[IndexedRecord]:
+        for batch in self._batches:
+            yield from batch.indexed()
+
+
+def merge_tally(total: LoadTally, part: LoadTally) -> None:
+    """Add the tally of later records to `total`, as if `total` had seen them one by one."""
+    for coll, n in part.counts.items():
+        total.counts[coll] = total.counts.get(coll, 0) + n
+    for key, label in part.catalog.items():
+        if total.catalog.get(key) is None:
+            total.catalog[key] = label
+    total.max_span = max(total.max_span, part.max_span)

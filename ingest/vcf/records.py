@@ -1,14 +1,20 @@
-"""A normalised allele and its counts into a Beacon genomicVariation document."""
+"""A normalised allele and its counts into a genomicVariation document: the general path, open to every allele."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from beacon.genome.assemblies import refseq_accession
+from beacon.genome.assemblies import canonical_chromosome, refseq_accession
 from beacon.genome.hgvs import genomic_expression
+from beacon.genome.liftover import NotLiftable
 from beacon.genome.vrs import sequence_variation
+from beacon.store.base import Document
+from ingest.errors import Problem
+from ingest.vcf.annotations import molecular_attributes, transcript_hgvs
 from ingest.vcf.genotypes import AlleleCounts
 from ingest.vcf.normalize import sequence_type
+from ingest.vcf.parse import Site, VcfParser
+from ingest.vcf.structural import Unrepresentable, structural
 
 
 def genomic_hgvs(accession: str, pos: int, ref: str, alt: str) -> str:
@@ -48,4 +54,75 @@ def variant_document(
     accession = refseq_accession(chrom, assembly)
     if accession and variant_type in ("SNP", "MNP", "DEL", "INS", "INDEL"):
         doc["identifiers"] = {"genomicHGVSId": genomic_hgvs(accession, pos, ref, alt)}
+    return doc
+
+
+def site_document(parser: VcfParser, site: Site) -> Document | None:
+    """The genomicVariation of one allele with its carriers and frequencies; None (a problem reported) if invalid."""
+    name, line, record, chrom, allele = parser.file.name, site.line, site.record, site.chrom, site.allele
+    options = parser.options
+    assembly = options.stored_assembly
+    if allele.is_symbolic:
+        try:
+            end = parser.lifted_end(chrom, record.INFO.get("END"))
+        except NotLiftable as exc:
+            parser.reject(Problem(name, line, "INFO/END", f"not liftable: {exc}", is_line=True))
+            return None
+        svlen = record.INFO.get("SVLEN")
+        svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
+        try:
+            sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"), record.INFO.get("CHR2"))
+        except Unrepresentable as exc:
+            parser.reject(Problem(name, line, "ALT", str(exc), is_line=True))
+            return None
+        internal = f"{chrom}:{allele.pos}:{allele.alt.strip('<>')}:{sv.end}"
+        if record.ID:
+            internal += f":{record.ID}"
+        anchor = allele.ref[:1] if allele.ref[:1] in {"A", "C", "G", "T"} else "N"
+        doc = variant_document(
+            chrom=chrom, assembly=assembly, start=sv.start, end=sv.end, ref=anchor,
+            alt="N", variant_type=sv.variant_type, pos=allele.pos, internal_id=internal,
+        )  # fmt: skip
+        if sv.mate:
+            mate = canonical_chromosome(sv.mate[0]) or sv.mate[0]
+            doc["variantLevelData"] = {"mateName": mate, "matePosition": sv.mate[1]}
+    else:
+        if not set(allele.ref) <= set("ACGTN"):
+            parser.reject(Problem(name, line, "REF", f"not a nucleotide sequence: {allele.ref!r}", is_line=True))
+            return None
+        start = allele.pos - 1
+        doc = variant_document(
+            chrom=chrom, assembly=assembly, start=start, end=start + len(allele.ref), ref=allele.ref,
+            alt=allele.alt, variant_type=sequence_type(allele.ref, allele.alt), pos=allele.pos,
+            internal_id=f"{chrom}:{allele.pos}:{allele.ref}>{allele.alt}",
+        )  # fmt: skip
+    header = parser.file.header
+    ann, csq = (record.INFO.get("ANN"), record.INFO.get("CSQ")) if header.annotated else (None, None)
+    vcf_alt = record.ALT[allele.index - 1]
+    attributes = molecular_attributes(vcf_alt, ann, csq, header.csq_order) if ann or csq else None
+    if attributes:
+        doc["molecularAttributes"] = attributes
+    transcripts = transcript_hgvs(vcf_alt, ann, csq, header.csq_order) if ann or csq else []
+    if transcripts:
+        doc.setdefault("identifiers", {})["transcriptHGVSIds"] = transcripts
+    genotypes, dataset = site.genotypes, options.dataset_id
+    if genotypes is not None:
+        samples, populations = parser.file.samples, parser.file.populations
+        carriers = genotypes.carriers(allele.index)
+        doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
+        freqs = [frequency(dataset, genotypes.counts(allele.index))]
+        if populations is not None and populations.labels:
+            per_population = genotypes.counts_by_group(allele.index, populations)
+            freqs += [frequency(p, c) for p, c in zip(populations.labels, per_population, strict=True)]
+        doc["frequencyInPopulations"] = [
+            {"source": dataset, "sourceReference": f"dataset:{dataset}", "frequencies": freqs}
+        ]
+    else:
+        af = record.INFO.get("AF")
+        value = af[allele.index - 1] if isinstance(af, tuple) else af
+        if isinstance(value, float):
+            doc["frequencyInPopulations"] = [
+                {"source": f"{name} INFO/AF", "sourceReference": f"dataset:{dataset}",
+                 "frequencies": [{"population": dataset, "alleleFrequency": value}]}
+            ]  # fmt: skip
     return doc

@@ -1,0 +1,102 @@
+"""One VCF load as the embedded store's row batches (or, the general way, as documents), in the process that parses.
+
+`row_batches` is what a load streams: sample records and variants, indexed and encoded where they are
+parsed, so the writer only inserts. Plain alleles skip the document (ingest/vcf/rows.py); the others,
+and every record of `documents`, go through `site_document` and the store's generic indexer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from beacon.genome.liftover import Lifter
+from beacon.model.entry_types import EntryType, EntryTypeTable
+from beacon.store.base import Document
+from beacon.store.indexing import LoadContext, index_record
+from beacon.store.sqlite_docs import RowBatch, RowPacker
+from ingest.vcf.fasta import Reference
+from ingest.vcf.parse import Progress, Site, VcfOptions, VcfParser, VcfReport
+from ingest.vcf.records import site_document
+from ingest.vcf.rows import DirectRows
+from ingest.vcf.samples import SampleInfo
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything parsing needs, picklable: the files, options (assemblies canonical) and what the store holds."""
+
+    paths: list[Path]
+    options: VcfOptions
+    samples_info: dict[str, SampleInfo] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # biosample -> individual, already in the dataset
+    cohorts: list[str] = field(default_factory=list)  # the dataset's cohorts
+    table: EntryTypeTable = field(default_factory=EntryTypeTable)
+
+    def context(self) -> LoadContext:
+        return LoadContext(self.options.dataset_id, self.options.stored_assembly, dict(self.owners), list(self.cohorts))
+
+    def parser(
+        self, report: VcfReport, progress: Progress | None, lifter: Lifter | None, reference: Reference | None
+    ) -> VcfParser:
+        return VcfParser(self.paths, self.options, report, self.samples_info, self.owners, progress, lifter, reference)
+
+
+def _annotated(site: Site) -> bool:
+    return bool(site.record.INFO.get("ANN") or site.record.INFO.get("CSQ"))
+
+
+def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
+    """The load's rows, about BATCH_WEIGHT rows per batch.
+
+    :raise InputError: unreadable input or undecodable genotypes.
+    :raise RejectedRecords: `on_error="fail"` and a record is invalid.
+    """
+    ctx = job.context()
+    options = job.options
+    packer = RowPacker(options.dataset_id, options.part)
+    for entry, doc in parser.sample_documents(job.table):
+        packer.add(index_record(entry, doc, ctx))
+        if packer.full:
+            yield packer.take()
+    variants = job.table.by_id("genomicVariant")
+    direct = DirectRows(packer, ctx, options.stored_assembly, variants)
+    report = parser.report
+    for path in parser.paths:
+        vcf, header_lines = parser.open(path)
+        file = parser.file
+        direct.start_file(file)
+        annotated = file.header.annotated
+        for site in parser.sites(path, vcf, header_lines):
+            if site.plain and not (annotated and _annotated(site)):
+                direct.add(site, file)
+            else:
+                variant = site_document(parser, site)
+                if variant is None:
+                    continue
+                packer.add(index_record(variants, variant, ctx))
+            report.variants_written += 1
+            if packer.full:
+                yield packer.take()
+    yield packer.take()
+
+
+def documents(parser: VcfParser, table: EntryTypeTable) -> Iterator[tuple[EntryType, Document]]:
+    """The load as (entry type, document) pairs, every allele through `site_document` (what the rows must equal)."""
+    yield from parser.sample_documents(table)
+    variants = table.by_id("genomicVariant")
+    for path in parser.paths:
+        vcf, header_lines = parser.open(path)
+        for site in parser.sites(path, vcf, header_lines):
+            doc = site_document(parser, site)
+            if doc is not None:
+                parser.report.variants_written += 1
+                yield variants, doc
+
+
+def drain(batches: Iterator[Any]) -> None:
+    """Consume a stream for its side effects (validation: the report)."""
+    for _ in batches:
+        pass

@@ -1,0 +1,179 @@
+"""Plain sequence alleles straight into the embedded store's rows, without the document (the loader's hot path).
+
+For an allele of A, C, G and T without ANN/CSQ annotations, `DirectRows` appends exactly what
+`site_document` → `index_record` → `RowPacker.add` would: the record row with its text as
+`sqlite_docs.encode` writes it (variation and genomic HGVS id left to the columns, frequency sources
+without their own sourceReference), the hgvs, carrier and cohort keys, the GENO terms and the two
+text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
+allele takes the document path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from beacon.genome.assemblies import refseq_accession
+from beacon.genome.hgvs import genomic_expression
+from beacon.model.entry_types import EntryType
+from beacon.store.indexing import LoadContext
+from beacon.store.sqlite_docs import RowPacker
+from ingest.vcf.genotypes import ZYGOSITIES, AlleleCounts, GenotypeTable
+from ingest.vcf.normalize import sequence_type
+from ingest.vcf.parse import Site, VcfFile
+
+_json = json.JSONEncoder(separators=(",", ":")).encode
+_HGVS_FLAG, _SOURCE_REFERENCE_FLAG = 1, 2  # sqlite_docs' flags
+_MAX_TEXT = 256  # indexing's cut of text values
+
+
+def _number(value: float) -> str:
+    """A float as json writes it (NaN and the infinities by name)."""
+    return repr(value) if math.isfinite(value) else _json(value)
+
+
+def _frequency(population: str, counts: AlleleCounts) -> str:
+    """records.frequency(population, counts) as JSON, `population` already JSON-quoted."""
+    return (
+        f'{{"population":{population},"alleleFrequency":{_number(round(counts.frequency, 8))},'
+        f'"alleleCount":{counts.allele_count},"alleleNumber":{counts.allele_number},'
+        f'"alleleCountHomozygous":{counts.homozygous},"alleleCountHeterozygous":{counts.heterozygous},'
+        f'"alleleCountHemizygous":{counts.hemizygous}}}'
+    )
+
+
+class _Carriers:
+    """Per file: each sample's caseLevelData entry for each zygosity, and the JSON names of it and its individual."""
+
+    def __init__(self, samples: list[str], owners: dict[str, str]) -> None:
+        quoted = [_json(s) for s in samples]
+        self.entries = np.array(
+            [[f'{{"biosampleId":{q},"zygosity":{_json(z)}}}' for q in quoted] for z in ZYGOSITIES], dtype=object
+        )
+        self.names = np.array(quoted, dtype=object)
+        individuals = [owners.get(s) for s in samples]
+        self.individuals = np.array([_json(i) if i else "" for i in individuals], dtype=object)
+        self.owned = np.array([bool(i) for i in individuals], dtype=bool)
+
+
+class DirectRows:
+    """Appends the rows of plain alleles to a RowPacker's batch (see the module docstring)."""
+
+    def __init__(self, packer: RowPacker, ctx: LoadContext, assembly: str, variants: EntryType) -> None:
+        # index_record also gives keys of explicitly listed cohort members: VCF loads have none.
+        assert not ctx.cohort_members, "direct rows give whole-dataset cohort keys only"
+        self._packer = packer
+        self._collection = variants.collection
+        packer.scopes[variants.collection] = variants.scope
+        self._ctx = ctx
+        self._assembly = assembly
+        self._dataset = _json(packer.dataset)
+        self._accessions: dict[str, str | None] = {}
+        self._af_source = ""
+        self._carriers: _Carriers | None = None
+        self._populations: list[str] = []  # JSON-quoted labels
+        # INFO/AF values repeat (float32 in the file) and the repr of a float costs 0.4 µs.
+        self._af_texts: dict[float, str] = {}
+
+    def start_file(self, file: VcfFile) -> None:
+        """Per-file constants: the INFO/AF source name, each sample's carrier entry, population labels."""
+        self._af_texts.clear()
+        source = _json(f"{file.name} INFO/AF")
+        self._af_source = f'{{"source":{source},"frequencies":[{{"population":{self._dataset},"alleleFrequency":'
+        self._carriers = _Carriers(file.samples, self._ctx.biosample_individual) if file.samples else None
+        labels = file.populations.labels if file.populations is not None else ()
+        self._populations = [_json(label) for label in labels]
+
+    def add(self, site: Site, file: VcfFile) -> None:
+        """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
+        packer = self._packer
+        batch = packer.batch
+        packer.count += 1
+        n = packer.count
+        _, record, chrom, (pos, ref, alt, index), genotypes, _ = site
+        start = pos - 1
+        vtype = "SNP" if len(ref) == 1 == len(alt) else sequence_type(ref, alt)
+        internal = f"{chrom}:{pos}:{ref}>{alt}"
+        if chrom not in self._accessions:
+            self._accessions[chrom] = refseq_accession(chrom, self._assembly)
+        accession = self._accessions[chrom]
+        parts: list[str] = []
+        vals = batch.vals
+        vals.append((n, "variantInternalId", internal[:_MAX_TEXT], None))
+        if accession is None:
+            flags = 0
+        else:
+            # genomic_expression's output is already canonical_hgvs's key form (no bases after del/dup).
+            hgvs = genomic_expression(accession, pos, ref, alt, vtype)
+            flags = _HGVS_FLAG
+            batch.keys.append(("hgvs", hgvs, n))
+            vals.append((n, "identifiers.genomicHGVSId", hgvs[:_MAX_TEXT], None))
+        weight = 4
+        if genotypes is not None:
+            flags |= _SOURCE_REFERENCE_FLAG
+            weight += self._genotyped(n, index, genotypes, parts, file)
+        else:
+            af = record.INFO.get("AF")
+            value = af[index - 1] if isinstance(af, tuple) else af
+            if isinstance(value, float):
+                flags |= _SOURCE_REFERENCE_FLAG
+                parts.append(self._af_part(value))
+        text = f"[{flags},{{{','.join(parts)}}}]"
+        end = start + len(ref)
+        length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
+        batch.records.append(
+            (n, self._collection, packer.dataset, packer.part, internal, text,
+             self._assembly, chrom, start, end, ref, alt, vtype, length)
+        )  # fmt: skip
+        for cohort in self._ctx.cohorts:
+            batch.keys.append(("cohort", cohort, n))
+        tally = batch.tally
+        tally.counts[self._collection] = tally.counts.get(self._collection, 0) + 1
+        if end - start > tally.max_span:
+            tally.max_span = end - start
+        packer.weight += weight + len(text) // 256
+
+    def _af_part(self, value: float) -> str:
+        known = self._af_texts.get(value)
+        # 0.0 and -0.0 are one key but two texts: zeros are not cached.
+        if known is not None and value != 0.0:
+            return known
+        if len(self._af_texts) > 100_000:
+            self._af_texts.clear()
+        text = self._af_texts[value] = f'"frequencyInPopulations":[{self._af_source}{_number(value)}}}]}}]'
+        return text
+
+    def _genotyped(self, n: int, index: int, genotypes: GenotypeTable, parts: list[str], file: VcfFile) -> int:
+        """caseLevelData and frequencyInPopulations from the calls; carrier keys and GENO terms. Returns a weight."""
+        carriers = self._carriers
+        assert carriers is not None
+        batch = self._packer.batch
+        counts, samples, codes = genotypes.reduced(index)
+        parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
+        frequencies = [_frequency(self._dataset, counts)]
+        if self._populations and file.populations is not None:
+            per_population = genotypes.counts_by_group(index, file.populations)
+            frequencies += [_frequency(q, c) for q, c in zip(self._populations, per_population, strict=True)]
+        parts.append(f'"frequencyInPopulations":[{{"source":{self._dataset},"frequencies":[{",".join(frequencies)}]}}]')
+        if len(samples):
+            batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))
+            owned = samples[carriers.owned[samples]]
+            if len(owned):
+                batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
+            self._terms(n, codes)
+        return 2 * len(samples)
+
+    def _terms(self, n: int, codes: npt.NDArray[np.intp]) -> None:
+        batch = self._packer.batch
+        catalog, collection = batch.tally.catalog, self._collection
+        scope = self._packer.scopes[collection]
+        present = np.zeros(len(ZYGOSITIES), dtype=bool)
+        present[codes] = True
+        for code in np.flatnonzero(present).tolist():
+            term = ZYGOSITIES[code]
+            batch.terms.append((term["id"], n))
+            if catalog.get((collection, term["id"], scope)) is None:
+                catalog[(collection, term["id"], scope)] = term["label"]
