@@ -33,7 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("files", nargs="+", type=Path)
     vcf.add_argument("--assembly", required=True, help="GRCh38, GRCh37 or NCBI36 (synonyms accepted)")
     vcf.add_argument("--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex")
-    vcf.add_argument("--sites-only", action="store_true", help="do not decode genotypes (no carriers or counts)")
+    calls = vcf.add_mutually_exclusive_group()
+    calls.add_argument("--sites-only", action="store_true", help="do not decode genotypes (no carriers or counts)")
+    calls.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="decode genotypes for allele counts and frequencies only: store no carriers, biosamples or individuals",
+    )
     vcf.add_argument("--part", default="vcf", help="the part of the dataset these files replace (default vcf)")
     vcf.add_argument("--fasta", type=Path, help="reference FASTA: check REF and left-align indels (bcftools norm -f)")
     vcf.add_argument("--chain", type=Path, help="UCSC chain file: lift the variants to --target-assembly at ingest")
@@ -118,6 +124,7 @@ async def _run_vcf(
         assembly=args.assembly,
         samples_table=args.samples,
         sites_only=args.sites_only,
+        counts_only=args.counts_only,
         on_error=args.on_error,
         part=args.part,
         chain=args.chain,

@@ -62,7 +62,7 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
         if packer.full:
             yield packer.take()
     variants = job.table.by_id("genomicVariant")
-    direct = DirectRows(packer, ctx, options.stored_assembly, variants)
+    direct = DirectRows(packer, ctx, options.stored_assembly, variants, counts_only=options.counts_only)
     report = parser.report
     for path in parser.paths:
         vcf, header_lines = parser.open(path)

@@ -45,6 +45,7 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
         options.assembly,
         options.target_assembly,
         options.sites_only,
+        options.counts_only,
         options.fasta,
         options.on_error,
     )

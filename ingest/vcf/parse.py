@@ -48,6 +48,8 @@ class VcfOptions:
     assembly: str
     samples_table: Path | None = None
     sites_only: bool = False
+    # Genotypes decoded for counts and frequencies only: no carriers, biosamples or individuals stored.
+    counts_only: bool = False
     on_error: str = "skip"
     part: str = "vcf"
     chain: Path | None = None
@@ -108,6 +110,8 @@ class VcfParser:
         biosamples = table.by_id("biosample")
         names = [] if self.options.sites_only else sample_names(self.paths)
         self.report.samples = len(names)
+        if self.options.counts_only:
+            return
         new = [n for n in names if n not in self.existing_biosamples]
         people: dict[str, SampleInfo] = {}
         for name in new:

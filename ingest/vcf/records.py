@@ -108,8 +108,9 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
     genotypes, dataset = site.genotypes, options.dataset_id
     if genotypes is not None:
         samples, populations = parser.file.samples, parser.file.populations
-        carriers = genotypes.carriers(allele.index)
-        doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
+        if not options.counts_only:
+            carriers = genotypes.carriers(allele.index)
+            doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
         freqs = [frequency(dataset, genotypes.counts(allele.index))]
         if populations is not None and populations.labels:
             per_population = genotypes.counts_by_group(allele.index, populations)

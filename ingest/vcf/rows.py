@@ -62,7 +62,9 @@ class _Carriers:
 class DirectRows:
     """Appends the rows of plain alleles to a RowPacker's batch (see the module docstring)."""
 
-    def __init__(self, packer: RowPacker, ctx: LoadContext, assembly: str, variants: EntryType) -> None:
+    def __init__(
+        self, packer: RowPacker, ctx: LoadContext, assembly: str, variants: EntryType, *, counts_only: bool = False
+    ) -> None:
         # index_record also gives keys of explicitly listed cohort members: VCF loads have none.
         assert not ctx.cohort_members, "direct rows give whole-dataset cohort keys only"
         self._packer = packer
@@ -73,6 +75,7 @@ class DirectRows:
         self._dataset = _json(packer.dataset)
         self._accessions: dict[str, str | None] = {}
         self._af_source = ""
+        self._counts_only = counts_only
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
         # INFO/AF values repeat (float32 in the file) and the repr of a float costs 0.4 µs.
@@ -83,7 +86,8 @@ class DirectRows:
         self._af_texts.clear()
         source = _json(f"{file.name} INFO/AF")
         self._af_source = f'{{"source":{source},"frequencies":[{{"population":{self._dataset},"alleleFrequency":'
-        self._carriers = _Carriers(file.samples, self._ctx.biosample_individual) if file.samples else None
+        wanted = file.samples and not self._counts_only
+        self._carriers = _Carriers(file.samples, self._ctx.biosample_individual) if wanted else None
         labels = file.populations.labels if file.populations is not None else ()
         self._populations = [_json(label) for label in labels]
 
@@ -147,16 +151,21 @@ class DirectRows:
         return text
 
     def _genotyped(self, n: int, index: int, genotypes: GenotypeTable, parts: list[str], file: VcfFile) -> int:
-        """caseLevelData and frequencyInPopulations from the calls; carrier keys and GENO terms. Returns a weight."""
+        """frequencyInPopulations; unless counts only, caseLevelData, carrier keys and GENO terms. Returns a weight."""
+        populations = file.populations if self._populations else None
+        tallies = genotypes.tallies(index, populations, carriers=not self._counts_only)
+        frequencies = [_frequency(self._dataset, tallies.total)]
+        frequencies += [_frequency(q, c) for q, c in zip(self._populations, tallies.by_group, strict=True)]
+        if self._counts_only:
+            parts.append(
+                f'"frequencyInPopulations":[{{"source":{self._dataset},"frequencies":[{",".join(frequencies)}]}}]'
+            )
+            return 0
         carriers = self._carriers
         assert carriers is not None
         batch = self._packer.batch
-        counts, samples, codes = genotypes.reduced(index)
+        samples, codes = tallies.carriers, tallies.codes
         parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
-        frequencies = [_frequency(self._dataset, counts)]
-        if self._populations and file.populations is not None:
-            per_population = genotypes.counts_by_group(index, file.populations)
-            frequencies += [_frequency(q, c) for q, c in zip(self._populations, per_population, strict=True)]
         parts.append(f'"frequencyInPopulations":[{{"source":{self._dataset},"frequencies":[{",".join(frequencies)}]}}]')
         if len(samples):
             batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))

@@ -160,3 +160,15 @@ def test_vcf_command_summarises_the_load(tmp_path: Path, capsys: pytest.CaptureF
         "dataset t: loaded: 2 records read, 3 variants, 0 samples; "
         "1 skipped (ALT equals REF); 1 skipped (spanning deletion allele '*')\n"
     )
+
+
+def test_vcf_counts_only_loads_variants_without_samples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vcf = Path(__file__).resolve().parents[1] / "data" / "vcf" / "haploid_x_and_missing_calls.vcf"
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    argv = ["vcf", str(vcf), "--dataset", "t", "--assembly", "GRCh38", "--store", store, "--counts-only"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == "dataset t: loaded: 2 records read, 3 variants, 4 samples\n"
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--sites-only"])
+    assert exited.value.code == 2
+    assert "not allowed with argument --counts-only" in capsys.readouterr().err

@@ -75,6 +75,33 @@ async def test_carriers_and_counts_match_an_independent_count(store: SqliteStore
         assert {p["population"] for p in populations} >= {"GBR", "YRI"}
 
 
+async def test_counts_only_stores_the_frequencies_without_carriers_or_samples(tmp_path: Path) -> None:
+    stores = [SqliteStore(tmp_path / name) for name in ("full.db", "counts.db")]
+    docs = []
+    try:
+        for s, counts_only in zip(stores, (False, True), strict=True):
+            await s.open()
+            options = VcfOptions("g1k", "GRCh37", samples_table=SAMPLES, counts_only=counts_only)
+            report = await load_vcf([CHR1], options, s)
+            assert (report.samples, report.variants_written) == (2504, 1044)
+            docs.append(await s.find(Query("g_variants", ("g1k",))))
+        counts = stores[1]
+        assert await counts.find(Query("biosamples", ("g1k",))) == []
+        assert await counts.find(Query("individuals", ("g1k",))) == []
+        (dataset,) = await counts.datasets()
+        assert set(dataset.counts) == {"g_variants"}
+    finally:
+        for s in stores:
+            await s.close()
+    full, only = docs
+    assert len(full) == len(only) == 1044
+    assert sum(bool(d.get("caseLevelData")) for d in full) > 1000
+    for f, o in zip(full, only, strict=True):
+        assert "caseLevelData" not in o
+        assert o["frequencyInPopulations"] == f["frequencyInPopulations"]
+        assert {k: v for k, v in f.items() if k != "caseLevelData"} == o
+
+
 async def test_haploid_and_missing_calls(store: SqliteStore) -> None:
     await load_vcf([FIXTURES / "haploid_x_and_missing_calls.vcf"], VcfOptions("t", "GRCh38"), store)
     docs = {d["variantInternalId"]: d for d in await store.find(Query("g_variants", ("t",)))}

@@ -99,9 +99,19 @@ async def load_by_documents(paths: list[Path], options: VcfOptions, store: Sqlit
 CASES = [
     pytest.param([CHR1], VcfOptions("g1k", "GRCh37", samples_table=SAMPLES), False, id="2504 samples with populations"),
     pytest.param([CHR1], VcfOptions("g1k", "GRCh37", sites_only=True), False, id="2504 samples read sites-only"),
+    pytest.param(
+        [CHR1], VcfOptions("g1k", "GRCh37", samples_table=SAMPLES, counts_only=True), False, id="2504 counts only"
+    ),
+    pytest.param([CINECA_VCF], VcfOptions("cin", "GRCh37", counts_only=True), True, id="CINECA counts only"),
     pytest.param([CINECA_VCF], VcfOptions("cin", "GRCh37"), True, id="CINECA annotated, after its metadata"),
     pytest.param([CINECA_VCF], VcfOptions("cin", "GRCh37", sites_only=True), False, id="CINECA annotated sites-only"),
     pytest.param([FIXTURES / "haploid_x_and_missing_calls.vcf"], VcfOptions("t", "GRCh38"), False, id="haploid X"),
+    pytest.param(
+        [FIXTURES / "haploid_x_and_missing_calls.vcf"],
+        VcfOptions("t", "GRCh38", counts_only=True),
+        False,
+        id="haploid X counts only",
+    ),
     pytest.param(
         [FIXTURES / "deletion_right_of_a_repeat.vcf"],
         VcfOptions("norm", "GRCh37", fasta=FIXTURES / "repeat_reference.fa"),
