@@ -69,6 +69,8 @@ class Settings:
     gt_variants: int = field(default_factory=lambda: _env_int("BENCH_GT_VARIANTS", 5_000))
     gt_samples: int = field(default_factory=lambda: _env_int("BENCH_GT_SAMPLES", 2_500))
     aggregator_rounds: int = field(default_factory=lambda: _env_int("BENCH_AGGREGATOR_ROUNDS", 300))
+    # bench/vcf_ingest.py on the files the ingest targets name (about 4 minutes): off in bench-quick.
+    vcf_targets: bool = field(default_factory=lambda: _env_int("BENCH_VCF_TARGETS", 1) == 1)
     results: Path = field(default_factory=lambda: Path(os.environ.get("BENCH_RESULTS", BENCH / "results")))
     skip: frozenset[str] = field(default_factory=lambda: frozenset(os.environ.get("BENCH_SKIP", "").split(",")) - {""})
 
@@ -217,40 +219,60 @@ def store_lookup_section(s: Settings, variants: stores.BuiltStore, results: repo
 
 
 def ingest_section(s: Settings, results: report.Results) -> None:
-    """(3) bench/vcf_ingest.py (owned elsewhere; called, never copied) on synthetic sites-only and genotype files.
+    """(3) bench/vcf_ingest.py (owned elsewhere; called, never copied): the synthetic files of this run's
+    size, then (unless BENCH_VCF_TARGETS=0) its default run on the files the ingest targets name.
 
-    Where the script merges its own ratios into a summary (`--summary`), the sites-only file's go into
-    this run's summary.json and the genotype file's into a side file, so they do not overwrite them.
+    The synthetic files' ratios go to side files; only the default run merges its (target-named)
+    ratios into this run's summary.json.
     """
     print("(3) VCF ingest vs cyvcf2 iteration (bench/vcf_ingest.py)", file=sys.stderr)
-    script = BENCH / "vcf_ingest.py"
-    has_summary = "--summary" in script.read_text()
     # One sample: vcf_ingest.py also decodes genotypes, which fails on a file without any.
     sites = stores.synthetic_file("vcf", s.ingest_variants, ".vcf.gz", samples=1)
     gts = stores.synthetic_file("vcf", s.gt_variants, ".vcf.gz", samples=s.gt_samples)
-    for path, label, wanted, summary in (
+    runs: list[tuple[Path | None, Path, list[tuple[str, tuple[str, str]]]]] = [
         (
             sites,
-            f"vcf ingest sites-only ({s.ingest_variants:,} sites)",
-            ("cyvcf2 raw sites", "--sites-only"),
-            s.results / "summary.json",
+            s.results / "vcf-ingest-sites-file.json",
+            [(f"vcf ingest sites-only ({s.ingest_variants:,} sites)", ("cyvcf2 raw sites", "--sites-only"))],
         ),
         (
             gts,
-            f"vcf ingest {s.gt_samples:,}-sample genotypes ({s.gt_variants:,} sites)",
-            ("cyvcf2 with genotype", "with carriers"),
             s.results / "vcf-ingest-genotype-file.json",
+            [
+                (
+                    f"vcf ingest {s.gt_samples:,}-sample genotypes ({s.gt_variants:,} sites)",
+                    ("cyvcf2 genotype.array(), carriers file", "with carriers"),
+                )
+            ],
         ),
-    ):
-        argv = [sys.executable, str(script), str(path)] + (["--summary", str(summary)] if has_summary else [])
+    ]
+    if s.vcf_targets:
+        runs.append(
+            (
+                None,
+                s.results / "summary.json",
+                [
+                    ("vcf ingest sites-only, 1000 Genomes chr22", ("cyvcf2 raw sites", "--sites-only")),
+                    ("vcf ingest counts only, 50 k x 2,500 samples", ("counts file", "--counts-only")),
+                    ("vcf ingest with carriers, 5 k x 2,500 samples", ("carriers file", "with carriers")),
+                ],
+            )
+        )
+    for path, summary, rows in runs:
+        argv = [sys.executable, str(BENCH / "vcf_ingest.py"), *([str(path)] if path else []), "--summary", str(summary)]
         done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
         print("    " + done.stdout.strip().replace("\n", "\n    "), file=sys.stderr)
-        rates = report.parse_vcf_ingest(done.stdout, wanted)
-        if done.returncode != 0 or rates is None:
-            results.problems.append(f"bench/vcf_ingest.py {path.name}: exit {done.returncode}: {done.stderr[-500:]}")
+        name = path.name if path else "default files"
+        if done.returncode != 0:
+            results.problems.append(f"bench/vcf_ingest.py {name}: exit {done.returncode}: {done.stderr[-500:]}")
             continue
-        raw, ours = rates
-        results.add_rates(label, [ours], [raw], "records/s")
+        for label, wanted in rows:
+            rates = report.parse_vcf_ingest(done.stdout, wanted)
+            if rates is None:
+                results.problems.append(f"bench/vcf_ingest.py {name}: no {wanted[1]!r} row")
+                continue
+            raw, ours = rates
+            results.add_rates(label, [ours], [raw], "records/s")
 
 
 def aggregator_section(s: Settings, results: report.Results) -> None:

@@ -23,6 +23,7 @@ TOY = {
     "BENCH_GT_VARIANTS": "10",
     "BENCH_GT_SAMPLES": "50",
     "BENCH_AGGREGATOR_ROUNDS": "5",
+    "BENCH_VCF_TARGETS": "0",
 }
 EXPECTED = {
     "allele query boolean GET c4",
