@@ -1,5 +1,5 @@
 """`python -m ingest` runs the `beacon-ingest` command line."""
 
-from ingest.cli import main
+from ingest.entry import main
 
 raise SystemExit(main())

@@ -26,6 +26,7 @@ from ingest.errors import InputError
 from ingest.vcf.batches import Job, drain, row_batches
 from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
+from ingest.vcf.parser_start import take_early
 from ingest.vcf.reader import check_header
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
@@ -97,7 +98,7 @@ def _checked(options: VcfOptions) -> VcfOptions:
 def _child(paths: list[Path], wanted: bool | None) -> ParserProcess | None:
     if wanted is None:
         wanted = sum(p.stat().st_size for p in paths if p.is_file()) >= CHILD_FROM_BYTES
-    return ParserProcess() if wanted else None
+    return ParserProcess(take_early()) if wanted else None
 
 
 async def load_vcf(

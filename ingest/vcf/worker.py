@@ -35,8 +35,7 @@ from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.batches import Job, row_batches
 from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, VcfReport
-
-_ENTRY = "from ingest.vcf.worker import main; raise SystemExit(main())"
+from ingest.vcf.parser_start import start_parser
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,9 @@ class _Delta:
 class ParserProcess:
     """A running child parser; `batches` streams its rows, `close` ends it whatever state it is in."""
 
-    def __init__(self) -> None:
-        # stderr is shared: htslib's warnings reach the terminal as they would from this process.
-        # Imported rather than run as __main__, so what it pickles names this module.
-        self._child = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", _ENTRY], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
+    def __init__(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """Adopt `process` (parser_start.start_parser, possibly started early) or start one."""
+        self._child = process if process is not None else start_parser()
         self._records_read = 0  # as last reported, for the message if the child dies
 
     def start(self, job: Job) -> None:
@@ -173,7 +169,10 @@ def main() -> int:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    job: Job = pickle.load(sys.stdin.buffer)
+    try:
+        job: Job = pickle.load(sys.stdin.buffer)
+    except EOFError:
+        return 0  # started early and not needed, or the parent is gone: nothing to do
     report = VcfReport(job.options.dataset_id)
     sender = _Sender(out, report)
     try:

@@ -29,8 +29,11 @@ from beacon.store.base import DatasetLoad
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
 from beacon.store.sqlite_docs import RowStream
+from ingest import entry
 from ingest.bff import load_bff
 from ingest.errors import InputError, RejectedRecords
+from ingest.vcf import load as vcf_load
+from ingest.vcf import parser_start, worker
 from ingest.vcf.batches import Job, documents, row_batches
 from ingest.vcf.fasta import Reference
 from ingest.vcf.load import VcfOptions, _checked, _existing, digest_of, load_vcf
@@ -266,7 +269,7 @@ def test_the_child_ends_when_the_ingest_is_killed(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while not children and time.monotonic() < deadline and parent.poll() is None:
         time.sleep(0.05)
-        # The parser is started from a worker thread: it is that thread's child.
+        # The parser is a child of whichever thread started it (the main one, when started early).
         for task in Path(f"/proc/{parent.pid}/task").iterdir():
             children += [int(c) for c in (task / "children").read_text().split()]
     assert children, "no parser process was started"
@@ -278,6 +281,37 @@ def test_the_child_ends_when_the_ingest_is_killed(tmp_path: Path) -> None:
         time.sleep(0.05)
     status = Path(f"/proc/{children[0]}/status")
     assert not status.exists() or "zombie" in status.read_text(), "the parser outlived its ingest"
+
+
+def test_beacon_ingest_starts_the_parser_first_and_the_load_adopts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def recording() -> subprocess.Popen[bytes]:
+        process = real_start()
+        started.append(process)
+        return process
+
+    real_start = parser_start.start_parser
+    for module in (parser_start, worker):
+        monkeypatch.setattr(module, "start_parser", recording)
+    vcf = FIXTURES / "haploid_x_and_missing_calls.vcf"
+    argv = ["vcf", str(vcf), "--assembly", "GRCh38", "--store", f"sqlite:///{tmp_path / 's.db'}", "--dataset"]
+    monkeypatch.setattr(vcf_load, "CHILD_FROM_BYTES", 0)  # this small file is parsed in a child
+    assert entry.main([*argv, "adopted"]) == 0
+    assert len(started) == 1, "the load started a parser of its own"
+    assert started[0].poll() is not None
+    monkeypatch.setattr(vcf_load, "CHILD_FROM_BYTES", 10**12)  # parsed here: the early parser is not needed
+    assert entry.main([*argv, "here"]) == 0
+    assert len(started) == 2
+    assert started[1].returncode == -signal.SIGKILL, "the unused parser was not ended"
+    assert parser_start.take_early() is None
+    assert entry.main(["vcf", str(vcf), "--assembly", "GRCh38", "--dataset", "v", "--validate-only"]) == 0
+    assert len(started) == 2, "validation never stores: no parser is started"
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        loaded = conn.execute("SELECT dataset, count(*) FROM records GROUP BY dataset ORDER BY dataset").fetchall()
+    assert loaded == [("adopted", 11), ("here", 11)]  # 3 variants, 4 biosamples, 4 individuals
 
 
 def _kill_children(_: int) -> None:
