@@ -149,6 +149,15 @@ class LoadTally:
         if any(kind == "hgvs" and is_transcript_hgvs(value) for kind, value in rec.keys):
             self.counts[TRANSCRIPT_ANNOTATED] = self.counts.get(TRANSCRIPT_ANNOTATED, 0) + 1
 
+    def merge(self, later: LoadTally) -> None:
+        """Add the tally of later records, as if this one had seen them one by one."""
+        for coll, n in later.counts.items():
+            self.counts[coll] = self.counts.get(coll, 0) + n
+        for key, label in later.catalog.items():
+            if self.catalog.get(key) is None:
+                self.catalog[key] = label
+        self.max_span = max(self.max_span, later.max_span)
+
     def terms(self, load: DatasetLoad) -> list[tuple[str, Term]]:
         """(collection, term) for every ontology term seen, then the load's declared terms (which win)."""
         seen = [(coll, Term(term, "ontology", scope, label)) for (coll, term, scope), label in self.catalog.items()]

@@ -258,13 +258,3 @@ class RowStream:
     def __iter__(self) -> Iterator[IndexedRecord]:
         for batch in self._batches:
             yield from batch.indexed()
-
-
-def merge_tally(total: LoadTally, part: LoadTally) -> None:
-    """Add the tally of later records to `total`, as if `total` had seen them one by one."""
-    for coll, n in part.counts.items():
-        total.counts[coll] = total.counts.get(coll, 0) + n
-    for key, label in part.catalog.items():
-        if total.catalog.get(key) is None:
-            total.catalog[key] = label
-    total.max_span = max(total.max_span, part.max_span)

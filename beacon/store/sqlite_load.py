@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from beacon.store import sqlite_bins
 from beacon.store.base import DatasetLoad, LoadSummary, LoadTally
-from beacon.store.sqlite_docs import RowBatch, RowPacker, RowStream, merge_tally
+from beacon.store.sqlite_docs import RowBatch, RowPacker, RowStream
 from beacon.store.sqlite_schema import INDEX_NAMES, INDEX_STATEMENTS
 
 # Rows left in the store below which dropping and rebuilding the indexes beats maintaining them
@@ -126,7 +126,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> tuple[dict[str, int]
             if rows:
                 conn.executemany(sql, rows)
                 filled[table] = None
-        merge_tally(tally, batch.tally)
+        tally.merge(batch.tally)
     if staged:
         conn.execute("INSERT OR IGNORE INTO keys SELECT * FROM temp.staged_keys ORDER BY kind, value, rid")
         conn.execute("DROP TABLE temp.staged_keys")

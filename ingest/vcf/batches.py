@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beacon.errors import ConfigError
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.store.base import Document
 from beacon.store.indexing import LoadContext, index_record
 from beacon.store.sqlite_docs import RowBatch, RowPacker
+from ingest.errors import InputError
 from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, Site, VcfOptions, VcfParser, VcfReport
 from ingest.vcf.records import site_document
@@ -37,6 +39,20 @@ class Job:
 
     def context(self) -> LoadContext:
         return LoadContext(self.options.dataset_id, self.options.stored_assembly, dict(self.owners), list(self.cohorts))
+
+    def aids(self) -> tuple[Lifter | None, Reference | None]:
+        """The liftover chain and the reference FASTA the options name, opened (the caller closes the FASTA).
+
+        :raise InputError: the chain cannot be read.
+        """
+        options = self.options
+        lifter = None
+        if options.chain is not None and options.target_assembly is not None:
+            try:
+                lifter = Lifter.load(options.assembly, options.target_assembly, options.chain)
+            except ConfigError as exc:
+                raise InputError(exc.message) from exc
+        return lifter, Reference.open(options.fasta) if options.fasta else None
 
     def parser(
         self, report: VcfReport, progress: Progress | None, lifter: Lifter | None, reference: Reference | None

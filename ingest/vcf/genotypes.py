@@ -20,7 +20,7 @@ import numpy.typing as npt
 HETEROZYGOUS = {"id": "GENO:0000458", "label": "heterozygous"}
 HOMOZYGOUS = {"id": "GENO:0000136", "label": "homozygous"}
 HEMIZYGOUS = {"id": "GENO:0000134", "label": "hemizygous"}
-# Zygosity codes of GenotypeTable.reduced and .tallies, indexes into ZYGOSITIES.
+# Zygosity codes of GenotypeTable.tallies, indexes into ZYGOSITIES.
 HET, HOM, HEMI = 0, 1, 2
 ZYGOSITIES = (HETEROZYGOUS, HOMOZYGOUS, HEMIZYGOUS)
 _NONE = np.zeros(0, dtype=np.intp)
@@ -136,27 +136,6 @@ class GenotypeTable:
         hemi = per_group(haploid & (hits >= 1))
         return [AlleleCounts(*values) for values in zip(ac, an, hom, het, hemi, strict=True)]
 
-    def reduced(self, allele: int) -> tuple[AlleleCounts, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Counts over all samples, carrier sample indexes (ascending) and their ZYGOSITIES codes, without loops.
-
-        The same values as `counts`, `carriers` (in one pass, for the loader's hot path).
-        """
-        hits = (self._alleles == allele).sum(axis=1)
-        haploid = self._ploidy == 1
-        carriers = np.flatnonzero(hits)
-        carrier_hits, carrier_haploid = hits[carriers], haploid[carriers]
-        codes = np.where(carrier_haploid, HEMI, np.where(carrier_hits >= 2, HOM, HET))
-        hemizygous = int(carrier_haploid.sum())
-        homozygous = int((codes == HOM).sum())
-        counts = AlleleCounts(
-            allele_count=int(hits.sum()),
-            allele_number=int(self._called.sum()),
-            homozygous=homozygous,
-            heterozygous=len(carriers) - homozygous - hemizygous,
-            hemizygous=hemizygous,
-        )
-        return counts, carriers, codes
-
     def tallies(self, allele: int, groups: PopulationIndex | None, *, carriers: bool = True) -> Tallies:
         """`counts`, `counts_by_group` (when `groups`) and, when asked, the carriers with their codes.
 
@@ -206,9 +185,11 @@ class GenotypeTable:
         return pairs
 
     def _plain_tallies(self, allele: int, groups: PopulationIndex | None) -> Tallies:
-        total, carriers, codes = self.reduced(allele)
+        found = self.carriers(allele)
+        carriers = np.array([c.sample_index for c in found], dtype=np.intp)
+        codes = np.array([ZYGOSITIES.index(c.zygosity) for c in found], dtype=np.intp)
         by_group = self.counts_by_group(allele, groups) if groups is not None else []
-        return Tallies(total, by_group, carriers, codes)
+        return Tallies(self.counts(allele), by_group, carriers, codes)
 
     def carriers(self, allele: int) -> list[Carrier]:
         hits = (self._alleles == allele).sum(axis=1)

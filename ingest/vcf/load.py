@@ -15,16 +15,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly
-from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad, Store
 from beacon.store.sqlite_docs import RowBatch, RowStream
 from ingest.errors import InputError
 from ingest.vcf.batches import Job, drain, row_batches
-from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
 from ingest.vcf.reader import check_header
@@ -137,20 +134,13 @@ async def load_vcf(
 
 async def _load_here(job: Job, report: VcfReport, store: Store | None, progress: Progress | None) -> VcfReport:
     """Parse in this process, on the store's worker thread (or a thread of its own when validating)."""
-    options = job.options
-    lifter = None
-    if options.chain is not None and options.target_assembly is not None:
-        try:
-            lifter = await asyncio.to_thread(Lifter.load, options.assembly, options.target_assembly, options.chain)
-        except ConfigError as exc:
-            raise InputError(exc.message) from exc
-    reference = await asyncio.to_thread(Reference.open, options.fasta) if options.fasta else None
+    lifter, reference = await asyncio.to_thread(job.aids)
     try:
         batches = row_batches(job.parser(report, progress, lifter, reference), job)
         if store is None:
             await asyncio.to_thread(drain, batches)
             return report
-        digest = await asyncio.to_thread(digest_of, job.paths, options)
+        digest = await asyncio.to_thread(digest_of, job.paths, job.options)
         return await _store(job, report, store, digest, batches)
     finally:
         if reference is not None:

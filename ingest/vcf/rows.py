@@ -95,8 +95,7 @@ class DirectRows:
         """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
         packer = self._packer
         batch = packer.batch
-        packer.count += 1
-        n = packer.count
+        n = packer.number()
         _, record, chrom, (pos, ref, alt, index), genotypes, _ = site
         start = pos - 1
         vtype = "SNP" if len(ref) == 1 == len(alt) else sequence_type(ref, alt)

@@ -28,12 +28,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from beacon.errors import ConfigError
-from beacon.genome.liftover import Lifter
 from beacon.store.sqlite_docs import RowBatch
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.batches import Job, row_batches
-from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, VcfReport
 from ingest.vcf.parser_start import start_parser
 
@@ -138,14 +135,7 @@ class _Sender:
 
 
 def _run(job: Job, sender: _Sender, report: VcfReport) -> None:
-    options = job.options
-    lifter = None
-    if options.chain is not None and options.target_assembly is not None:
-        try:
-            lifter = Lifter.load(options.assembly, options.target_assembly, options.chain)
-        except ConfigError as exc:
-            raise InputError(exc.message) from exc
-    reference = Reference.open(options.fasta) if options.fasta else None
+    lifter, reference = job.aids()
     try:
         sender.send("ready", None)
         parser = job.parser(report, lambda _: sender.send("progress", sender.delta()), lifter, reference)

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad
@@ -72,8 +71,7 @@ async def open_store(path: Path) -> SqliteStore:
 def general_load(
     paths: list[Path], options: VcfOptions, job: Job, report: VcfReport
 ) -> tuple[DatasetLoad, Reference | None]:
-    lifter = Lifter.load(options.assembly, options.target_assembly, options.chain) if options.target_assembly else None
-    reference = Reference.open(options.fasta) if options.fasta else None
+    lifter, reference = job.aids()
     parser = job.parser(report, None, lifter, reference)
     pairs = documents(parser, EntryTypeTable())
     digest = digest_of(paths, options)
