@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     aggregate.add_argument("--config", type=Path, default=Path("conf/aggregator.yaml"), help="aggregator configuration")
     aggregate.add_argument("--host")
     aggregate.add_argument("--port", type=int)
-    for p in (serve, demo):
+    for p in (serve, demo, check):
         p.add_argument("--store", help="store URI, e.g. sqlite:///var/beacon.db (overrides config)")
     for p in (serve, aggregate):
         p.add_argument(
@@ -153,6 +153,28 @@ def _check(args: argparse.Namespace) -> int:
         f"{config.source}: valid (beacon {config.beacon.id}, store {redacted(config.store_uri)}, datasets: {names}, "
         f"ontologies: {loaded})"
     )
+    if not args.store:
+        return 0
+    # With a store named, the loaded datasets are checked too: one without a policy is not served.
+    from beacon.security.access import unconfigured
+    from beacon.store import open_store
+
+    async def policyless() -> list[str]:
+        store = open_store(config.store_uri, config.store_options)
+        await store.open()
+        try:
+            return unconfigured(config, await store.datasets())
+        finally:
+            await store.close()
+
+    unserved = asyncio.run(policyless())
+    if unserved:
+        print(
+            f"warning: {redacted(config.store_uri)} holds dataset(s) with no policy, not served: {', '.join(unserved)} "
+            "(list them under datasets, or set datasets_default)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -25,8 +25,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from beacon.aggregator.members import Breaker, Member, Outcome, Status, call, warm_up
 from beacon.aggregator.merge import merge
 from beacon.aggregator.settings import AggregatorSettings
+from beacon.answer.envelope import informational_meta
 from beacon.api import framework
-from beacon.api.envelope import informational_meta
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_IDS
 from beacon.api.metrics import install as install_request_metrics
 from beacon.api.metrics import metrics_middleware

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beacon.aggregator.members import Outcome, Status, returned_granularity
-from beacon.api.envelope import response_meta
+from beacon.answer.envelope import response_meta
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from beacon.api.keys import (
     AUDIT,
+    AUDIT_FACTS,
     AUTHENTICATOR,
     CALLER,
     PARSED_REQUEST,
@@ -53,6 +54,6 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
             status=response.status,
             datasets=list(request.get(TOUCHED, ())),
             granularity=request.get(RETURNED_GRANULARITY),
-            query=parsed.summary("") if parsed is not None else None,
+            query=request.get(AUDIT_FACTS) or (parsed.summary("") if parsed is not None else None),
         )
     return response

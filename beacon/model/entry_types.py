@@ -52,6 +52,12 @@ class EntryType:
     max_granularity: Granularity = Granularity.RECORD
     enabled: bool = True
     non_filtered_queries_allowed: bool = True
+    # Its records are alleles: every question about them tests genotypes and spends the caller's
+    # budget on registered and controlled data (docs/security.md).
+    genotypes: bool = False
+    # Its records describe datasets: readable under the listing right alone, and annotated with
+    # what the caller may do with each dataset.
+    describes_datasets: bool = False
 
     @property
     def is_collection(self) -> bool:
@@ -127,6 +133,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
     ),
     EntryType(
         id="dataset",
+        describes_datasets=True,
         path="datasets",
         name="Dataset",
         description="A collection of related sets of information, e.g. genomic variations together "
@@ -148,6 +155,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
     ),
     EntryType(
         id="genomicVariant",
+        genotypes=True,
         path="g_variants",
         name="Genomic Variants",
         description="The location of a sequence.",

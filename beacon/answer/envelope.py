@@ -37,18 +37,6 @@ def response_meta(
     return meta
 
 
-def result_set(
-    dataset_id: str, count: int, results: list[dict[str, Any]], *, with_count: bool = True
-) -> dict[str, Any]:
-    return {
-        "id": dataset_id,
-        "setType": "dataset",
-        "exists": count > 0,
-        "resultsCount": count if with_count else 0,
-        "results": results,
-    }
-
-
 def error_document(
     config: Config,
     status: int,
