@@ -140,7 +140,7 @@ class Authority:
             "ga4gh_visa_v1": {**visa, "asserted": now - 60, **fields},
         }
 
-    def visa(self, value: str = CTL_VISA, kid: str = "ec-1", exp_in: int = 600, **fields: Any) -> str:
+    def visa(self, value: str = CTL_VISA, *, kid: str = "ec-1", exp_in: int = 600, **fields: Any) -> str:
         sub = fields.pop("sub", "alice")
         return self.sign(self.visa_claims(value, sub, exp_in, **fields), kid)
 

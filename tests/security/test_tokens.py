@@ -269,7 +269,7 @@ def _raw_visa(header: dict[str, Any] | bytes, payload: bytes | None = None, sign
 
 
 ES = {"typ": "JWT", "alg": "ES256", "kid": "ec-1"}
-AFFILIATION = {"type": "AffiliationAndRole", "source": "https://uni.example", "by": "so"}
+AFFILIATION: dict[str, Any] = {"type": "AffiliationAndRole", "source": "https://uni.example", "by": "so"}
 FACULTY = [[{"type": "AffiliationAndRole", "value": "const:faculty@uni.example", "by": "const:so"}]]
 
 
@@ -283,7 +283,7 @@ def _with_affiliation(conditions: object, affiliation: dict[str, Any] | None = N
         exp_in = fields.pop("exp_in", 600)
         signer = w.rogue if fields.pop("rogue", False) else w.broker
         grant = w.broker.visa(conditions=conditions)
-        return [grant, signer.visa(value, kid, exp_in, sub=sub, **fields)]
+        return [grant, signer.visa(value, kid=kid, exp_in=exp_in, sub=sub, **fields)]
 
     return make
 
