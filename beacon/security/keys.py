@@ -134,7 +134,7 @@ class KeyDirectory:
             if found is None and time.monotonic() - keyset.fetched_at >= self._refresh_min_s:
                 keyset.fetched_at = time.monotonic()
                 document = await self._get_json(jwks_uri)
-                keyset.keys = _parse_jwks(document, jwks_uri)
+                keyset.keys = parse_jwks(document, jwks_uri)
                 found = _pick(keyset, kid)
         if found is None:
             msg = "token signed with a key its issuer does not publish"
@@ -169,7 +169,12 @@ def _usable(entry: dict[str, Any]) -> bool:
     return entry.get("kty") in {"RSA", "EC", "OKP"} and isinstance(entry.get("alg", ""), str)
 
 
-def _parse_jwks(document: dict[str, Any], origin: str) -> dict[str, SigningKey]:
+def parse_jwks(document: dict[str, Any], origin: str) -> dict[str, SigningKey]:
+    """The verification keys of a JWKS document by key id; keys that may not verify are skipped and logged.
+
+    Skipped: keys for encryption (`use` other than `sig`, `key_ops` without `verify`), private keys,
+    key types other than RSA, EC and OKP, RSA keys under 2048 bits, and entries PyJWT cannot read.
+    """
     keys: dict[str, SigningKey] = {}
     entries = document.get("keys")
     for n, entry in enumerate(entries if isinstance(entries, list) else []):
