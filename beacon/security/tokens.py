@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -38,9 +39,8 @@ REGISTERED = "registered"
 CONTROLLED = "controlled"
 _LEEWAY_S = passport.LEEWAY_S
 _USERINFO_TTL_S = 60.0
-_MAX_TOKEN_CHARS = (
-    16_384  # an access token arrives in a header aiohttp caps at 8190 bytes; visas may come from userinfo
-)
+# An access token arrives in a header aiohttp caps at 8190 bytes; visas may come from userinfo.
+_MAX_TOKEN_CHARS = 16_384
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 # Header parameters that would let a token bring its own key or its own processing rules.
 _REFUSED_HEADERS = ("jwk", "x5u", "x5c", "crit", "b64")
@@ -83,7 +83,8 @@ def _refuse(reason: str) -> NoReturn:
 
 
 def _is_time(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # A NumericDate (RFC 7519 section 2): a finite JSON number; 1e400 parses as infinity.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _shown(value: object) -> str:
@@ -229,7 +230,7 @@ class Authenticator:
         if not isinstance(sub, str) or not sub:
             _refuse("has no subject (sub)")
         for name in ("exp", "nbf", "iat"):
-            # PyJWT reads "exp": "1700000000" and true as times; RFC 7519 says NumericDate, a JSON number.
+            # PyJWT reads "exp": "1700000000" and true as times.
             if name in claims and not _is_time(claims[name]):
                 _refuse(f"has a {name} that is not a number")
         return claims

@@ -173,6 +173,12 @@ FORGED: dict[str, Forger] = {
     "exp Infinity (genuinely signed)": lambda w, r: forge(
         RS, json.dumps({**w.issuer.claims(), "exp": float("inf")}).encode(), r[("issuer", "RSA")], "RS256"
     ),
+    "iat 1e400, infinite (genuinely signed)": lambda w, r: forge(
+        RS,
+        json.dumps(w.issuer.claims()).replace('"iat": ', '"iat": 1e400, "x": ').encode(),
+        r[("issuer", "RSA")],
+        "RS256",
+    ),
     "not base64url": lambda w, r: "eyJhbGciOiJSUzI1NiJ9.e30*.c2ln",
     "base64 padding": lambda w, r: w.issuer.token().split(".")[0] + "=." + w.issuer.token().split(".", 1)[1],
     "two parts": lambda w, r: w.issuer.token().rsplit(".", 1)[0],
