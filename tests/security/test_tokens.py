@@ -463,3 +463,20 @@ async def test_a_huge_visa_from_userinfo_is_ignored_and_the_next_one_still_grant
     world.issuer.passports[token] = [huge, world.broker.visa()]
     assert await seen(world, token) == CONTROLLED
     assert "ignoring visa 0 of a passport: the visa is longer than" in caplog.text
+
+
+async def test_a_crafted_token_is_a_401_on_every_api_route(world: World, key_ring: KeyRing) -> None:
+    """An ES256 token naming the issuer's RSA key (a 500 everywhere before), on each GET and POST route."""
+    token = forge({"alg": "ES256", "kid": "rsa-1"}, world.issuer.claims(), key_ring[("rogue", "P-256")], "ES256")
+    headers = {"Authorization": f"Bearer {token}"}
+    routes = sorted(
+        (r.method, r.resource.canonical.replace("{id}", "P1"))
+        for r in world.client.app.router.routes()
+        if r.method in ("GET", "POST") and r.resource is not None and r.resource.canonical.startswith("/api")
+    )
+    assert len(routes) > 100
+    statuses = {}
+    for method, path in routes:
+        resp = await world.client.request(method, path, headers=headers, json={} if method == "POST" else None)
+        statuses[f"{method} {path}"] = resp.status
+    assert {route: status for route, status in statuses.items() if status != 401} == {}
