@@ -72,7 +72,7 @@ def grants(subject: str, visas: Sequence[Visa], now: float) -> frozenset[str]:
     for visa in own:
         if visa.type != CONTROLLED_ACCESS_GRANTS:
             continue
-        if not conditions_met(visa.fields.get("conditions"), unconditional):
+        if "conditions" in visa.fields and not conditions_met(visa.fields["conditions"], unconditional):
             _ignore(visa, "its conditions are not met")
             continue
         granted.add(str(visa.fields["value"]))
@@ -83,10 +83,6 @@ def _ignore(visa: Visa, reason: str) -> None:
     log.warning("ignoring visa %d of a passport (issuer %s): %s", visa.index, visa.issuer, reason)
 
 
-def _is_time(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _object_problem(fields: Mapping[str, object], now: float) -> str | None:
     """Why a visa object is not one the specification allows, or None."""
     for name in ("type", "value", "source"):
@@ -95,9 +91,9 @@ def _object_problem(fields: Mapping[str, object], now: float) -> str | None:
     if "by" in fields and not isinstance(fields["by"], str):
         return "its by is not a string"
     asserted = fields.get("asserted")
-    if not _is_time(asserted):
+    if not isinstance(asserted, int | float) or isinstance(asserted, bool) or not math.isfinite(asserted):
         return "its asserted is not a time"
-    if asserted > now + LEEWAY_S:  # type: ignore[operator]  # _is_time: a finite number
+    if asserted > now + LEEWAY_S:
         return "it is asserted in the future"
     if fields["type"] == CONTROLLED_ACCESS_GRANTS and "by" not in fields:
         return "a ControlledAccessGrants visa must say by whom"
@@ -141,12 +137,12 @@ def _linked_identities(subject: str, visas: Sequence[Visa]) -> frozenset[Identit
 
 
 def conditions_met(conditions: object, candidates: Sequence[Visa]) -> bool:
-    """Whether a visa's `conditions` hold, given the counted visas without conditions.
+    """Whether the `conditions` a visa carries hold, given the counted visas without conditions.
 
-    Absent or `[]`: no conditions. Otherwise a list of lists: met when every clause of one inner
-    list is met. A malformed structure or clause is never met.
+    `[]` is no conditions. Otherwise a list of lists: met when every clause of one inner list is
+    met. Anything else (`null` included) and any malformed clause is never met.
     """
-    if conditions is None or conditions == []:
+    if conditions == []:
         return True
     if not isinstance(conditions, list) or not all(isinstance(b, list) and b for b in conditions):
         return False

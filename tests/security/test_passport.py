@@ -88,7 +88,7 @@ BONA_FIDE = {"type": "ResearcherStatus", "value": "const:https://doi.org/10.1038
 @pytest.mark.parametrize(
     ("conditions", "met"),
     [
-        (None, True),
+        (None, False),  # present but null: malformed, not absent
         ([], True),
         ([[FACULTY]], True),
         ([[FACULTY, BONA_FIDE]], True),  # AND, each clause met by its own visa
@@ -194,6 +194,7 @@ GRANTS: dict[str, tuple[list[Visa], set[str]]] = {
     "asserted in the future": ([visa(asserted=NOW + 3600)], set()),
     "asserted within the leeway": ([visa(asserted=NOW + 10)], {"ds-1"}),
     "asserted not finite": ([visa(asserted=float("inf"))], set()),
+    "conditions present but null": ([visa(conditions=None)], set()),
     "a ControlledAccessGrants visa without by": ([Visa(0, BROKER, "alice", {**visa().fields, "by": None})], set()),
     "a value that is not a string": ([visa(value=["ds-1"])], set()),  # type: ignore[arg-type]
     "two grants, one unmet": ([visa(), visa(value="ds-2", conditions=[[BONA_FIDE]])], {"ds-1"}),
