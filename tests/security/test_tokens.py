@@ -98,6 +98,7 @@ async def test_a_visa_grants_only_when_its_algorithm_fits_the_broker_key_it_name
 # --- forged and malformed access tokens ---------------------------------------------------------
 
 Forger = Callable[[World, KeyRing], str]
+_DROP = object()  # a claim or field to leave out
 
 
 def _genuine(header: dict[str, Any] | bytes, **claims: Any) -> Forger:
@@ -114,7 +115,6 @@ def _by_rogue(header: dict[str, Any], alg: str = "RS256", kind: str = "RSA", **c
     return lambda w, ring: forge(header, {**w.issuer.claims(sub="mallory"), **claims}, ring[("rogue", kind)], alg)
 
 
-_DROP = object()
 RS = {"typ": "JWT", "alg": "RS256", "kid": "rsa-1"}
 NESTED = b"[" * 2000 + b"]" * 2000
 
