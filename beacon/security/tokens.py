@@ -153,7 +153,7 @@ class Authenticator:
         self._keys = keys
         self._issuers = {i.issuer: i for i in config.issuers}
         self._brokers = {b.issuer: b for b in config.visa_brokers}
-        self._userinfo: dict[str, tuple[float, list[str]]] = {}
+        self._userinfo: dict[str, tuple[float, list[object]]] = {}
 
     async def caller(self, authorization: str | None) -> Caller:
         """The caller of a request with this Authorization header (None: anonymous).
@@ -235,7 +235,7 @@ class Authenticator:
                 _refuse(f"has a {name} that is not a number")
         return claims
 
-    async def _passport_from_userinfo(self, issuer: TrustedIssuer, token: str, subject: str) -> list[str]:
+    async def _passport_from_userinfo(self, issuer: TrustedIssuer, token: str, subject: str) -> list[object]:
         # Keyed by a digest: tokens never sit in memory longer than the request that brought them.
         digest = hashlib.sha256(token.encode()).hexdigest()
         cached = self._userinfo.get(digest)
@@ -247,13 +247,15 @@ class Authenticator:
             # The token itself is valid: without its passport the caller is still registered.
             log.warning("no passport from the userinfo of %s: %s", issuer.issuer, exc.message)
             return []
-        visas: list[str] = []
+        visas: list[object] = []
+        passport_claim = info.get("ga4gh_passport_v1")
         if info.get("sub") != subject:
             # OpenID Connect Core 5.3.2: a userinfo answer about another subject must not be used.
             log.warning("ignoring the userinfo of %s: its sub is not the access token's", issuer.issuer)
-        else:
-            passport_claim = info.get("ga4gh_passport_v1")
-            visas = [v for v in passport_claim if isinstance(v, str)] if isinstance(passport_claim, list) else []
+        elif isinstance(passport_claim, list):
+            visas = passport_claim
+        elif passport_claim is not None:
+            log.warning("ignoring the passport from the userinfo of %s: not a list of visas", issuer.issuer)
         if len(self._userinfo) > 10_000:
             self._userinfo.clear()
         self._userinfo[digest] = (time.monotonic(), visas)
