@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beacon.security.passport import (
     Visa,
@@ -208,3 +210,30 @@ def test_grants_follow_the_passport_rules(case: str, caplog: pytest.LogCaptureFi
         assert grants("alice", visas, NOW) == expected
     if not expected:
         assert "ignoring visa" in caplog.text
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=16,
+)
+FIELDS = st.dictionaries(
+    st.sampled_from(["type", "value", "source", "by", "asserted", "conditions", "other"]), JSON_VALUES, max_size=7
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.tuples(st.sampled_from(["alice", "bob", "alice-ega"]), FIELDS), max_size=6))
+def test_any_visa_objects_give_a_set_of_grants_and_never_an_exception(objects: list[tuple[str, Any]]) -> None:
+    visas = [visa(), *(Visa(n, BROKER, sub, fields) for n, (sub, fields) in enumerate(objects))]
+    granted = grants("alice", visas, NOW)
+    assert "ds-1" in granted  # the well-formed grant of the subject holds whatever else comes along
+    assert all(isinstance(g, str) for g in granted)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(JSON_VALUES)
+def test_conditions_that_are_not_a_list_of_lists_are_never_met(conditions: object) -> None:
+    if conditions == [] or (isinstance(conditions, list) and all(isinstance(b, list) for b in conditions)):
+        return
+    assert not conditions_met(conditions, [AFFILIATION, STATUS])

@@ -15,7 +15,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from beacon.errors import Unauthorized
+from beacon.security.tokens import parse_jws
 from tests.security.conftest import CTL, OPEN, REG, World
 from tests.security.issuers import (
     ALGORITHMS,
@@ -480,3 +484,35 @@ async def test_a_crafted_token_is_a_401_on_every_api_route(world: World, key_rin
         resp = await world.client.request(method, path, headers=headers, json={} if method == "POST" else None)
         statuses[f"{method} {path}"] = resp.status
     assert {route: status for route, status in statuses.items() if status != 401} == {}
+
+
+# --- properties of the parser: whatever arrives, a Jws or a refusal -------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+PARTS = st.one_of(
+    st.binary(max_size=200),
+    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    st.dictionaries(st.sampled_from(["alg", "kid", "jku", "crit", "iss", "exp"]), JSON_VALUES).map(
+        lambda d: json.dumps(d).encode()
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.tuples(PARTS, PARTS, st.binary(max_size=64)).map(lambda p: ".".join(b64(x) for x in p)),
+    )
+)
+def test_any_text_parses_to_a_jws_or_is_refused_as_unauthorized(token: str) -> None:
+    try:
+        jws = parse_jws(token)
+    except Unauthorized:
+        return  # any other exception fails the property
+    assert isinstance(jws.header, dict)
+    assert isinstance(jws.claims, dict)
