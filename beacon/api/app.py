@@ -102,7 +102,7 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
 
     app.cleanup_ctx.append(security_lifetime)
     if config.server.fast_lane:
-        fast_lane.install(app, next((t for t in config.entry_types.enabled() if t.id == "genomicVariant"), None))
+        fast_lane.install(app, config.entry_types.variants())
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)

@@ -269,10 +269,8 @@ async def filtering_terms(
             raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
         record = (entry.collection, record_id)
         datasets = tuple(holders)
-        if entry.id == "dataset":
-            # A dataset's terms are those of every record it holds.
-            collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
-        elif entry.id == "cohort":
+        if entry.terms_over_all_entries:
+            # A dataset's (a cohort's) terms are those of every record it holds.
             collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
     terms = await store.terms(collections, datasets, record)
     return web.json_response(

@@ -211,15 +211,16 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         for value in iter_path(doc, link.path):
             if isinstance(value, str) and value:
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
-    if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
+    # Key kinds, not entry-type names: a biosample's owner and a cohort's members are found by key.
+    if entry.own_kind == "biosample" and isinstance(doc.get("individualId"), str):
         ctx.biosample_individual[rid] = doc["individualId"]
-    if entry.path == "cohorts" and rid not in ctx.explicit_cohorts:
+    if entry.own_kind == "cohort" and rid not in ctx.explicit_cohorts:
         ctx.cohorts.append(rid)
     # Carriers often name only their biosample; the individual comes from the biosample record.
     for kind, value in list(keys):
         if kind == "biosample" and value in ctx.biosample_individual:
             keys[("individual", ctx.biosample_individual[value])] = None
-    if entry.path not in {"cohorts", "datasets"}:
+    if not entry.is_collection:
         # A cohort without an explicit member list is the whole dataset (docs/decisions.md).
         for cohort in ctx.cohorts:
             keys[("cohort", cohort)] = None
@@ -231,7 +232,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     stored = dict(doc)
     stored.pop("_id", None)
     terms = tuple(terms_of(stored).items())
-    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.path == "g_variants" else None
+    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.holds_variants else None
     return IndexedRecord(
         collection=entry.collection,
         scope=entry.scope,

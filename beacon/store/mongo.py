@@ -30,6 +30,7 @@ from pymongo.errors import (
 )
 
 from beacon.errors import StoreError, StoreUnavailable
+from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
 from beacon.store.base import (
     DatasetInfo,
@@ -63,7 +64,7 @@ from beacon.store.mongo_translate import (
 
 log = logging.getLogger(__name__)
 
-ENTRY_COLLECTIONS = ("datasets", "cohorts", "individuals", "biosamples", "runs", "analyses", "g_variants")
+ENTRY_COLLECTIONS = DEFAULT_TABLE.collections()
 DEFAULT_DATABASE = "beacon"
 _BATCH = 1000
 _SEQ_SHIFT = 32  # seq = generation << 32 | position: load order across generations
