@@ -81,7 +81,7 @@ def to_document(rec: IndexedRecord, dataset: str, part: str, generation: int, po
         "doc": rec.doc,
     }
     if rec.variant is not None:
-        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant, strict=True) if v is not None}
+        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant.columns(), strict=True) if v is not None}
     if rec.keys:
         document["keys"] = [key_value(kind, value) for kind, value in rec.keys]
     if rec.terms:
@@ -322,7 +322,7 @@ class MongoStore:
             except BaseException:
                 await asyncio.shield(self._abandon(key, generation))
                 raise
-            counts = tally.counts
+            counts = tally.catalog_counts()
             switched = await catalog.find_one_and_update(
                 key,
                 {
