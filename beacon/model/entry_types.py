@@ -279,6 +279,17 @@ class EntryTypeTable:
         """The enabled entry type holding genomic variants, if any."""
         return next((t for t in self.enabled() if t.holds_variants), None)
 
+    def variant_type(self) -> EntryType:
+        """The entry type holding genomic variants, enabled or not (variant parameters are asked of it).
+
+        :raise KeyError: the table has none.
+        """
+        found = next((t for t in self.types if t.holds_variants), None)
+        if found is None:
+            msg = "no entry type holds genomic variants"
+            raise KeyError(msg)
+        return found
+
     def variant_collections(self) -> frozenset[str]:
         """Collections of genomic variants, enabled or not (position columns and indexes are kept for them)."""
         return frozenset(t.collection for t in self.types if t.holds_variants)

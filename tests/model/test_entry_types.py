@@ -29,6 +29,7 @@ def test_the_variant_collection_is_named_once_by_the_table() -> None:
 def test_a_table_without_the_variant_type_has_no_variants() -> None:
     table = DEFAULT_TABLE.with_overrides({"g_variants": {"enabled": False}})
     assert table.variants() is None
+    assert table.variant_type().id == "genomicVariant"  # variant parameters still name it
     assert table.variant_collections() == frozenset({"g_variants"})  # stores keep the collection
 
 
