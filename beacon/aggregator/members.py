@@ -215,16 +215,18 @@ async def call(session: aiohttp.ClientSession, member: Member, ask: Ask, max_byt
     if not member.breaker.allows():
         return Outcome(member.id, Status.SKIPPED, message=f"circuit open after repeated failures: {member.last_error}")
     headers = dict(member.settings.headers)
-    forwarded = bool(ask.authorization) and member.settings.forward_token
-    if forwarded and ask.authorization:
-        headers["Authorization"] = ask.authorization
+    token = ask.authorization if member.settings.forward_token else None
+    if token:
+        headers["Authorization"] = token
     if ask.body is not None:
         headers["Content-Type"] = "application/json"
     url = member.settings.url + ask.path + (f"?{ask.query}" if ask.query else "")
     start = time.perf_counter()
     outcome, refused_connection = await _call(session, member, ask, url, headers, max_bytes, start)
-    member.breaker.record(verdict(outcome, forwarded=forwarded, refused_connection=refused_connection))
-    if outcome.status is not Status.OK:
+    judged = verdict(outcome, forwarded=bool(token), refused_connection=refused_connection)
+    member.breaker.record(judged)
+    if judged is Verdict.DOWN:
+        # Shown to every caller once the circuit opens: never what one caller's own request provoked.
         member.last_error = outcome.message
     return outcome
 
