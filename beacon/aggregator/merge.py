@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beacon.aggregator.members import Outcome, Status, returned_granularity
-from beacon.answer.envelope import response_meta
+from beacon.answer.envelope import informational_meta, response_meta
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity
@@ -63,3 +63,27 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
     elif granularity is not Granularity.BOOLEAN:
         body["response"] = {"resultSets": result_sets}
     return body
+
+
+def merge_terms(config: Config, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The union of the members' filtering terms and resources (first seen wins, terms sorted by id).
+
+    Terms are read defensively instead of validated: one malformed term must not drop a member's others.
+    """
+    terms: dict[str, dict[str, Any]] = {}
+    resources: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        response = (outcome.document or {}).get("response", {}) if outcome.status is Status.OK else {}
+        if not isinstance(response, dict):
+            continue
+        for term in response.get("filteringTerms", []):
+            if isinstance(term, dict) and isinstance(term.get("id"), str):
+                terms.setdefault(term["id"], term)
+        for resource in response.get("resources", []):
+            if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+                resources.setdefault(resource["id"], resource)
+    return {
+        "meta": informational_meta(config),
+        "response": {"filteringTerms": [terms[k] for k in sorted(terms)], "resources": list(resources.values())},
+        "info": {"members": [o.report() for o in outcomes]},
+    }

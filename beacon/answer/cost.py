@@ -20,8 +20,8 @@ def genotype_cost(
     scopes = table.by_scope()
     for f in (*request.filters, *(f for g in request.filter_groups for f in g.filters)):
         scoped = scopes.get(f.scope, target) if f.scope else target
-        cost += scoped.genotypes
-    if record_id is not None and (entry.genotypes or target.genotypes):
+        cost += scoped.holds_variants
+    if record_id is not None and (entry.holds_variants or target.holds_variants):
         cost += 1
     # A bare question about alleles (all variants, a page of them) still reads genotypes.
-    return max(cost, int(target.genotypes))
+    return max(cost, int(target.holds_variants))

@@ -63,7 +63,7 @@ def decide(
     """
     listing = (
         config.security.list_inaccessible_datasets
-        and target.describes_datasets
+        and target.lists_datasets
         and entry is target
         and not asks_of_records(request)
     )

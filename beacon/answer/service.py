@@ -30,7 +30,7 @@ from beacon.query.planner import StoreTerms, filter_warnings, lookup_condition, 
 from beacon.security.access import Access, accessible, unconfigured
 from beacon.security.limits import QueryBudget
 from beacon.security.tokens import Caller
-from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store, Term
+from beacon.store.base import DatasetInfo, Store, Term
 
 log = logging.getLogger("beacon.answer")
 
@@ -225,7 +225,7 @@ class AnswerService:
         offset, limit = breq.skip * breq.limit, breq.limit
         if target.is_collection:
             records = await self._collections(target, searches, offset, limit) if counts else []
-            if target.describes_datasets:
+            if target.lists_datasets:
                 records = [self._with_access(prepared, d) for d in records]
             out["response"] = {"collections": records}
             return out
@@ -314,7 +314,7 @@ def _check_transcript_hgvs(request: BeaconRequest, in_scope: list[DatasetInfo]) 
     expression = request.variant.genomicAlleleShortForm
     if not expression or not is_transcript_hgvs(expression):
         return
-    if not any(d.counts.get(TRANSCRIPT_ANNOTATED) for d in in_scope):
+    if not any(d.transcript_annotated_variants for d in in_scope):
         msg = (
             f"genomicAlleleShortForm: {expression} names the allele through a transcript or protein, and the "
             "datasets searched carry no transcript annotations to match it; ask with a genomic (g.) expression "

@@ -326,7 +326,7 @@ def _is_exactly(condition: object, expected: dict[Field, object]) -> bool:
 def install(app: web.Application, service: AnswerService) -> None:
     """Give `app` the lane for the entry type holding alleles when its store can count inline."""
     store = service.store.inner if hasattr(service.store, "inner") else service.store
-    entry = next((t for t in service.config.entry_types.enabled() if t.genotypes), None)
+    entry = service.config.entry_types.variants()
     if entry is not None and isinstance(store, InlineCounting):
         app[FAST_LANES] = FastLane(app, service, entry, store)
 
