@@ -244,7 +244,7 @@ async def test_a_rotated_issuer_key_is_fetched_when_a_token_names_it(world: Worl
     await _ask(world, world.issuer.token(kid="rsa-1"), "/api/individuals", {}, status=401)
 
 
-async def test_counts_below_the_floor_are_reported_as_the_floor_zero_stays_zero_and_larger_counts_are_exact(
+async def test_floored_counts_are_rounded_up_to_the_floor_zero_stays_zero_and_unfloored_counts_are_exact(
     world: World,
 ) -> None:
     token = world.issuer.token()
@@ -264,8 +264,12 @@ async def test_counts_below_the_floor_are_reported_as_the_floor_zero_stays_zero_
         {**SEQUENCE, "alternateBases": "C", "requestedGranularity": "count", "includeResultsetResponses": "ALL"},
     )
     assert {s["id"]: s["resultsCount"] for s in none["response"]["resultSets"]} == {OPEN: 0, REG: 0}
+    assert one["response"]["resultSets"][1]["countPrecision"] == "rounded"
+    assert "countPrecision" not in one["response"]["resultSets"][0]
     many = await _ask(world, token, "/api/individuals", {"requestedGranularity": "count", "datasetIds": REG})
-    assert many["responseSummary"]["numTotalResults"] == 2504
+    # Every count of a floored dataset is rounded up to a multiple of its floor (docs/security.md): 2,504 -> 2,505.
+    assert many["responseSummary"]["numTotalResults"] == 2505
+    assert many["responseSummary"]["countAdjustedTo"] == [5]
 
 
 async def test_no_records_below_the_floor(world: World) -> None:
