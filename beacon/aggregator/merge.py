@@ -29,6 +29,8 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
     granularity = breq.granularity.at_most(*(_granularity_of(o.document) for o in answered if o.document))
     exists = False
     total = 0
+    precisions: set[str] = set()
+    adjusted: set[object] = set()
     result_sets: list[dict[str, Any]] = []
     collections: list[dict[str, Any]] = []
     for o in answered:
@@ -36,6 +38,11 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         summary = doc.get("responseSummary", {})
         exists = exists or bool(summary.get("exists"))
         total += int(summary.get("numTotalResults", 0) or 0)
+        # A member's rounded counts stay marked as such in the sum (docs/security.md).
+        if isinstance(summary.get("countPrecision"), str):
+            precisions.add(summary["countPrecision"])
+        if isinstance(summary.get("countAdjustedTo"), list):
+            adjusted.update(v for v in summary["countAdjustedTo"] if isinstance(v, int | str))
         response = doc.get("response", {})
         if granularity is Granularity.BOOLEAN:
             continue
@@ -57,6 +64,11 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         | ({} if granularity is Granularity.BOOLEAN else {"numTotalResults": total}),
         "info": {"members": [o.report() for o in outcomes]},
     }
+    inexact = sorted(precisions - {"exact"})
+    if inexact and granularity is not Granularity.BOOLEAN:
+        # "imprecise" sorts before "rounded": the least precise member names the sum.
+        body["responseSummary"]["countPrecision"] = inexact[0]
+        body["responseSummary"]["countAdjustedTo"] = sorted(adjusted, key=str)
     if entry.is_collection:
         if granularity is Granularity.RECORD:
             body["response"] = {"collections": collections}

@@ -76,6 +76,7 @@ async def build_network(
     dbs: dict[str, Path],
     misbehaving: tuple[str, ...],
     forward: tuple[str, ...] = ("cineca",),
+    count_floor: int = 0,
     **fanout: Any,
 ) -> Network:
     """Real beacons on `dbs`, misbehaving members of the given kinds, and an aggregator client in front.
@@ -85,7 +86,8 @@ async def build_network(
     members: dict[str, str] = {}
     seen: dict[str, list[dict[str, str]]] = {}
     for member_id, db in dbs.items():
-        config = make_config(f"sqlite:///{db}", DatasetPolicy(CINECA_ID, max_granularity=Granularity.RECORD))
+        policy = DatasetPolicy(CINECA_ID, max_granularity=Granularity.RECORD, count_floor=count_floor)
+        config = make_config(f"sqlite:///{db}", policy)
         server = await aiohttp_server(create_app(config))
         members[member_id] = str(server.make_url("/api"))
     for kind in misbehaving:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.aggregator.loopback import ServerFactory, build_network
+from tests.conftest import AiohttpClient, fetch
 from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort
 from tests.security.issuers import CTL_VISA
 from tests.security.probe import PROCEDURE, ask, small_terms, total
@@ -132,3 +134,22 @@ async def test_an_anyof_of_one_filter_is_a_plain_filter_and_is_answered(cohort: 
     status, document = await ask(cohort, "/api/individuals", query=query)
     assert status == 200
     assert total(document) == FLOOR
+
+
+async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
+    aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path
+) -> None:
+    network = await build_network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, (), count_floor=FLOOR)
+    rare = {"filters": ["OPCS4:L46.3"], "requestedGranularity": "count"}
+    document = await fetch(network.client, "POST", "/api/individuals", body={"query": rare})
+    assert document["responseSummary"]["numTotalResults"] == FLOOR
+    assert document["responseSummary"]["countPrecision"] == "rounded"
+    everyone = await fetch(
+        network.client, "POST", "/api/individuals", body={"query": {"requestedGranularity": "count"}}
+    )
+    complement = {"filterGroups": [{"noneOf": ["OPCS4:L46.3"]}], "requestedGranularity": "count"}
+    refused = await fetch(network.client, "POST", "/api/individuals", body={"query": complement})
+    (member,) = refused["info"]["members"]
+    assert member["httpStatus"] == 403
+    assert refused["responseSummary"].get("numTotalResults", 0) == 0
+    assert everyone["responseSummary"]["numTotalResults"] % FLOOR == 0
