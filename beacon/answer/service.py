@@ -127,7 +127,10 @@ class AnswerService:
         groups, warnings = assembly_groups(breq.variant, {d: known.get(d) for d in datasets}, self.lifters)
         in_scope = decision.within(datasets)
         disclosed = disclosure(target, in_scope)
-        disclosed.check(breq)
+        level = granularity(self.config, breq, target, in_scope)
+        if level is not Granularity.BOOLEAN:
+            # Yes/no answers carry no count to subtract: complements stay open to them.
+            disclosed.check(breq)
         return Prepared(
             ask,
             target,
@@ -138,7 +141,7 @@ class AnswerService:
             tuple(groups),
             tuple(warnings),
             tuple(in_scope),
-            granularity(self.config, breq, target, in_scope),
+            level,
             disclosed,
         )
 

@@ -129,6 +129,13 @@ async def test_complements_and_unions_are_refused_in_get_form_too(cohort: Cohort
     assert document["error"]["errorCode"] == 403
 
 
+async def test_complements_stay_open_to_yes_no_questions(cohort: Cohort) -> None:
+    query = {"filterGroups": [{"noneOf": ["OPCS4:L46.3"]}], "requestedGranularity": "boolean"}
+    status, document = await ask(cohort, "/api/individuals", query=query)
+    assert status == 200
+    assert document["responseSummary"] == {"exists": True}
+
+
 async def test_an_anyof_of_one_filter_is_a_plain_filter_and_is_answered(cohort: Cohort) -> None:
     query = {"filterGroups": [{"anyOf": ["OPCS4:L46.3"]}], "requestedGranularity": "count"}
     status, document = await ask(cohort, "/api/individuals", query=query)
