@@ -37,7 +37,7 @@ from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
 from beacon.metrics import StoreMetrics
 from beacon.security.audit import AuditLog
-from beacon.security.keys import KeyDirectory
+from beacon.security.jwks import KeyDirectory
 from beacon.security.limits import QueryBudget, RateLimiter
 from beacon.security.tokens import Authenticator
 from beacon.store import open_store

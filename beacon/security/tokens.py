@@ -30,7 +30,7 @@ import jwt
 from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
 from beacon.errors import Unauthorized
 from beacon.security import passport
-from beacon.security.keys import KEY_TYPE_OF_ALGORITHM, KeyDirectory
+from beacon.security.jwks import KEY_TYPE_OF_ALGORITHM, KeyDirectory
 
 log = logging.getLogger(__name__)
 

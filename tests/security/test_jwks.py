@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from beacon.security.keys import KEY_TYPE_OF_ALGORITHM, parse_jwks
+from beacon.security.jwks import KEY_TYPE_OF_ALGORITHM, parse_jwks
 from tests.security.issuers import KIDS, KIND_OF_ALGORITHM, new_key, public_jwk
 
 
