@@ -32,8 +32,8 @@ def response_meta(
         "receivedRequestSummary": request.summary(entry.id if entry else ""),
         "returnedSchemas": returned_schemas(entry) if entry else [],
     }
-    if request.test_mode:
-        meta["testMode"] = True
+    # Always said, false included: clients of the EGA implementation read it on every response (docs/decisions.md).
+    meta["testMode"] = request.test_mode
     return meta
 
 
