@@ -31,7 +31,8 @@ from beacon.model.granularity import Granularity, IncludeResultsets, SecurityLev
 from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.query.assemblies import SearchGroup, assembly_groups
-from beacon.query.planner import StoreTerms, filter_warnings, lookup_condition, lookup_datasets, plan_condition
+from beacon.query.catalog import read_term_catalog
+from beacon.query.planner import PlanContext, filter_warnings, lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import Access, disclosed_count, listed_datasets, visible_datasets
 from beacon.store.base import TRANSCRIPT_ANNOTATED, DatasetInfo, Store
 
@@ -61,7 +62,7 @@ async def _scope(
         raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
     if lookup is None:
         return holders, Compare(Field.ID, "=", record_id)
-    return datasets, await lookup_condition(store, entry, record_id, lookup.via, holders)
+    return datasets, lookup_condition(entry, record_id, lookup.via)
 
 
 def _check_transcript_hgvs(request: BeaconRequest, in_scope: list[DatasetInfo]) -> None:
@@ -162,16 +163,15 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
         msg = f"{target.path} needs at least one filter or request parameter"
         raise InvalidRequest(msg)
     genes = request.app[GENES]
-    # The store's filtering-term catalog, read at most once per collection for this request.
-    terms = StoreTerms(store, datasets)
+    # The store's filtering-term catalog, read once per collection for this request, before planning.
+    terms = await read_term_catalog(store, breq, target, config.entry_types, datasets)
+    context = PlanContext(config.entry_types, request.app[ONTOLOGIES], terms)
     searches = []
     for group in scope.groups:
         grouped = replace(breq, variant=group.params)
         table = genes.get(group.assembly or "")
         regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
-        condition = await plan_condition(
-            grouped, target, config.entry_types, store, group.datasets, regions, request.app[ONTOLOGIES], terms
-        )
+        condition = plan_condition(grouped, target, replace(context, gene_regions=regions))
         searches.append((group.datasets, all_of(scope.path_condition, condition)))
     meta = response_meta(config, breq, target, granularity)
     body = await _answer_body(store, target, searches, breq, granularity, scope.floors)
@@ -180,9 +180,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
             a.id: a for a in visible_datasets(config, scope.loaded, replace(breq, dataset_ids=()), request[CALLER])
         }
         body["response"]["collections"] = [_with_access(config, d, queryable) for d in body["response"]["collections"]]
-    warnings = scope.warnings + await filter_warnings(
-        breq, target, config.entry_types, store, datasets, request.app[ONTOLOGIES], terms
-    )
+    warnings = scope.warnings + filter_warnings(breq, target, context)
     info: dict[str, Any] = {}
     if warnings:
         info["warnings"] = warnings

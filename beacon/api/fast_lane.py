@@ -56,7 +56,8 @@ from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity, IncludeResultsets
 from beacon.model.plan import And, Compare, Field
 from beacon.model.request import API_VERSION
-from beacon.query.planner import StoreTerms, filter_warnings, plan_condition
+from beacon.query.catalog import read_term_catalog
+from beacon.query.planner import PlanContext, filter_warnings, plan_condition
 from beacon.security.tokens import Caller
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -304,13 +305,10 @@ async def _build(
         if scope.granularity is Granularity.RECORD or scope.target is not entry:
             return None
         (group,) = scope.groups
-        terms = StoreTerms(request.app[STORE], group.datasets)
-        condition = await plan_condition(
-            breq, entry, config.entry_types, request.app[STORE], group.datasets, (), request.app[ONTOLOGIES], terms
-        )
-        warnings = scope.warnings + await filter_warnings(
-            breq, entry, config.entry_types, request.app[STORE], scope.datasets, request.app[ONTOLOGIES], terms
-        )
+        terms = await read_term_catalog(request.app[STORE], breq, entry, config.entry_types, group.datasets)
+        context = PlanContext(config.entry_types, request.app[ONTOLOGIES], terms)
+        condition = plan_condition(breq, entry, context)
+        warnings = scope.warnings + filter_warnings(breq, entry, context)
     except BeaconError:
         return _UNSEEN
     expected = {Field.CHROM: allele.chrom, Field.START: allele.start, Field.REF: allele.ref, Field.ALT: allele.alt}
