@@ -115,7 +115,8 @@ def _related_sql(cond: Related, at: _At) -> str:
     # A key value is on records of every collection (an individual's id on each variant it carries):
     # the rids of the target collection in the pair's dataset bound the key index seek to its records.
     ends = [
-        f"(SELECT {fn}(x.rid) FROM records x WHERE x.coll = ? AND x.dataset = p{d}.dataset)" for fn in ("min", "max")
+        f"(SELECT {fn}(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = p{d}.dataset)"
+        for fn in ("min", "max")
     ]
     return (
         f"{at.alias}.rid IN (SELECT t{d}.rid FROM ({pairs}) p{d} "
