@@ -50,7 +50,9 @@ def test_query_type_uses_an_index(cineca_db: Path, name: str) -> None:
 @pytest.mark.parametrize("name", ["sequence", "range", "gene"])
 def test_carriers_of_a_variant_query_are_found_through_indexes(cineca_db: Path, name: str) -> None:
     """/individuals with variant parameters: the variants by their index, their carriers by key, no scan."""
-    related = Related("g_variants", "individual", variant_condition(QUERY_TYPES[name]))
+    condition = variant_condition(QUERY_TYPES[name])
+    assert condition is not None
+    related = Related("g_variants", "individual", condition)
     sql, params = count_sql(Query("individuals", (CINECA_ID,), related))
     conn = sqlite3.connect(cineca_db)
     try:
