@@ -178,3 +178,14 @@ def test_like_patterns_treat_only_percent_as_a_wildcard(pattern: str, text: str,
     import re
 
     assert bool(re.match(like_regex(pattern), text, re.IGNORECASE | re.DOTALL)) is matches
+
+
+def test_a_related_condition_cannot_translate_before_its_first_step() -> None:
+    with pytest.raises(LookupError, match="has not run"):
+        match_filter(RELATED_PLANS["carriers of an allele"], SCOPE)
+
+
+def test_the_first_steps_run_inner_related_conditions_first() -> None:
+    query = RELATED_PLANS["samples of individuals with a blood sample"]
+    assert query.where is not None
+    assert related_conditions(query.where) == [BLOOD, query.where]
