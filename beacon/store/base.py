@@ -114,7 +114,11 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
-        """Matching records per dataset (datasets without matches are absent)."""
+        """Matching records per dataset (datasets without matches are absent).
+
+        Every query method evaluates the `Related` conditions of its plan itself, pairing the records
+        of each dataset with source records of the same dataset only.
+        """
         ...
 
     async def find(self, query: Query) -> list[Document]:
@@ -122,7 +126,11 @@ class Store(Protocol):
         ...
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
-        """Distinct values of key `kind` over the records matching `query` (cross-entity pivots)."""
+        """Distinct values of key `kind` over the records matching `query`.
+
+        Not used for cross-entity conditions: those are `Related` plan nodes, paired within each
+        dataset by the backend itself.
+        """
         ...
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:

@@ -60,6 +60,9 @@ from beacon.store.mongo_translate import (
     key_value,
     keys_pipeline,
     match_filter,
+    related_conditions,
+    related_found,
+    related_pipeline,
 )
 
 log = logging.getLogger(__name__)
@@ -197,13 +200,27 @@ class MongoStore:
             by_dataset=tuple((d, tuple(sorted(g))) for d, g in sorted(by_dataset.items())),
         )
 
+    async def _query_scope(self, query: Query) -> Scope:
+        """The catalog's scope of `query`, with the first step of each of its Related conditions run.
+
+        One aggregation per Related condition (inner ones first), grouped by dataset, so the second
+        step pairs each dataset's records with its own source records only (mongo_translate).
+        """
+        scope = await self._scope(query.datasets)
+        if not scope.generations:
+            return scope
+        for cond in related_conditions(query.where):
+            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope)))
+            scope = scope.with_related(cond, related_found(cond, rows))
+        return scope
+
     # -- queries ------------------------------------------------------------------------------
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         if not query.datasets:
             return {}
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return {}
             # One count per dataset, concurrently: each is a count over one generation's index range,
@@ -219,7 +236,7 @@ class MongoStore:
         if not query.datasets or query.limit == 0:
             return []
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return []
             spec = find_spec(query, scope)
@@ -232,7 +249,7 @@ class MongoStore:
         if not query.datasets:
             return []
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return []
             rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind)))
