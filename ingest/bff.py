@@ -26,6 +26,7 @@ from beacon.spec import record_checker
 from beacon.store.base import Document, Store, Term
 from beacon.store.loading import LOAD_ORDER, dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.safeguard import RejectLimit, Safeguard
 
 FILE_NAMES = {
     "datasets": "datasets",
@@ -276,14 +277,18 @@ async def load_bff(
     on_error: str = "skip",
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
 ) -> BffReport:
     """Validate a BFF directory and replace dataset `dataset_id` with it (store None: validate only).
 
     Invalid records are reported and skipped (`on_error="skip"`) or abort the whole load
     (`on_error="fail"`); either way the previous version of the dataset stays intact on failure.
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
 
     :raise InputError: unreadable input or an assembly that is unknown or cannot be inferred.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid.
+    :raise LoadRefused: the load would replace the dataset with less than it held (nothing changes).
     """
     table = table or EntryTypeTable()
     # File system work happens on a worker thread: the event loop may be serving requests.
@@ -294,7 +299,9 @@ async def load_bff(
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in records))
         return report
-    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, terms, part="bff"))
+    guard = Safeguard(dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
+    load = dataset_load(dataset_id, assembly, digest, records, terms, part="bff", check=guard.check)
+    summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     if summary.unchanged:
         report.counts = dict(summary.counts)

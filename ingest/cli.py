@@ -16,9 +16,10 @@ from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import StoreOptions
 from ingest.bff import BffReport, load_bff
-from ingest.errors import IngestError, Problem
+from ingest.errors import IngestError, InputError, Problem
 from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
 from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load_phenopackets
+from ingest.safeguard import RejectLimit
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
 _SHOWN_PROBLEMS = 50
@@ -64,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
         p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
+        p.add_argument(
+            "--allow-empty",
+            action="store_true",
+            help="let the load empty the dataset or drop a collection it had (refused otherwise)",
+        )
+        p.add_argument(
+            "--max-rejected",
+            type=_reject_limit,
+            metavar="N|P%",
+            help="refuse the load when more records than this are rejected (a count, or a percentage of those read)",
+        )
         add_metrics_arguments(p)
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
     bff.add_argument(
@@ -74,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     return parser
+
+
+def _reject_limit(text: str) -> RejectLimit:
+    try:
+        return RejectLimit.parse(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-rejected: ")) from exc
 
 
 def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
@@ -111,6 +130,8 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             assembly=args.assembly,
             on_error=args.on_error,
             progress=monitor.count_record,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
         )
     finally:
         await store.close()
@@ -142,7 +163,14 @@ async def _run_vcf(
     store = open_store(*target)
     await store.open()
     try:
-        return await load_vcf(args.files, options, store, progress=progress)
+        return await load_vcf(
+            args.files,
+            options,
+            store,
+            progress=progress,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
+        )
     finally:
         await store.close()
 
@@ -157,7 +185,14 @@ async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOp
     store = open_store(*target)
     await store.open()
     try:
-        return await load_phenopackets(args.inputs, options, store, progress=progress)
+        return await load_phenopackets(
+            args.inputs,
+            options,
+            store,
+            progress=progress,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
+        )
     finally:
         await store.close()
 

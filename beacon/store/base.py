@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -10,6 +10,9 @@ from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import Query
 
 Document = dict[str, Any]
+# Judges a load before it becomes visible: (previous counts of the part or None, new counts) -> None;
+# raising aborts the load and the previous version stays as it was.
+LoadCheck = Callable[[Mapping[str, int] | None, Mapping[str, int]], None]
 # Pseudo-collection in DatasetInfo.counts: variants carrying transcript-level (c./n./p.) HGVS ids.
 TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
 
@@ -69,6 +72,8 @@ class DatasetLoad:
     terms: tuple[tuple[str, Term], ...] = field(default=())  # (collection, term)
     # A dataset is the union of its parts (e.g. "bff" metadata and "vcf" variants); a load replaces one part.
     part: str = "main"
+    # Called once every record is written and before the switch (both backends), in the load's thread.
+    check: LoadCheck | None = None
 
 
 @dataclass(frozen=True)

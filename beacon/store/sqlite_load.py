@@ -49,6 +49,7 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
         if row is not None and row[0] == load.digest:
             conn.execute("ROLLBACK")
             return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
+        previous = json.loads(row[1]) if row is not None else None
         delete_part(conn, load.dataset_id, load.part)
         (remaining,) = conn.execute("SELECT count(*) FROM records").fetchone()
         rebuild = remaining < _REBUILD_BELOW
@@ -57,6 +58,9 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
             for name in INDEX_NAMES:
                 conn.execute(f"DROP INDEX IF EXISTS {name}")
         counts, filled = _insert(conn, load)
+        if load.check is not None:
+            # Before the index builds: a refused load costs only its inserts, rolled back below.
+            load.check(previous, counts)
         if rebuild:
             for statement in INDEX_STATEMENTS:
                 conn.execute(statement)

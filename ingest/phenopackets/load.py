@@ -24,6 +24,7 @@ from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.phenopackets.mapping import Carrier, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
+from ingest.safeguard import RejectLimit, Safeguard
 
 FORMAT_VERSION = "phenopackets-1"
 ID_SOURCES = ("phenopacket", "subject")
@@ -240,11 +241,16 @@ async def load_phenopackets(
     *,
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
 ) -> PhenopacketReport:
     """Replace part `options.part` of the dataset with these phenopackets (store None: validate only).
 
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
+
     :raise InputError: unreadable input or an unknown assembly.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
+    :raise LoadRefused: the load would replace the part with less than it held (nothing changes).
     """
     if options.id_from not in ID_SOURCES:
         msg = f"--id-from: {options.id_from!r} is not one of {', '.join(ID_SOURCES)}"
@@ -258,7 +264,10 @@ async def load_phenopackets(
         await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
         return report
     digest = await asyncio.to_thread(digest_of, sources, options, assembly)
-    load = dataset_load(options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context)
+    guard = Safeguard(options.dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
+    load = dataset_load(
+        options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context, check=guard.check
+    )
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     if summary.unchanged:

@@ -21,6 +21,7 @@ from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad, Store
 from beacon.store.sqlite_docs import RowBatch, RowStream
 from ingest.errors import InputError
+from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
@@ -106,12 +107,17 @@ async def load_vcf(
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
     parse_in_child: bool | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
 ) -> VcfReport:
     """Replace part `options.part` of the dataset with these VCFs (store None: validate only).
+
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
 
     `parse_in_child` None: parse in a child process when storing CHILD_FROM_BYTES or more of input.
     :raise InputError: unreadable input, unknown assembly or sample table problems.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
+    :raise LoadRefused: the load would replace the part with less than it held (nothing changes).
     """
     options = _checked(options)
     # Started first: the child's imports overlap the checks and store queries below.
@@ -121,18 +127,21 @@ async def load_vcf(
         owners, cohorts = await _existing(store, options.dataset_id)
         job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable())
         report = VcfReport(options.dataset_id)
+        guard = Safeguard(options.dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
         if child is None:
-            return await _load_here(job, report, store, progress)
+            return await _load_here(job, report, store, progress, guard)
         assert store is not None
         digest = await asyncio.to_thread(digest_of, paths, options)
         await asyncio.to_thread(child.start, job)
-        return await _store(job, report, store, digest, child.batches(job, report, progress))
+        return await _store(job, report, store, digest, child.batches(job, report, progress), guard)
     finally:
         if child is not None:
             await asyncio.to_thread(child.close)
 
 
-async def _load_here(job: Job, report: VcfReport, store: Store | None, progress: Progress | None) -> VcfReport:
+async def _load_here(
+    job: Job, report: VcfReport, store: Store | None, progress: Progress | None, guard: Safeguard
+) -> VcfReport:
     """Parse in this process, on the store's worker thread (or a thread of its own when validating)."""
     lifter, reference = await asyncio.to_thread(job.aids)
     try:
@@ -141,15 +150,18 @@ async def _load_here(job: Job, report: VcfReport, store: Store | None, progress:
             await asyncio.to_thread(drain, batches)
             return report
         digest = await asyncio.to_thread(digest_of, job.paths, job.options)
-        return await _store(job, report, store, digest, batches)
+        return await _store(job, report, store, digest, batches, guard)
     finally:
         if reference is not None:
             reference.close()
 
 
-async def _store(job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch]) -> VcfReport:
+async def _store(
+    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch], guard: Safeguard
+) -> VcfReport:
     options = job.options
-    load = DatasetLoad(options.dataset_id, options.stored_assembly, digest, RowStream(batches), part=options.part)
+    assembly, stream = options.stored_assembly, RowStream(batches)
+    load = DatasetLoad(options.dataset_id, assembly, digest, stream, part=options.part, check=guard.check)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report
