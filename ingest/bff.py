@@ -182,6 +182,7 @@ class _Reader:
     report: BffReport
     fail_fast: bool
     progress: Progress | None = None
+    synthesized: int = 0  # records made here rather than read (the dataset record of a folder without one)
 
     def records(self, files: dict[str, Path]) -> Iterator[tuple[EntryType, Document]]:
         carriers = _carriers(files, self.dataset_id)
@@ -197,6 +198,7 @@ class _Reader:
             if collection == "datasets" and not saw_dataset:
                 # Every loaded dataset answers /datasets/{id}, even without a datasets file.
                 self.report.counts["datasets"] = 1
+                self.synthesized = 1
                 yield entry, {"id": self.dataset_id, "name": self.dataset_id}
 
     def _reject(self, problem: Problem) -> None:
@@ -299,7 +301,13 @@ async def load_bff(
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in records))
         return report
-    guard = Safeguard(dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
+    guard = Safeguard(
+        dataset_id,
+        lambda: sum(report.counts.values()) - reader.synthesized,
+        lambda: len(report.problems),
+        allow_empty,
+        max_rejected,
+    )
     load = dataset_load(dataset_id, assembly, digest, records, terms, part="bff", check=guard.check)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged

@@ -4,7 +4,7 @@ The store calls `Safeguard.check` once every record of a load is written and bef
 becomes visible; raising `LoadRefused` rolls the load back, so the previous version stays whole.
 A load is refused when:
 
-- it accepted no record (the dataset record a loader adds itself does not count);
+- it accepted no record of its input (records a loader makes itself, such as a dataset record, do not count);
 - a collection the previous version of the part had would be left with no record at all;
 - `--max-rejected N|P%` is given and more records than that were rejected.
 
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from beacon.store.base import TRANSCRIPT_ANNOTATED
 from ingest.errors import InputError, LoadRefused
 
-# Collections a loader fills by itself, whatever the input held.
-_SYNTHETIC = frozenset({"datasets", TRANSCRIPT_ANNOTATED})
 _LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
@@ -53,9 +51,13 @@ class RejectLimit:
 
 @dataclass(frozen=True)
 class Safeguard:
-    """The steward's limits for one load, and where the loader's rejection count is read from."""
+    """The steward's limits for one load, and where the loader's counts of input records are read from.
+
+    `accepted` and `rejected` are read when the store calls `check`, once the input is consumed.
+    """
 
     dataset_id: str
+    accepted: Callable[[], int]
     rejected: Callable[[], int]
     allow_empty: bool = False
     max_rejected: RejectLimit | None = None
@@ -66,7 +68,7 @@ class Safeguard:
         :raise LoadRefused: the load accepted nothing, would empty a collection, or rejected too much.
         """
         rejected = self.rejected()
-        accepted = sum(n for coll, n in new.items() if coll not in _SYNTHETIC)
+        accepted = self.accepted()
         why = f"{rejected} record(s) rejected" if rejected else "no record rejected"
         if self.max_rejected is not None and self.max_rejected.exceeded(rejected, accepted):
             self._refuse(f"{rejected} record(s) rejected, more than --max-rejected {self.max_rejected}")
@@ -77,7 +79,7 @@ class Safeguard:
         lost = [
             f"{n} {coll}"
             for coll, n in sorted((previous or {}).items())
-            if coll not in _SYNTHETIC and n > 0 and not new.get(coll)
+            if coll != TRANSCRIPT_ANNOTATED and n > 0 and not new.get(coll)
         ]
         if lost:
             had = ", ".join(lost)

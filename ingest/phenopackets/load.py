@@ -264,7 +264,9 @@ async def load_phenopackets(
         await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
         return report
     digest = await asyncio.to_thread(digest_of, sources, options, assembly)
-    guard = Safeguard(options.dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
+    # Individuals are what a phenopacket is read for; the rest follows from them.
+    accepted = lambda: report.counts.get("individuals", 0)  # noqa: E731
+    guard = Safeguard(options.dataset_id, accepted, lambda: len(report.problems), allow_empty, max_rejected)
     load = dataset_load(
         options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context, check=guard.check
     )

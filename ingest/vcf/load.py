@@ -127,7 +127,8 @@ async def load_vcf(
         owners, cohorts = await _existing(store, options.dataset_id)
         job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable())
         report = VcfReport(options.dataset_id)
-        guard = Safeguard(options.dataset_id, lambda: len(report.problems), allow_empty, max_rejected)
+        accepted = lambda: report.variants_written  # noqa: E731
+        guard = Safeguard(options.dataset_id, accepted, lambda: len(report.problems), allow_empty, max_rejected)
         if child is None:
             return await _load_here(job, report, store, progress, guard)
         assert store is not None
