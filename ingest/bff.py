@@ -304,7 +304,7 @@ async def load_bff(
     guard = Safeguard(
         dataset_id,
         lambda: sum(report.counts.values()) - reader.synthesized,
-        lambda: len(report.problems),
+        lambda: report.problems,
         allow_empty,
         max_rejected,
     )

@@ -15,14 +15,13 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import StoreOptions
+from ingest import problem_report
 from ingest.bff import BffReport, load_bff
-from ingest.errors import IngestError, InputError, Problem
+from ingest.errors import IngestError, InputError, LoadRefused, Problem, RejectedRecords
 from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
 from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load_phenopackets
 from ingest.safeguard import RejectLimit
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
-
-_SHOWN_PROBLEMS = 50
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
         p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
+        p.add_argument(
+            "--report",
+            type=Path,
+            metavar="FILE",
+            help="write every problem and repair to FILE as JSON lines (the terminal shows the first ones)",
+        )
         p.add_argument(
             "--allow-empty",
             action="store_true",
@@ -209,20 +214,26 @@ def _progress_printer(what: str = "records", every: int = 100_000) -> Callable[[
     return show
 
 
-def _print_problems(problems: list[Problem], label: str = "rejected") -> None:
-    for problem in problems[:_SHOWN_PROBLEMS]:
-        print(f"{label}: {problem}", file=sys.stderr)
-    if len(problems) > _SHOWN_PROBLEMS:
-        print(f"{label}: … and {len(problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+def _print_problems(problems: list[Problem], label: str = "rejected", report: Path | None = None) -> None:
+    problem_report.show(label, problems, report)
+
+
+def _write_report(path: Path | None, groups: list[tuple[str, Sequence[Problem]]]) -> str:
+    """Write the report file when asked; the summary's mention of it."""
+    if path is None:
+        return ""
+    written = problem_report.write(path, groups)
+    return f"; {written} problem(s) listed in {path}"
 
 
 def _verb(unchanged: bool, validate_only: bool) -> str:
     return "valid" if validate_only else ("unchanged (same input already loaded)" if unchanged else "loaded")
 
 
-def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
-    _print_problems(report.warnings, "not stored")
+def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool, path: Path | None) -> None:
+    _print_problems(report.problems, report=path)
+    _print_problems(report.warnings, "not stored", path)
+    listed = _write_report(path, [("rejected", report.problems), ("not stored", report.warnings)])
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
@@ -232,11 +243,12 @@ def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) ->
         line += f"; {len(report.warnings)} part(s) of records not representable (listed above)"
     if report.exact_duplicates:
         line += f"; {report.exact_duplicates} exact duplicate(s) dropped"
-    print(line)
+    print(line + listed)
 
 
-def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
+def _print_vcf_report(report: VcfReport, validate_only: bool, path: Path | None) -> None:
+    _print_problems(report.problems, report=path)
+    listed = _write_report(path, [("rejected", report.problems)])
     verb = _verb(report.unchanged, validate_only)
     line = (
         f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
@@ -246,11 +258,12 @@ def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
         line += f"; {len(report.problems)} record(s) rejected"
     for reason, count in sorted(report.skipped.items()):
         line += f"; {count} skipped ({reason})"
-    print(line)
+    print(line + listed)
 
 
-def _print_report(report: BffReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
+def _print_report(report: BffReport, validate_only: bool, path: Path | None) -> None:
+    _print_problems(report.problems, report=path)
+    listed = _write_report(path, [("rejected", report.problems)])
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {counts}"
@@ -260,7 +273,7 @@ def _print_report(report: BffReport, validate_only: bool) -> None:
         line += f"; {report.exact_duplicates} exact duplicate record(s) dropped"
     if report.other_datasets:
         line += f"; {report.other_datasets} record(s) of other datasets skipped"
-    print(line)
+    print(line + listed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -284,23 +297,28 @@ def _command(args: argparse.Namespace, monitor: IngestMonitor) -> int:
     try:
         if args.command == "vcf":
             vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args), monitor))
-            _print_vcf_report(vcf_report, args.validate_only)
+            _print_vcf_report(vcf_report, args.validate_only, args.report)
             monitor.finish(vcf_tally(vcf_report, args.validate_only))
             return 0
         if args.command == "phenopackets":
             target = None if args.validate_only else _store_target(args)
             pheno_report = asyncio.run(_run_phenopackets(args, target))
-            _print_phenopacket_report(pheno_report, args.validate_only)
+            _print_phenopacket_report(pheno_report, args.validate_only, args.report)
             monitor.finish(phenopacket_tally(pheno_report, args.validate_only))
             return 0
         report = asyncio.run(_run_bff(args, _store_target(args), monitor))
     except (IngestError, BeaconError) as exc:
         monitor.failed(exc)
+        if isinstance(exc, LoadRefused):
+            # The refused load's rejections are the reason; its report never reached the summary.
+            _print_problems(exc.problems, report=args.report)
+        if isinstance(exc, (RejectedRecords, LoadRefused)):
+            _write_report(args.report, [("rejected", exc.problems)])
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; the store is unchanged", file=sys.stderr)
         return 130
-    _print_report(report, args.validate_only)
+    _print_report(report, args.validate_only, args.report)
     monitor.finish(bff_tally(report, args.validate_only))
     return 0

@@ -8,6 +8,7 @@ IngestError (exit 1)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -54,3 +55,7 @@ class RejectedRecords(IngestError):
 
 class LoadRefused(IngestError):
     exit_code = 4
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = list(problems)
+        super().__init__(message)

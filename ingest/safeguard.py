@@ -14,11 +14,11 @@ A load is refused when:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from beacon.store.base import TRANSCRIPT_ANNOTATED
-from ingest.errors import InputError, LoadRefused
+from ingest.errors import InputError, LoadRefused, Problem
 
 _LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
@@ -53,12 +53,13 @@ class RejectLimit:
 class Safeguard:
     """The steward's limits for one load, and where the loader's counts of input records are read from.
 
-    `accepted` and `rejected` are read when the store calls `check`, once the input is consumed.
+    `accepted` and `rejected` are read when the store calls `check`, once the input is consumed;
+    a refusal carries the rejected records' problems, for the report.
     """
 
     dataset_id: str
     accepted: Callable[[], int]
-    rejected: Callable[[], int]
+    rejected: Callable[[], Sequence[Problem]]
     allow_empty: bool = False
     max_rejected: RejectLimit | None = None
 
@@ -67,15 +68,16 @@ class Safeguard:
 
         :raise LoadRefused: the load accepted nothing, would empty a collection, or rejected too much.
         """
-        rejected = self.rejected()
+        problems = self.rejected()
+        rejected = len(problems)
         accepted = self.accepted()
         why = f"{rejected} record(s) rejected" if rejected else "no record rejected"
         if self.max_rejected is not None and self.max_rejected.exceeded(rejected, accepted):
-            self._refuse(f"{rejected} record(s) rejected, more than --max-rejected {self.max_rejected}")
+            self._refuse(problems, f"{rejected} record(s) rejected, more than --max-rejected {self.max_rejected}")
         if self.allow_empty:
             return
         if accepted == 0:
-            self._refuse(f"no record accepted ({why}); pass --allow-empty to empty it")
+            self._refuse(problems, f"no record accepted ({why}); pass --allow-empty to empty it")
         lost = [
             f"{n} {coll}"
             for coll, n in sorted((previous or {}).items())
@@ -83,8 +85,8 @@ class Safeguard:
         ]
         if lost:
             had = ", ".join(lost)
-            self._refuse(f"it would lose all of its {had} ({why}); pass --allow-empty to drop them")
+            self._refuse(problems, f"it would lose all of its {had} ({why}); pass --allow-empty to drop them")
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, problems: Sequence[Problem], reason: str) -> None:
         msg = f"dataset {self.dataset_id} not replaced: {reason}; nothing was changed"
-        raise LoadRefused(msg)
+        raise LoadRefused(msg, problems)

@@ -266,7 +266,7 @@ async def load_phenopackets(
     digest = await asyncio.to_thread(digest_of, sources, options, assembly)
     # Individuals are what a phenopacket is read for; the rest follows from them.
     accepted = lambda: report.counts.get("individuals", 0)  # noqa: E731
-    guard = Safeguard(options.dataset_id, accepted, lambda: len(report.problems), allow_empty, max_rejected)
+    guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
     load = dataset_load(
         options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context, check=guard.check
     )

@@ -128,7 +128,7 @@ async def load_vcf(
         job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable())
         report = VcfReport(options.dataset_id)
         accepted = lambda: report.variants_written  # noqa: E731
-        guard = Safeguard(options.dataset_id, accepted, lambda: len(report.problems), allow_empty, max_rejected)
+        guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
         if child is None:
             return await _load_here(job, report, store, progress, guard)
         assert store is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import pytest
 from blockbuster import BlockBuster
 
 from beacon.model.plan import Query
-from beacon.store.base import Store
+from beacon.store.base import DatasetInfo, Store
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from ingest.errors import InputError, LoadRefused
@@ -30,13 +30,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 COLLECTIONS = ("datasets", "individuals", "biosamples", "g_variants")
 
 
-
 @pytest.fixture(autouse=True)
-def blockbuster(blockbuster: BlockBuster) -> Iterator[None]:
+def blockbuster(blockbuster: BlockBuster) -> None:
     """Loads run in the ingest CLI, where the MongoDB backend consumes the record stream on the event
-    loop by design (there is no server to keep answering); the SQLite backend's thread is checked."""
+    loop by design (there is no server to keep answering): blocking calls are allowed here."""
     blockbuster.deactivate()
-    yield
 
 
 Loader = Callable[[Path, Store, dict[str, Any]], Awaitable[object]]
@@ -52,8 +50,11 @@ async def opened(backend: str, tmp_path: Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-async def snapshot(store: Store, dataset: str) -> tuple[object, ...]:
-    """The dataset's catalog entry and every record of it, to compare before and after."""
+Snapshot = tuple[list[DatasetInfo], list[list[str]]]
+
+
+async def snapshot(store: Store, dataset: str) -> Snapshot:
+    """The dataset's catalog entry and the record ids of each collection, to compare before and after."""
     infos = [info for info in await store.datasets() if info.id == dataset]
     records = [
         sorted(d.get("id") or d.get("variantInternalId") or "" for d in await store.find(Query(c, (dataset,))))
