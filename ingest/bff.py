@@ -9,10 +9,12 @@ RefSeq accession in `identifiers.genomicHGVSId`. Both become the same stored doc
 from __future__ import annotations
 
 import asyncio
+import difflib
 import gzip
 import hashlib
 import itertools
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +68,7 @@ class BffReport:
 def find_files(directory: Path) -> dict[str, Path]:
     """BFF files present in `directory`, by base name (`individuals`, `caseLevelData`…).
 
-    :raise InputError: the directory does not exist or holds no BFF file.
+    :raise InputError: the directory does not exist, holds no BFF file, or a file named like one but not quite.
     """
     if not directory.is_dir():
         msg = f"{directory}: not a directory"
@@ -77,11 +79,28 @@ def find_files(directory: Path) -> dict[str, Path]:
             path = directory / f"{name}{suffix}"
             if path.is_file():
                 found[name] = path
+    _check_names(directory)
     if not any(name in found for name in FILE_NAMES.values()):
         expected = ", ".join(f"{n}.json[.gz]" for n in FILE_NAMES.values())
         msg = f"{directory}: no BFF files found (expected any of {expected})"
         raise InputError(msg)
     return found
+
+
+def _check_names(directory: Path) -> None:
+    """:raise InputError: a JSON file whose name is a near miss of a BFF file's (`biosample.json`)."""
+    known = [*FILE_NAMES.values(), "caseLevelData", "targets", "filtering_terms"]
+    for path in sorted(directory.iterdir()):
+        stem = path.name.removesuffix(".gz").removesuffix(".json")
+        if path.is_dir() and stem in known:
+            msg = f"{path}: a directory, not a BFF file"
+            raise InputError(msg)
+        if stem == path.name.removesuffix(".gz") or stem in known:
+            continue  # not JSON, or a BFF file
+        close = difflib.get_close_matches(stem, known, n=1, cutoff=0.8)
+        if close:
+            msg = f"{path}: not a BFF file name: did you mean {close[0]}.json? (rename it or move it out of the folder)"
+            raise InputError(msg)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -104,9 +123,15 @@ def stream_array(path: Path) -> Iterator[tuple[int, Any]]:
                 msg = f"{path}: expected a JSON array of records, found {found}"
                 raise InputError(msg)
             yield from enumerate(ijson.items(itertools.chain([first], events), "item"))
-    except (ijson.JSONError, OSError, EOFError) as exc:
-        msg = f"{path}: not a readable JSON array ({exc})"
+    except (ijson.JSONError, OSError, EOFError, zlib.error) as exc:
+        msg = f"{path}: not a readable JSON array ({_first_line(exc)})"
         raise InputError(msg) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """A library's message in one line (yajl draws a caret under the input on the lines after)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None, on_error: str = "skip") -> str:
@@ -118,9 +143,13 @@ def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None
     h = hashlib.sha256(f"{FORMAT_VERSION}\0{dataset_id}\0{assembly}\0{on_error}".encode())
     for name in sorted(files):
         h.update(f"\0{name}\0".encode())
-        with _open(files[name]) as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                h.update(chunk)
+        try:
+            with _open(files[name]) as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    h.update(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            msg = f"{files[name]}: the compressed data is damaged or cut short ({_first_line(exc)})"
+            raise InputError(msg) from exc
     return h.hexdigest()
 
 

@@ -22,7 +22,7 @@ from beacon.store.base import Document, Store
 from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
-from ingest.phenopackets.mapping import Carrier, map_phenopacket
+from ingest.phenopackets.mapping import Carrier, as_list, as_object, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
 from ingest.safeguard import RejectLimit, Safeguard
 
@@ -196,11 +196,11 @@ def infer_assembly(sources: list[Source], limit: int = 200) -> str | None:
             break
         if not isinstance(parsed, Mapping):
             continue
-        for interpretation in parsed.get("interpretations") or []:
-            diagnosis = interpretation.get("diagnosis") if isinstance(interpretation, Mapping) else None
-            for gi in (diagnosis or {}).get("genomicInterpretations") or []:
-                descriptor = ((gi or {}).get("variantInterpretation") or {}).get("variationDescriptor") or {}
-                vcf = descriptor.get("vcfRecord") if isinstance(descriptor, Mapping) else None
+        for interpretation in as_list(parsed.get("interpretations")):
+            diagnosis = as_object(as_object(interpretation).get("diagnosis"))
+            for gi in as_list(diagnosis.get("genomicInterpretations")):
+                descriptor = as_object(as_object(as_object(gi).get("variantInterpretation")).get("variationDescriptor"))
+                vcf = descriptor.get("vcfRecord")
                 if isinstance(vcf, Mapping) and (found := canonical_assembly(str(vcf.get("genomeAssembly", "")))):
                     return found
     return None

@@ -31,6 +31,8 @@ UNKNOWN_TERM = {"id": "NCIT:C17998", "label": "Unknown"}
 SPECIMEN = {"id": "OBI:0100051", "label": "specimen"}
 
 Json = dict[str, Any]
+# Top-level phenopacket fields that are lists; another value there is reported and not stored.
+_LISTS = ("phenotypicFeatures", "diseases", "measurements", "medicalActions", "biosamples", "interpretations")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class Mapped:
 
 
 _CURIE = re.compile(r"^\w[^:]+:.+$")  # what Beacon's ontologyTerm requires of an id
+
+
+def as_list(value: object) -> list[Any]:
+    """A list field's items; anything else (reported by `map_phenopacket`) holds none."""
+    return value if isinstance(value, list) else []
+
+
+def as_object(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _term(node: object) -> Json | None:
@@ -118,7 +129,9 @@ def _with(out: Json, key: str, value: object) -> None:
         out[key] = value
 
 
-def phenotypic_feature(node: Mapping[str, Any]) -> Json | None:
+def phenotypic_feature(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
     feature_type = _term(node.get("type"))
     if feature_type is None:
         return None
@@ -128,19 +141,21 @@ def phenotypic_feature(node: Mapping[str, Any]) -> Json | None:
     _with(out, "onset", time_element(node.get("onset")))
     _with(out, "resolution", time_element(node.get("resolution")))
     _with(out, "severity", _term(node.get("severity")))
-    _with(out, "modifiers", [t for t in map(_term, node.get("modifiers") or []) if t])
+    _with(out, "modifiers", [t for t in map(_term, as_list(node.get("modifiers"))) if t])
     _with(out, "evidence", _evidence(node.get("evidence")))
     _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
     return out
 
 
-def disease(node: Mapping[str, Any]) -> Json | None:
+def disease(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
     code = _term(node.get("term"))
     if code is None:
         return None
     out: Json = {"diseaseCode": code}
     _with(out, "ageOfOnset", time_element(node.get("onset")))
-    stages = [t for t in map(_term, node.get("diseaseStage") or []) if t]
+    stages = [t for t in map(_term, as_list(node.get("diseaseStage"))) if t]
     if stages:
         out["stage"] = stages[0]  # Beacon has one stage; the others go to notes
         if len(stages) > 1:
@@ -173,7 +188,9 @@ def _procedure(node: object) -> Json | None:
     return out
 
 
-def measurement(node: Mapping[str, Any]) -> Json | None:
+def measurement(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
     assay = _term(node.get("assay"))
     if assay is None:
         return None
@@ -183,7 +200,7 @@ def measurement(node: Mapping[str, Any]) -> Json | None:
         value = _quantity(raw.get("quantity")) or _term(raw.get("ontologyClass"))
     elif isinstance(node.get("complexValue"), Mapping):
         typed = []
-        for tq in node["complexValue"].get("typedQuantities") or []:
+        for tq in as_list(node["complexValue"].get("typedQuantities")):
             q = _quantity(tq.get("quantity")) if isinstance(tq, Mapping) else None
             kind = _term(tq.get("type")) if isinstance(tq, Mapping) else None
             if q and kind:
@@ -243,14 +260,14 @@ def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
     _with(out, "tumorProgression", _term(node.get("tumorProgression")))
     _with(out, "tumorGrade", _term(node.get("tumorGrade")))
     _with(out, "pathologicalStage", _term(node.get("pathologicalStage")))
-    _with(out, "pathologicalTnmFinding", [t for t in map(_term, node.get("pathologicalTnmFinding") or []) if t])
-    _with(out, "diagnosticMarkers", [t for t in map(_term, node.get("diagnosticMarkers") or []) if t])
+    _with(out, "pathologicalTnmFinding", [t for t in map(_term, as_list(node.get("pathologicalTnmFinding"))) if t])
+    _with(out, "diagnosticMarkers", [t for t in map(_term, as_list(node.get("diagnosticMarkers"))) if t])
     _with(out, "sampleProcessing", _term(node.get("sampleProcessing")))
     _with(out, "sampleStorage", _term(node.get("sampleStorage")))
     _with(out, "obtentionProcedure", _procedure(node.get("procedure")))
-    features = [f for f in map(phenotypic_feature, node.get("phenotypicFeatures") or []) if f]
+    features = [f for f in map(phenotypic_feature, as_list(node.get("phenotypicFeatures"))) if f]
     _with(out, "phenotypicFeatures", features)
-    _with(out, "measurements", [m for m in map(measurement, node.get("measurements") or []) if m])
+    _with(out, "measurements", [m for m in map(measurement, as_list(node.get("measurements"))) if m])
     if isinstance(node.get("description"), str):
         out["notes"] = node["description"]
     return out
@@ -269,7 +286,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
         ref, alt = str(vcf.get("ref", "")).upper(), str(vcf.get("alt", "")).upper()
         try:
             pos = int(vcf.get("pos", ""))
-        except ValueError:
+        except (TypeError, ValueError):
             return f"vcfRecord.pos: not a position: {vcf.get('pos')!r}"
         if chrom is None:
             return f"vcfRecord.chrom: unknown chromosome {vcf.get('chrom')!r}"
@@ -277,7 +294,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
             return f"vcfRecord: REF/ALT must be nucleotide sequences, got {ref!r}/{alt!r}"
         pos, ref, alt = trim(pos, ref, alt)
         return chrom, pos, ref, alt
-    for expression in descriptor.get("expressions") or []:
+    for expression in as_list(descriptor.get("expressions")):
         if isinstance(expression, Mapping) and expression.get("syntax") == "hgvs.g":
             try:
                 allele = parse(str(expression.get("value", "")))
@@ -288,7 +305,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
             if allele.kind == "substitution" and allele.ref and allele.alt:
                 return allele.chrom, allele.start + 1, allele.ref, allele.alt
             return f"expressions: {expression.get('value')}: without a vcfRecord only substitutions have both alleles"
-    label = descriptor.get("label") or (descriptor.get("structuralType") or {}).get("label")
+    label = descriptor.get("label") or as_object(descriptor.get("structuralType")).get("label")
     what = f" ({label})" if label else ""
     return f"no vcfRecord or genomic HGVS: the variant{what} has no position to store"
 
@@ -305,7 +322,7 @@ def variant(descriptor: Mapping[str, Any], assembly: str) -> Json | str:
         variant_type=sequence_type(ref, alt), pos=pos, internal_id=f"{chrom}:{pos}:{ref}>{alt}",
     )  # fmt: skip
     transcripts, proteins = [], []
-    for expression in descriptor.get("expressions") or []:
+    for expression in as_list(descriptor.get("expressions")):
         if not isinstance(expression, Mapping) or not isinstance(expression.get("value"), str):
             continue
         if expression.get("syntax") in ("hgvs.c", "hgvs.n"):
@@ -324,35 +341,35 @@ def variant(descriptor: Mapping[str, Any], assembly: str) -> Json | str:
 
 def _interpretations(packet: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Json | None]]:
     """(JSON path, genomic interpretation, diagnosed disease term) for every interpretation."""
-    for i, interpretation in enumerate(packet.get("interpretations") or []):
-        if not isinstance(interpretation, Mapping):
-            continue
-        diagnosis = interpretation.get("diagnosis") or {}
-        condition = _term(diagnosis.get("disease")) if isinstance(diagnosis, Mapping) else None
-        for g, gi in enumerate(diagnosis.get("genomicInterpretations") or [] if isinstance(diagnosis, Mapping) else []):
+    for i, interpretation in enumerate(as_list(packet.get("interpretations"))):
+        diagnosis = as_object(as_object(interpretation).get("diagnosis"))
+        condition = _term(diagnosis.get("disease"))
+        for g, gi in enumerate(as_list(diagnosis.get("genomicInterpretations"))):
             if isinstance(gi, Mapping):
                 yield f"$.interpretations[{i}].diagnosis.genomicInterpretations[{g}]", gi, condition
 
 
 def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str | None) -> Mapped:
     """The Beacon documents of one phenopacket; `assembly` is the dataset's (None: variants are reported)."""
-    subject = packet.get("subject") if isinstance(packet.get("subject"), Mapping) else {}
-    assert isinstance(subject, Mapping)
+    subject = as_object(packet.get("subject"))
     sex = subject.get("sex", "UNKNOWN_SEX")
     individual: Json = {"id": individual_id, "sex": dict(SEX_TERMS.get(str(sex), UNKNOWN_TERM))}
     problems: list[tuple[str, str]] = []
-    if sex not in SEX_TERMS:
+    if not isinstance(sex, str) or sex not in SEX_TERMS:
         problems.append(("$.subject.sex", f"unknown sex {sex!r}; stored as Unknown"))
     karyotype = subject.get("karyotypicSex")
-    if karyotype in KARYOTYPES:
+    if isinstance(karyotype, str) and karyotype in KARYOTYPES:
         individual["karyotypicSex"] = karyotype
-    features = packet.get("phenotypicFeatures") or []
+    for key in _LISTS:
+        if key in packet and not isinstance(packet[key], list | None):
+            problems.append((f"$.{key}", f"expected a list, got {type(packet[key]).__name__}: not stored"))
+    features = as_list(packet.get("phenotypicFeatures"))
     _with(individual, "phenotypicFeatures", [f for f in map(phenotypic_feature, features) if f])
-    diseases = [d for d in packet.get("diseases") or [] if isinstance(d, Mapping)]
+    diseases = [d for d in as_list(packet.get("diseases")) if isinstance(d, Mapping)]
     present = (d for d in diseases if d.get("excluded") is not True)
     _with(individual, "diseases", [x for x in map(disease, present) if x])
-    _with(individual, "measures", [m for m in map(measurement, packet.get("measurements") or []) if m])
-    _medical_actions(list(packet.get("medicalActions") or []), individual, problems)
+    _with(individual, "measures", [m for m in map(measurement, as_list(packet.get("measurements"))) if m])
+    _medical_actions(as_list(packet.get("medicalActions")), individual, problems)
     info: Json = {"phenopacketId": packet.get("id"), "subjectId": subject.get("id")}
     for key in ("timeAtLastEncounter", "vitalStatus", "dateOfBirth", "taxonomy"):
         if key in subject:
@@ -360,14 +377,14 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
     excluded = [_term(d.get("term")) for d in diseases if d.get("excluded") is True]
     _with(info, "excludedDiseases", [t for t in excluded if t])
     if isinstance(packet.get("metaData"), Mapping):
-        refs = [r.get("id") for r in packet["metaData"].get("externalReferences") or [] if isinstance(r, Mapping)]
+        refs = [r.get("id") for r in as_list(packet["metaData"].get("externalReferences")) if isinstance(r, Mapping)]
         _with(info, "externalReferences", [r for r in refs if isinstance(r, str)])
     individual["info"] = info
     for n, feature in enumerate(features):
         if phenotypic_feature(feature if isinstance(feature, Mapping) else {}) is None:
             problems.append((f"$.phenotypicFeatures[{n}].type", "missing or without a CURIE id: feature not stored"))
             continue
-        for m, modifier in enumerate(feature.get("modifiers") or []):
+        for m, modifier in enumerate(as_list(feature.get("modifiers"))):
             if _term(modifier) is None:
                 message = (
                     f"{modifier.get('id') if isinstance(modifier, Mapping) else modifier!r}: not a CURIE: not stored"
@@ -375,7 +392,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
                 problems.append((f"$.phenotypicFeatures[{n}].modifiers[{m}]", message))
     mapped = Mapped(individual, problems=problems)
     biosample_ids = set()
-    for n, node in enumerate(packet.get("biosamples") or []):
+    for n, node in enumerate(as_list(packet.get("biosamples"))):
         doc = biosample(node, individual_id) if isinstance(node, Mapping) else None
         if doc is None:
             problems.append((f"$.biosamples[{n}].id", "missing or not a non-empty string"))
@@ -383,7 +400,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
         biosample_ids.add(doc["id"])
         mapped.biosamples.append(doc)
     for where, gi, condition in _interpretations(packet):
-        descriptor = (gi.get("variantInterpretation") or {}).get("variationDescriptor")
+        descriptor = as_object(gi.get("variantInterpretation")).get("variationDescriptor")
         if not isinstance(descriptor, Mapping):
             problems.append((where, "no variantInterpretation.variationDescriptor (gene descriptors are not variants)"))
             continue

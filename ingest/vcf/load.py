@@ -25,7 +25,7 @@ from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
-from ingest.vcf.reader import check_header
+from ingest.vcf.reader import check_header, check_intact
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
 
@@ -60,12 +60,13 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
 
 def _prepare(paths: list[Path], samples_table: Path | None) -> dict[str, SampleInfo]:
     """File checks and the sample table, off the event loop."""
-    missing = [p for p in paths if not p.is_file()]
+    missing = [p for p in paths if not p.exists()]
     if missing:
         msg = f"{missing[0]}: no such file"
         raise InputError(msg)
     for path in paths:
         check_header(path)
+        check_intact(path)
     return read_samples(samples_table) if samples_table else {}
 
 
