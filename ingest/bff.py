@@ -28,6 +28,7 @@ from beacon.spec import record_checker
 from beacon.store.base import Document, Store, Term
 from beacon.store.loading import LOAD_ORDER, dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.repair import repair
 from ingest.safeguard import RejectLimit, Safeguard
 
 FILE_NAMES = {
@@ -60,6 +61,7 @@ class BffReport:
     dataset_id: str
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    repairs: list[Problem] = field(default_factory=list)  # sub-values coerced or dropped, the record kept
     other_datasets: int = 0
     exact_duplicates: int = 0
     unchanged: bool = False
@@ -209,7 +211,7 @@ class _Reader:
     dataset_id: str
     table: EntryTypeTable
     report: BffReport
-    fail_fast: bool
+    on_error: str
     progress: Progress | None = None
     synthesized: int = 0  # records made here rather than read (the dataset record of a folder without one)
 
@@ -232,7 +234,7 @@ class _Reader:
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
-        if self.fail_fast:
+        if self.on_error == "fail":
             raise RejectedRecords([problem])
 
     def _valid(self, entry: EntryType, path: Path, carriers: dict[str, list[dict[str, Any]]]) -> Iterator[Document]:
@@ -264,6 +266,16 @@ class _Reader:
                 self._reject(Problem(name, index, f"$.{entry.id_field}", "missing or not a non-empty string"))
                 continue
             violations = checker.problems(doc)
+            if violations and self.on_error == "repair":
+                repaired = repair(doc, checker)
+                if repaired.doc is not None:
+                    doc = repaired.doc
+                    self.report.repairs += [
+                        Problem(name, index, r.path, f"{r.action} (id {rid})") for r in repaired.repairs
+                    ]
+                    violations = []
+                else:
+                    violations = [repaired.rejected] if repaired.rejected else violations
             if violations:
                 where, message = violations[0]
                 self._reject(Problem(name, index, where, f"{message} (id {rid})"))
@@ -305,7 +317,7 @@ async def load_bff(
     store: Store | None,
     *,
     assembly: str | None = None,
-    on_error: str = "skip",
+    on_error: str = "repair",
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
     allow_empty: bool = False,
@@ -313,8 +325,9 @@ async def load_bff(
 ) -> BffReport:
     """Validate a BFF directory and replace dataset `dataset_id` with it (store None: validate only).
 
-    Invalid records are reported and skipped (`on_error="skip"`) or abort the whole load
-    (`on_error="fail"`); either way the previous version of the dataset stays intact on failure.
+    Invalid records are repaired (`on_error="repair"`, ingest/repair.py: invalid sub-values coerced
+    or dropped, each change reported), reported and skipped (`"skip"`) or abort the whole load
+    (`"fail"`); either way the previous version of the dataset stays intact on failure.
     The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
 
     :raise InputError: unreadable input or an assembly that is unknown or cannot be inferred.
@@ -325,7 +338,7 @@ async def load_bff(
     # File system work happens on a worker thread: the event loop may be serving requests.
     files, assembly, digest, terms = await asyncio.to_thread(_prepare, directory, dataset_id, assembly, table, on_error)
     report = BffReport(dataset_id)
-    reader = _Reader(directory, dataset_id, table, report, on_error == "fail", progress)
+    reader = _Reader(directory, dataset_id, table, report, on_error, progress)
     records = reader.records(files)
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in records))

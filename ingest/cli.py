@@ -23,6 +23,11 @@ from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load
 from ingest.safeguard import RejectLimit
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
+_ON_ERROR = (
+    "invalid records: keep them with their invalid sub-values coerced or dropped (repair, the default; "
+    "every change reported), skip them, or load nothing (fail)"
+)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beacon-ingest", description="Load data into a Beacon store.")
@@ -44,7 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("--fasta", type=Path, help="reference FASTA: check REF and left-align indels (bcftools norm -f)")
     vcf.add_argument("--chain", type=Path, help="UCSC chain file: lift the variants to --target-assembly at ingest")
     vcf.add_argument("--target-assembly", help="the assembly the variants are stored in after liftover")
-    vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    vcf.add_argument(
+        "--on-error",
+        choices=("repair", "skip", "fail"),
+        default="repair",
+        help="invalid records: skipped and reported (repair and skip: a VCF record has no sub-value to repair) "
+        "or load nothing",
+    )
     vcf.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     pheno = sub.add_parser(
         "phenopackets", help="load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)"
@@ -58,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         help="individual ids: the phenopacket's id (default; unique per file) or the subject's id",
     )
     pheno.add_argument("--part", default="phenopackets", help="the part of the dataset these files replace")
-    pheno.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    pheno.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     pheno.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     for p in sub.choices.values():
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
@@ -83,12 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         add_metrics_arguments(p)
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
-    bff.add_argument(
-        "--on-error",
-        choices=("skip", "fail"),
-        default="skip",
-        help="invalid records: skip them or load nothing",
-    )
+    bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     return parser
 
@@ -218,7 +224,7 @@ def _print_problems(problems: list[Problem], label: str = "rejected", report: Pa
     problem_report.show(label, problems, report)
 
 
-def _write_report(path: Path | None, groups: list[tuple[str, Sequence[Problem]]]) -> str:
+def _write_report(path: Path | None, groups: Sequence[tuple[str, Sequence[Problem]]]) -> str:
     """Write the report file when asked; the summary's mention of it."""
     if path is None:
         return ""
@@ -233,7 +239,9 @@ def _verb(unchanged: bool, validate_only: bool) -> str:
 def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool, path: Path | None) -> None:
     _print_problems(report.problems, report=path)
     _print_problems(report.warnings, "not stored", path)
-    listed = _write_report(path, [("rejected", report.problems), ("not stored", report.warnings)])
+    _print_problems(report.repairs, "repaired", path)
+    groups = [("rejected", report.problems), ("not stored", report.warnings), ("repaired", report.repairs)]
+    listed = _write_report(path, groups)
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
@@ -241,6 +249,8 @@ def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool, pa
         line += f"; {len(report.problems)} record(s) rejected"
     if report.warnings:
         line += f"; {len(report.warnings)} part(s) of records not representable (listed above)"
+    if report.repairs:
+        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
     if report.exact_duplicates:
         line += f"; {report.exact_duplicates} exact duplicate(s) dropped"
     print(line + listed)
@@ -263,12 +273,15 @@ def _print_vcf_report(report: VcfReport, validate_only: bool, path: Path | None)
 
 def _print_report(report: BffReport, validate_only: bool, path: Path | None) -> None:
     _print_problems(report.problems, report=path)
-    listed = _write_report(path, [("rejected", report.problems)])
+    _print_problems(report.repairs, "repaired", path)
+    listed = _write_report(path, [("rejected", report.problems), ("repaired", report.repairs)])
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {counts}"
     if report.problems:
         line += f"; {len(report.problems)} record(s) rejected"
+    if report.repairs:
+        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
     if report.exact_duplicates:
         line += f"; {report.exact_duplicates} exact duplicate record(s) dropped"
     if report.other_datasets:

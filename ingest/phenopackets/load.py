@@ -17,13 +17,14 @@ from typing import Any
 
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryType, EntryTypeTable
-from beacon.spec import record_checker
+from beacon.spec import RecordChecker, record_checker
 from beacon.store.base import Document, Store
 from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.phenopackets.mapping import Carrier, as_list, as_object, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
+from ingest.repair import repair
 from ingest.safeguard import RejectLimit, Safeguard
 
 FORMAT_VERSION = "phenopackets-1"
@@ -38,6 +39,7 @@ class PhenopacketReport:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # records not stored
     warnings: list[Problem] = field(default_factory=list)  # parts of stored records not representable
+    repairs: list[Problem] = field(default_factory=list)  # sub-values coerced or dropped, the record kept
     exact_duplicates: int = 0
     unchanged: bool = False
 
@@ -46,7 +48,7 @@ class PhenopacketReport:
 class PhenopacketOptions:
     dataset_id: str
     assembly: str | None = None  # None: inferred from the first vcfRecord
-    on_error: str = "skip"
+    on_error: str = "repair"
     id_from: str = "phenopacket"  # the individual id: the phenopacket's id or its subject's id
     part: str = "phenopackets"
 
@@ -98,7 +100,7 @@ class _Stream:
             mapped = self._map(source, parsed)
             if mapped is None:
                 continue
-            doc = mapped.individual
+            doc = self._repaired(mapped.individual, check_individual, source.name)
             problems = check_individual.problems(doc)
             if problems:
                 where, message = problems[0]
@@ -136,6 +138,17 @@ class _Stream:
         yield from self._checked(by_path["biosamples"], (doc for doc, _ in biosamples.values()), "biosample")
         merged = ({**doc, "caseLevelData": cases} for doc, cases in variants.values())
         yield from self._checked(by_path["g_variants"], merged, "variant")
+
+    def _repaired(self, doc: Document, checker: RecordChecker, where: str) -> Document:
+        """Under `repair`, the record with its invalid sub-values coerced or dropped (reported); else as is."""
+        if self.options.on_error != "repair":
+            return doc
+        repaired = repair(doc, checker)
+        if repaired.doc is None:
+            return doc  # rejected with its own problem by the caller
+        rid = doc.get("id")
+        self.report.repairs += [Problem(where, None, r.path, f"{r.action} (id {rid})") for r in repaired.repairs]
+        return repaired.doc
 
     @property
     def _by_packet(self) -> bool:
@@ -178,6 +191,7 @@ class _Stream:
     def _checked(self, entry: EntryType, docs: Iterator[Document], what: str) -> Iterator[tuple[EntryType, Document]]:
         checker = record_checker(entry.schema_file)
         for doc in docs:
+            doc = self._repaired(doc, checker, f"{what} {doc.get(entry.id_field)}")
             problems = checker.problems(doc)
             if problems:
                 where, message = problems[0]

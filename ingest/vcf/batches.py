@@ -81,21 +81,29 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
     direct = DirectRows(packer, ctx, options.stored_assembly, variants, counts_only=options.counts_only)
     report = parser.report
     for path in parser.paths:
-        vcf, header_lines = parser.open(path)
-        file = parser.file
-        direct.start_file(file)
-        annotated = file.header.annotated
-        for site in parser.sites(path, vcf, header_lines):
-            if site.plain and not (annotated and _annotated(site)):
-                direct.add(site, file)
-            else:
-                variant = site_document(parser, site)
-                if variant is None:
-                    continue
-                packer.add(index_record(variants, variant, ctx))
-            report.variants_written += 1
-            if packer.full:
-                yield packer.take()
+        line = 0
+        try:
+            vcf, header_lines = parser.open(path)
+            file = parser.file
+            direct.start_file(file)
+            annotated = file.header.annotated
+            line = header_lines
+            for site in parser.sites(path, vcf, header_lines):
+                line = site.line
+                if site.plain and not (annotated and _annotated(site)):
+                    direct.add(site, file)
+                else:
+                    variant = site_document(parser, site)
+                    if variant is None:
+                        continue
+                    packer.add(index_record(variants, variant, ctx))
+                report.variants_written += 1
+                if packer.full:
+                    yield packer.take()
+        except UnicodeDecodeError as exc:
+            # cyvcf2 decodes text fields when they are read: a damaged byte surfaces here, not in the reader.
+            msg = f"{path.name}: after line {line}: not UTF-8 text ({exc.reason} at byte {exc.start} of a field)"
+            raise InputError(msg) from exc
     yield packer.take()
 
 

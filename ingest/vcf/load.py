@@ -91,7 +91,9 @@ def _checked(options: VcfOptions) -> VcfOptions:
     if (options.chain is None) != (target is None):
         msg = "--chain and --target-assembly go together"
         raise InputError(msg)
-    return replace(options, assembly=assembly, target_assembly=target)
+    # A VCF record has no sub-value to repair: repair skips what it cannot store, as skip does.
+    on_error = "skip" if options.on_error == "repair" else options.on_error
+    return replace(options, assembly=assembly, target_assembly=target, on_error=on_error)
 
 
 def _child(paths: list[Path], wanted: bool | None) -> ParserProcess | None:
