@@ -61,6 +61,11 @@ def check_header(path: Path) -> int:
         raise InputError(msg) from exc
 
 
+def _compressed(path: Path) -> bool:
+    with path.open("rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
 def check_intact(path: Path) -> None:
     """Read a gzip file that is not BGZF to its end: htslib stops at a cut without saying so.
 
@@ -125,7 +130,7 @@ def records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
         except StopIteration:
             return
         except Exception as exc:  # noqa: BLE001  cyvcf2 raises bare Exception on malformed records
-            if "ret: -2" in str(exc):
+            if "ret: -2" in str(exc) and _compressed(path):
                 # htslib's read error: the bytes, not the record's text, are broken.
                 msg = f"{path.name}:{line + 1}: unreadable: the compressed data is damaged or cut short here"
             else:
