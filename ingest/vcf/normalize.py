@@ -45,11 +45,14 @@ def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos, ref, alt
 
 
+REFERENCE_COPY_NUMBER = "reference copy number <CN1> (one copy per haplotype)"
+
+
 def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple[int, str]]]:
     """The normalised alleles of a record and the skipped ones as (allele number, reason).
 
-    Spanning deletions (`*`), missing alleles (`.`), ALT equal to REF and the copy-neutral `<CN2>`
-    describe no variant of their own.
+    Spanning deletions (`*`), missing alleles (`.`), ALT equal to REF and `<CN1>` (the reference copy
+    number of a haplotype) describe no variant of their own.
     """
     alleles: list[Allele] = []
     skipped: list[tuple[int, str]] = []
@@ -60,9 +63,10 @@ def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple
             skipped.append((index, "spanning deletion allele '*'"))
         elif alt in (".", ""):
             skipped.append((index, "no alternate allele"))
-        elif alt == "<CN2>":
-            # The copy-neutral state beside <CN0>,<CN1>,<CN3>… in a CNV record: the reference, not a variant.
-            skipped.append((index, "copy-neutral allele <CN2>"))
+        elif alt == "<CN1>":
+            # Copy-number alleles count copies per haplotype (VCF 4.3 §5.5, 1000 Genomes phase 3): a
+            # haplotype carries one copy of the reference, so <CN1> is the reference state, not a variant.
+            skipped.append((index, REFERENCE_COPY_NUMBER))
         elif alt == ref:
             skipped.append((index, "ALT equals REF"))
         elif _SEQUENCE.match(alt) and _SEQUENCE.match(ref):
