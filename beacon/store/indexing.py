@@ -23,7 +23,9 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
-_NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
+# A variant's cross-references (dbSNP:rs…) are identifiers, not annotations: found by an alphanumeric
+# filter on identifiers.variantAlternativeIds.id, never listed as filtering terms.
+_NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info", "variantAlternativeIds"})
 _NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
 _MAX_TEXT = 256
 
