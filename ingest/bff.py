@@ -64,6 +64,7 @@ class BffReport:
     repairs: list[Problem] = field(default_factory=list)  # sub-values coerced or dropped, the record kept
     other_datasets: int = 0
     exact_duplicates: int = 0
+    notes: list[str] = field(default_factory=list)  # decisions the steward should know of, one line each
     unchanged: bool = False
 
 
@@ -214,9 +215,12 @@ class _Reader:
     on_error: str
     progress: Progress | None = None
     synthesized: int = 0  # records made here rather than read (the dataset record of a folder without one)
+    adopt_dataset: bool = False  # datasets.json holds one record, of another id: it describes this dataset
 
     def records(self, files: dict[str, Path]) -> Iterator[tuple[EntryType, Document]]:
         carriers = _carriers(files, self.dataset_id)
+        if "datasets" in files:
+            self.adopt_dataset = sum(1 for _ in stream_array(files["datasets"])) == 1
         by_path = {t.path: t for t in self.table.types}
         saw_dataset = False
         for collection in LOAD_ORDER:
@@ -251,8 +255,16 @@ class _Reader:
             if entry.path == "datasets":
                 owner = doc.get("id")
             if isinstance(owner, str) and owner != self.dataset_id:
-                self.report.other_datasets += 1
-                continue
+                if entry.path == "datasets" and self.adopt_dataset:
+                    # The folder's only dataset record, written for another id: it is this dataset's.
+                    self.report.notes.append(
+                        f"{name}: record {index}: the only dataset record, id {owner!r}, "
+                        f"is taken as the record of dataset {self.dataset_id!r}"
+                    )
+                    doc = {**doc, "id": self.dataset_id}
+                else:
+                    self.report.other_datasets += 1
+                    continue
             doc = {k: v for k, v in doc.items() if k != "_id"} | {"_id": doc.get("_id")}
             if entry.path == "g_variants" and "caseLevelData" not in doc:
                 found = carriers.get(str(doc.get("_id"))) or carriers.get(

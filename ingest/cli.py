@@ -272,6 +272,8 @@ def _print_vcf_report(report: VcfReport, validate_only: bool, path: Path | None)
 
 
 def _print_report(report: BffReport, validate_only: bool, path: Path | None) -> None:
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     _print_problems(report.problems, report=path)
     _print_problems(report.repairs, "repaired", path)
     listed = _write_report(path, [("rejected", report.problems), ("repaired", report.repairs)])

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from beacon.store.base import TRANSCRIPT_ANNOTATED
 from ingest.errors import InputError, LoadRefused, Problem
 
+# Not collections a load can lose: a pseudo-count, and the dataset record, which a part brings only
+# while no other part's record stands (ingest/dataset_record.py).
+_NOT_LOST = frozenset({TRANSCRIPT_ANNOTATED, "datasets"})
 _LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
@@ -81,7 +84,7 @@ class Safeguard:
         lost = [
             f"{n} {coll}"
             for coll, n in sorted((previous or {}).items())
-            if coll != TRANSCRIPT_ANNOTATED and n > 0 and not new.get(coll)
+            if coll not in _NOT_LOST and n > 0 and not new.get(coll)
         ]
         if lost:
             had = ", ".join(lost)

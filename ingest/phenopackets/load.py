@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from beacon.spec import RecordChecker, record_checker
 from beacon.store.base import Document, Store
 from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
+from ingest.dataset_record import DatasetRecord, planned_record
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.phenopackets.mapping import Carrier, as_list, as_object, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
@@ -51,6 +52,8 @@ class PhenopacketOptions:
     on_error: str = "repair"
     id_from: str = "phenopacket"  # the individual id: the phenopacket's id or its subject's id
     part: str = "phenopackets"
+    name: str | None = None  # of the dataset record (default: the dataset id, or the record's earlier name)
+    description: str | None = None
 
 
 def _fingerprint(doc: Mapping[str, Any]) -> bytes:
@@ -66,6 +69,7 @@ class _Stream:
     table: EntryTypeTable
     context: LoadContext
     progress: Progress | None = None
+    record: DatasetRecord | None = None
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -77,9 +81,6 @@ class _Stream:
 
     def records(self) -> Iterator[tuple[EntryType, Document]]:
         by_path = {t.path: t for t in self.table.types}
-        dataset_id = self.options.dataset_id
-        self._count("datasets")
-        yield by_path["datasets"], {"id": dataset_id, "name": dataset_id}
         sizes: dict[str, int] = {}
         for source in self.sources:
             if source.cohort:
@@ -138,6 +139,11 @@ class _Stream:
         yield from self._checked(by_path["biosamples"], (doc for doc, _ in biosamples.values()), "biosample")
         merged = ({**doc, "caseLevelData": cases} for doc, cases in variants.values())
         yield from self._checked(by_path["g_variants"], merged, "variant")
+        if self.record is not None:
+            # Last: its counts are the load's.
+            counts = dict(self.report.counts)
+            self._count("datasets")
+            yield by_path["datasets"], self.record.document(self.assembly, counts)
 
     def _repaired(self, doc: Document, checker: RecordChecker, where: str) -> Document:
         """Under `repair`, the record with its invalid sub-values coerced or dropped (reported); else as is."""
@@ -223,7 +229,8 @@ def infer_assembly(sources: list[Source], limit: int = 200) -> str | None:
 def digest_of(sources: list[Source], options: PhenopacketOptions, assembly: str | None) -> str:
     """Digest of everything that determines the load, so an identical re-run is a no-op."""
     h = hashlib.sha256(
-        f"{FORMAT_VERSION}\0{options.dataset_id}\0{assembly}\0{options.on_error}\0{options.id_from}".encode()
+        f"{FORMAT_VERSION}\0{options.dataset_id}\0{assembly}\0{options.on_error}\0{options.id_from}"
+        f"\0{options.name}\0{options.description}".encode()
     )
     hashed: set[Path] = set()
     for source in sources:
@@ -273,7 +280,12 @@ async def load_phenopackets(
     sources, assembly = await asyncio.to_thread(_prepare, inputs, options)
     report = PhenopacketReport(options.dataset_id, files=len(sources))
     context = LoadContext(options.dataset_id, assembly)
-    stream = _Stream(sources, options, assembly, report, table, context, progress)
+    record = await planned_record(
+        store, options.dataset_id, options.part, "phenopackets", options.name, options.description
+    )
+    if record is not None and record.description is None:
+        record = replace(record, described=f"{len(sources)} phenopacket(s) from {', '.join(p.name for p in inputs)}")
+    stream = _Stream(sources, options, assembly, report, table, context, progress, record)
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
         return report

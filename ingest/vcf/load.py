@@ -20,12 +20,13 @@ from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad, Store
 from beacon.store.sqlite_docs import RowBatch, RowStream
+from ingest.dataset_record import planned_record
 from ingest.errors import InputError
 from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
-from ingest.vcf.reader import check_header, check_intact
+from ingest.vcf.reader import check_header, check_intact, header_value
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
 
@@ -47,6 +48,8 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
         options.counts_only,
         options.fasta,
         options.on_error,
+        options.name,
+        options.description,
     )
     h = hashlib.sha256("\0".join(map(str, settings)).encode())
     extra = [p for p in (options.samples_table, options.chain) if p is not None]
@@ -68,6 +71,13 @@ def _prepare(paths: list[Path], samples_table: Path | None) -> dict[str, SampleI
         check_header(path)
         check_intact(path)
     return read_samples(samples_table) if samples_table else {}
+
+
+def _described(paths: list[Path]) -> str:
+    """A description from the files: their names and the first header's ##source, if any."""
+    source = header_value(paths[0], "source")
+    names = ", ".join(p.name for p in paths)
+    return f"Variants of {names} ({source})" if source else f"Variants of {names}"
 
 
 async def _existing(store: Store | None, dataset_id: str) -> tuple[dict[str, str], list[str]]:
@@ -128,7 +138,10 @@ async def load_vcf(
     try:
         samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
         owners, cohorts = await _existing(store, options.dataset_id)
-        job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable())
+        record = await planned_record(store, options.dataset_id, options.part, "vcf", options.name, options.description)
+        if record is not None and record.description is None:
+            record = replace(record, described=await asyncio.to_thread(_described, paths))
+        job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable(), record)
         report = VcfReport(options.dataset_id)
         accepted = lambda: report.variants_written  # noqa: E731
         guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)

@@ -55,6 +55,8 @@ class VcfOptions:
     chain: Path | None = None
     target_assembly: str | None = None
     fasta: Path | None = None
+    name: str | None = None  # of the dataset record (default: the dataset id, or the record's earlier name)
+    description: str | None = None
 
     @property
     def stored_assembly(self) -> str:

@@ -120,6 +120,19 @@ def _header_lines(path: Path, compressed: bool) -> int:
     return lines
 
 
+def header_value(path: Path, key: str) -> str | None:
+    """The value of the first `##key=` header line of a readable VCF (check_header passed), or None."""
+    opener = gzip.open if _compressed(path) else open
+    prefix = f"##{key}="
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            if not text.startswith("##"):
+                return None
+            if text.startswith(prefix):
+                return text[len(prefix) :].strip() or None
+    return None
+
+
 def records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
     """The records of an open VCF; a parse failure becomes an InputError naming the line after the last good one."""
     line = header_lines
