@@ -334,13 +334,15 @@ async def load_bff(
     progress: Progress | None = None,
     allow_empty: bool = False,
     max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> BffReport:
     """Validate a BFF directory and replace dataset `dataset_id` with it (store None: validate only).
 
     Invalid records are repaired (`on_error="repair"`, ingest/repair.py: invalid sub-values coerced
     or dropped, each change reported), reported and skipped (`"skip"`) or abort the whole load
     (`"fail"`); either way the previous version of the dataset stays intact on failure.
-    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
 
     :raise InputError: unreadable input or an assembly that is unknown or cannot be inferred.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid.
@@ -362,7 +364,7 @@ async def load_bff(
         allow_empty,
         max_rejected,
     )
-    load = dataset_load(dataset_id, assembly, digest, records, terms, part="bff", check=guard.check)
+    load = dataset_load(dataset_id, assembly, digest, records, terms, part="bff", check=guard.check, phase=phase)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     if summary.unchanged:

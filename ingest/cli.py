@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
             help="refuse the load when more records than this are rejected (a count, or a percentage of those read)",
         )
         add_metrics_arguments(p)
+    for p in (vcf, pheno):
+        p.add_argument("--name", help="the dataset record's name (default: the dataset id, or the name it has)")
+        p.add_argument("--description", help="the dataset record's description (default: from the input)")
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
     bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
@@ -122,6 +125,15 @@ def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
 
 
 async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], monitor: IngestMonitor) -> BffReport:
+    printer = _progress_printer()
+    read = 0
+
+    def progress(collection: str, index: int) -> None:
+        nonlocal read
+        read += 1
+        printer(read)
+        monitor.count_record(collection, index)
+
     if args.validate_only:
         return await load_bff(
             args.directory,
@@ -129,7 +141,7 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             None,
             assembly=args.assembly,
             on_error=args.on_error,
-            progress=monitor.count_record,
+            progress=progress,
         )
     store = open_store(*target)
     await store.open()
@@ -140,9 +152,10 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             store,
             assembly=args.assembly,
             on_error=args.on_error,
-            progress=monitor.count_record,
+            progress=progress,
             allow_empty=args.allow_empty,
             max_rejected=args.max_rejected,
+            phase=_phase_printer(),
         )
     finally:
         await store.close()
@@ -162,6 +175,8 @@ async def _run_vcf(
         chain=args.chain,
         fasta=args.fasta,
         target_assembly=args.target_assembly,
+        name=args.name,
+        description=args.description,
     )
     printer = _progress_printer()
 
@@ -181,6 +196,7 @@ async def _run_vcf(
             progress=progress,
             allow_empty=args.allow_empty,
             max_rejected=args.max_rejected,
+            phase=_phase_printer(),
         )
     finally:
         await store.close()
@@ -188,7 +204,13 @@ async def _run_vcf(
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
     options = PhenopacketOptions(
-        dataset_id=args.dataset, assembly=args.assembly, on_error=args.on_error, id_from=args.id_from, part=args.part
+        dataset_id=args.dataset,
+        assembly=args.assembly,
+        on_error=args.on_error,
+        id_from=args.id_from,
+        part=args.part,
+        name=args.name,
+        description=args.description,
     )
     progress = _progress_printer("files", every=1000)
     if target is None:
@@ -203,9 +225,27 @@ async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOp
             progress=progress,
             allow_empty=args.allow_empty,
             max_rejected=args.max_rejected,
+            phase=_phase_printer(),
         )
     finally:
         await store.close()
+
+
+# Off a terminal, phases are printed only once a load has run this long: small loads stay quiet.
+_PHASES_AFTER_S = 5.0
+
+
+def _phase_printer() -> Callable[[str], None]:
+    """Prints each phase after the records (`building indexes`, `analysing`, `switching`) with the time so far."""
+    started = time.monotonic()
+
+    def show(phase: str) -> None:
+        elapsed = time.monotonic() - started
+        if sys.stderr.isatty() or elapsed >= _PHASES_AFTER_S:
+            lead = "\n" if sys.stderr.isatty() else ""  # past the progress line that \r keeps rewriting
+            print(f"{lead}{phase} ({elapsed:,.1f} s)", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _progress_printer(what: str = "records", every: int = 100_000) -> Callable[[int], None]:

@@ -74,6 +74,12 @@ class DatasetLoad:
     part: str = "main"
     # Called once every record is written and before the switch (both backends), in the load's thread.
     check: LoadCheck | None = None
+    # Told each phase after the records ("building indexes", "analysing", "switching"), in the load's thread.
+    phase: Callable[[str], None] | None = None
+
+    def enter(self, phase: str) -> None:
+        if self.phase is not None:
+            self.phase(phase)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from beacon.model.entry_types import EntryType
 from beacon.store.base import DatasetLoad, Document, LoadCheck, Term
@@ -23,12 +23,14 @@ def dataset_load(
     part: str = "main",
     context: LoadContext | None = None,
     check: LoadCheck | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> DatasetLoad:
     """A lazily indexed load of one part; `records` must arrive in LOAD_ORDER and is consumed once.
 
     `context` carries what other parts of the dataset already hold (biosample owners, cohorts);
-    `check` judges the written counts against the previous version's before the switch.
+    `check` judges the written counts against the previous version's before the switch; `phase` is told
+    the phases after the records.
     """
     ctx = context or LoadContext(dataset_id, assembly)
     indexed = (index_record(entry, doc, ctx) for entry, doc in records)
-    return DatasetLoad(dataset_id, assembly, digest, indexed, terms, part=part, check=check)
+    return DatasetLoad(dataset_id, assembly, digest, indexed, terms, part=part, check=check, phase=phase)

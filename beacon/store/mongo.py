@@ -324,6 +324,7 @@ class MongoStore:
                 await asyncio.shield(self._abandon(key, generation))
                 raise
             counts = tally.counts
+            load.enter("switching")
             switched = await catalog.find_one_and_update(
                 key,
                 {

@@ -264,10 +264,12 @@ async def load_phenopackets(
     progress: Progress | None = None,
     allow_empty: bool = False,
     max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> PhenopacketReport:
     """Replace part `options.part` of the dataset with these phenopackets (store None: validate only).
 
-    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
 
     :raise InputError: unreadable input or an unknown assembly.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
@@ -294,7 +296,14 @@ async def load_phenopackets(
     accepted = lambda: report.counts.get("individuals", 0)  # noqa: E731
     guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
     load = dataset_load(
-        options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context, check=guard.check
+        options.dataset_id,
+        assembly,
+        digest,
+        stream.records(),
+        part=options.part,
+        context=context,
+        check=guard.check,
+        phase=phase,
     )
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +33,8 @@ from ingest.vcf.worker import ParserProcess
 __all__ = ["FORMAT_VERSION", "VcfOptions", "VcfReport", "digest_of", "load_vcf"]
 
 FORMAT_VERSION = "vcf-1"
+# What the store is handed besides the rows: the load's safeguard and the phase reporter.
+_Hooks = tuple[Safeguard, Callable[[str], None] | None]
 # Input size (bytes, as stored) from which a child parser pays for its start (about 0.4 s of imports,
 # overlapped with this process's preparation): bgzipped sites-only VCF is ~50 bytes a record.
 CHILD_FROM_BYTES = 2_000_000
@@ -122,10 +124,12 @@ async def load_vcf(
     parse_in_child: bool | None = None,
     allow_empty: bool = False,
     max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> VcfReport:
     """Replace part `options.part` of the dataset with these VCFs (store None: validate only).
 
-    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`).
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
 
     `parse_in_child` None: parse in a child process when storing CHILD_FROM_BYTES or more of input.
     :raise InputError: unreadable input, unknown assembly or sample table problems.
@@ -146,18 +150,18 @@ async def load_vcf(
         accepted = lambda: report.variants_written  # noqa: E731
         guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
         if child is None:
-            return await _load_here(job, report, store, progress, guard)
+            return await _load_here(job, report, store, progress, (guard, phase))
         assert store is not None
         digest = await asyncio.to_thread(digest_of, paths, options)
         await asyncio.to_thread(child.start, job)
-        return await _store(job, report, store, digest, child.batches(job, report, progress), guard)
+        return await _store(job, report, store, digest, child.batches(job, report, progress), (guard, phase))
     finally:
         if child is not None:
             await asyncio.to_thread(child.close)
 
 
 async def _load_here(
-    job: Job, report: VcfReport, store: Store | None, progress: Progress | None, guard: Safeguard
+    job: Job, report: VcfReport, store: Store | None, progress: Progress | None, hooks: _Hooks
 ) -> VcfReport:
     """Parse in this process, on the store's worker thread (or a thread of its own when validating)."""
     lifter, reference = await asyncio.to_thread(job.aids)
@@ -167,18 +171,19 @@ async def _load_here(
             await asyncio.to_thread(drain, batches)
             return report
         digest = await asyncio.to_thread(digest_of, job.paths, job.options)
-        return await _store(job, report, store, digest, batches, guard)
+        return await _store(job, report, store, digest, batches, hooks)
     finally:
         if reference is not None:
             reference.close()
 
 
 async def _store(
-    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch], guard: Safeguard
+    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch], hooks: _Hooks
 ) -> VcfReport:
+    guard, phase = hooks
     options = job.options
     assembly, stream = options.stored_assembly, RowStream(batches)
-    load = DatasetLoad(options.dataset_id, assembly, digest, stream, part=options.part, check=guard.check)
+    load = DatasetLoad(options.dataset_id, assembly, digest, stream, part=options.part, check=guard.check, phase=phase)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report

@@ -36,7 +36,9 @@ from tests.conftest import DATA, PI_TEST
 EXAMPLES = int(os.environ.get("BEACON_FUZZ_EXAMPLES", "6"))
 TESTS_DATA = Path(__file__).resolve().parents[1] / "data"
 # Lines a load may print on stderr besides its one error line.
-ALLOWED = re.compile(r"^(rejected|not stored|repaired|note): |^[\d,]+ (records|files) read \(")
+ALLOWED = re.compile(
+    r"^(rejected|not stored|repaired|note): |^[\d,]+ (records|files) read \(|^(building indexes|analysing|switching) \("
+)
 
 
 @dataclass(frozen=True)
