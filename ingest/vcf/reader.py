@@ -160,17 +160,30 @@ class HeaderInfo:
     csq_order: tuple[str, ...]
     # Looking up an INFO field a file does not declare costs as much as reading one: skip them.
     annotated: bool
+    # Copies of the reference in a <CNn> allele: 1 per haplotype (VCF 4.3, 1000 Genomes), or 2 when
+    # the header's ##ALT says <CN2> is the normal state (callers that count copies per sample).
+    reference_copies: int = 1
+
+
+# Words of an ##ALT=<ID=CN2,Description=…> that make two copies the normal state ("Copy number 2 (normal)").
+_NORMAL_WORDS = ("normal", "neutral", "diploid", "reference")
 
 
 def header_info(vcf: Any) -> HeaderInfo:
     csq_order: tuple[str, ...] = ()
     info_ids: set[str] = set()
+    reference_copies = 1
     for h in vcf.header_iter():
+        # htslib files ##ALT lines as structured lines of no known kind ("STR").
+        if h.type in ("ALT", "STR") and h.info().get("ID") == "CN2":
+            described = str(h.info().get("Description", "")).lower()
+            if any(word in described for word in _NORMAL_WORDS):
+                reference_copies = 2
         if h.type == "INFO":
             info_ids.add(h.info().get("ID"))
             if h.info().get("ID") == "CSQ":
                 csq_order = csq_fields(h.info().get("Description", ""))
-    return HeaderInfo(csq_order, bool(info_ids & {"ANN", "CSQ"}))
+    return HeaderInfo(csq_order, bool(info_ids & {"ANN", "CSQ"}), reference_copies)
 
 
 def sample_names(paths: list[Path]) -> list[str]:

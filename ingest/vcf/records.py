@@ -72,7 +72,15 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
         svlen = record.INFO.get("SVLEN")
         svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
         try:
-            sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"), record.INFO.get("CHR2"))
+            sv = structural(
+                allele.pos,
+                allele.alt,
+                end,
+                svlen,
+                record.INFO.get("SVTYPE"),
+                record.INFO.get("CHR2"),
+                parser.file.header.reference_copies,
+            )
         except Unrepresentable as exc:
             parser.reject(Problem(name, line, "ALT", str(exc), is_line=True))
             return None

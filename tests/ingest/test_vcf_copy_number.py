@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,29 @@ async def test_the_1000_genomes_gain_alleles_are_stored_with_their_carriers(tmp_
     # One of the 99 samples carries one extra copy on one haplotype (0|1).
     assert [c["zygosity"]["label"] for c in gain["caseLevelData"]] == ["heterozygous"]
     assert gain["frequencyInPopulations"][0]["frequencies"][0]["alleleCount"] == 1
+
+
+def _caller_counting_per_sample(tmp_path: Path) -> Path:
+    path = tmp_path / "per_sample_copies.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+        '##ALT=<ID=CN2,Description="Copy number 2 (normal)">\n'
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "1\t1000\t.\tA\t<CN1>,<CN2>,<CN3>\t.\tPASS\tEND=5000\n"
+    )
+    return path
+
+
+async def test_a_header_that_makes_two_copies_normal_is_read_so(tmp_path: Path) -> None:
+    path = await asyncio.to_thread(_caller_counting_per_sample, tmp_path)
+    store = SqliteStore(tmp_path / "s.db")
+    await store.open()
+    try:
+        report = await load_vcf([path], VcfOptions("cn", "GRCh37"), store, parse_in_child=False)
+        docs = await store.find(Query("g_variants", ("cn",)))
+    finally:
+        await store.close()
+    kinds = {d["variantInternalId"].split(":")[2]: d["variation"]["variantType"] for d in docs}
+    assert kinds == {"CN1": "DEL", "CN3": "DUP"}
+    assert report.skipped == {"reference copy number <CN2> (the header's ##ALT makes it the normal state)": 1}
