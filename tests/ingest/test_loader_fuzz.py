@@ -7,7 +7,7 @@ command must end with exit 0 (problems, if any, reported per record) or with one
 and a non-zero exit; never a traceback, never a line from a library; on failure the previous
 version is exactly as it was.
 
-The number of cases per input is BEACON_FUZZ_EXAMPLES (default 6; `make fuzz` runs more). A case
+The number of cases per input is BEACON_FUZZ_EXAMPLES (default 6, 30 cases in all; set it higher for more). A case
 is named by its input, mutation and seed, and re-runs alone with `-k`.
 """
 
