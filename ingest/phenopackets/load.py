@@ -23,7 +23,8 @@ from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
 from ingest.dataset_record import DatasetRecord, planned_record
 from ingest.errors import InputError, Problem, RejectedRecords
-from ingest.phenopackets.mapping import Carrier, as_list, as_object, map_phenopacket
+from ingest.phenopackets.elements import as_list, as_object
+from ingest.phenopackets.mapping import Carrier, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
 from ingest.repair import repair
 from ingest.safeguard import RejectLimit, Safeguard

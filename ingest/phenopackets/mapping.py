@@ -6,13 +6,13 @@ represented in the Beacon model is returned as a problem with its JSON path, nev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
 from beacon.genome.hgvs import HgvsError, parse
+from ingest.phenopackets.elements import as_list, as_object, term, time_element
 from ingest.vcf.normalize import sequence_type, trim
 from ingest.vcf.records import variant_document
 
@@ -51,65 +51,12 @@ class Mapped:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (JSON path, message)
 
 
-_CURIE = re.compile(r"^\w[^:]+:.+$")  # what Beacon's ontologyTerm requires of an id
-
-
-def as_list(value: object) -> list[Any]:
-    """A list field's items; anything else (reported by `map_phenopacket`) holds none."""
-    return value if isinstance(value, list) else []
-
-
-def as_object(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _term(node: object) -> Json | None:
-    if isinstance(node, Mapping) and isinstance(node.get("id"), str) and _CURIE.match(node["id"]):
-        out: Json = {"id": node["id"]}
-        if isinstance(node.get("label"), str):
-            out["label"] = node["label"]
-        return out
-    return None
-
-
-def time_element(node: object) -> Json | None:
-    """A phenopacket TimeElement in the Beacon timeElement shapes.
-
-    A single timestamp becomes a TimeInterval starting and ending at that instant: Beacon's
-    timeElement is an object, so a bare timestamp string cannot be expressed otherwise.
-    """
-    if not isinstance(node, Mapping):
-        return None
-    if isinstance(node.get("age"), Mapping) and isinstance(node["age"].get("iso8601duration"), str):
-        return {"iso8601duration": node["age"]["iso8601duration"]}
-    if isinstance(node.get("ageRange"), Mapping):
-        start, end = node["ageRange"].get("start"), node["ageRange"].get("end")
-        if isinstance(start, Mapping) and isinstance(end, Mapping):
-            return {
-                "start": {"iso8601duration": start.get("iso8601duration")},
-                "end": {"iso8601duration": end.get("iso8601duration")},
-            }
-    if isinstance(node.get("gestationalAge"), Mapping):
-        gestational = node["gestationalAge"]
-        out: Json = {"weeks": gestational.get("weeks", 0)}
-        if "days" in gestational:
-            out["days"] = gestational["days"]
-        return out
-    if (term := _term(node.get("ontologyClass"))) is not None:
-        return term
-    if isinstance(node.get("timestamp"), str):
-        return {"start": node["timestamp"], "end": node["timestamp"]}
-    if isinstance(node.get("interval"), Mapping):
-        return {"start": node["interval"].get("start"), "end": node["interval"].get("end")}
-    return None
-
-
 def _evidence(items: object) -> Json | None:
     """Beacon keeps one evidence per feature: the first; phenopackets allow several."""
     if not isinstance(items, list) or not items or not isinstance(items[0], Mapping):
         return None
     first = items[0]
-    code = _term(first.get("evidenceCode"))
+    code = term(first.get("evidenceCode"))
     if code is None:
         return None
     out: Json = {"evidenceCode": code}
@@ -132,7 +79,7 @@ def _with(out: Json, key: str, value: object) -> None:
 def phenotypic_feature(node: object) -> Json | None:
     if not isinstance(node, Mapping):
         return None
-    feature_type = _term(node.get("type"))
+    feature_type = term(node.get("type"))
     if feature_type is None:
         return None
     out: Json = {"featureType": feature_type}
@@ -140,8 +87,8 @@ def phenotypic_feature(node: object) -> Json | None:
         out["excluded"] = True
     _with(out, "onset", time_element(node.get("onset")))
     _with(out, "resolution", time_element(node.get("resolution")))
-    _with(out, "severity", _term(node.get("severity")))
-    _with(out, "modifiers", [t for t in map(_term, as_list(node.get("modifiers"))) if t])
+    _with(out, "severity", term(node.get("severity")))
+    _with(out, "modifiers", [t for t in map(term, as_list(node.get("modifiers"))) if t])
     _with(out, "evidence", _evidence(node.get("evidence")))
     _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
     return out
@@ -150,12 +97,12 @@ def phenotypic_feature(node: object) -> Json | None:
 def disease(node: object) -> Json | None:
     if not isinstance(node, Mapping):
         return None
-    code = _term(node.get("term"))
+    code = term(node.get("term"))
     if code is None:
         return None
     out: Json = {"diseaseCode": code}
     _with(out, "ageOfOnset", time_element(node.get("onset")))
-    stages = [t for t in map(_term, as_list(node.get("diseaseStage"))) if t]
+    stages = [t for t in map(term, as_list(node.get("diseaseStage"))) if t]
     if stages:
         out["stage"] = stages[0]  # Beacon has one stage; the others go to notes
         if len(stages) > 1:
@@ -166,24 +113,24 @@ def disease(node: object) -> Json | None:
 def _quantity(node: object) -> Json | None:
     if not isinstance(node, Mapping) or not isinstance(node.get("value"), int | float):
         return None
-    unit = _term(node.get("unit"))
+    unit = term(node.get("unit"))
     if unit is None:
         return None
     out: Json = {"unit": unit, "value": node["value"]}
     rr = node.get("referenceRange")
-    if isinstance(rr, Mapping) and _term(rr.get("unit")) and {"low", "high"} <= rr.keys():
-        out["referenceRange"] = {"unit": _term(rr["unit"]), "low": rr["low"], "high": rr["high"]}
+    if isinstance(rr, Mapping) and term(rr.get("unit")) and {"low", "high"} <= rr.keys():
+        out["referenceRange"] = {"unit": term(rr["unit"]), "low": rr["low"], "high": rr["high"]}
     return out
 
 
 def _procedure(node: object) -> Json | None:
     if not isinstance(node, Mapping):
         return None
-    code = _term(node.get("code"))
+    code = term(node.get("code"))
     if code is None:
         return None
     out: Json = {"procedureCode": code}
-    _with(out, "bodySite", _term(node.get("bodySite")))
+    _with(out, "bodySite", term(node.get("bodySite")))
     _with(out, "ageAtProcedure", time_element(node.get("performed")))
     return out
 
@@ -191,18 +138,18 @@ def _procedure(node: object) -> Json | None:
 def measurement(node: object) -> Json | None:
     if not isinstance(node, Mapping):
         return None
-    assay = _term(node.get("assay"))
+    assay = term(node.get("assay"))
     if assay is None:
         return None
     value: Json | None = None
     raw = node.get("value")
     if isinstance(raw, Mapping):
-        value = _quantity(raw.get("quantity")) or _term(raw.get("ontologyClass"))
+        value = _quantity(raw.get("quantity")) or term(raw.get("ontologyClass"))
     elif isinstance(node.get("complexValue"), Mapping):
         typed = []
         for tq in as_list(node["complexValue"].get("typedQuantities")):
             q = _quantity(tq.get("quantity")) if isinstance(tq, Mapping) else None
-            kind = _term(tq.get("type")) if isinstance(tq, Mapping) else None
+            kind = term(tq.get("type")) if isinstance(tq, Mapping) else None
             if q and kind:
                 typed.append({"quantityType": kind, "quantity": q})
         value = {"typedQuantities": typed} if typed else None
@@ -225,18 +172,18 @@ def _medical_actions(actions: list[Any], out: Json, problems: list[tuple[str, st
             continue
         if "procedure" in action and (p := _procedure(action["procedure"])):
             procedures.append(p)
-        elif isinstance(action.get("treatment"), Mapping) and (agent := _term(action["treatment"].get("agent"))):
+        elif isinstance(action.get("treatment"), Mapping) and (agent := term(action["treatment"].get("agent"))):
             t: Json = {"treatmentCode": agent}
-            _with(t, "routeOfAdministration", _term(action["treatment"].get("routeOfAdministration")))
+            _with(t, "routeOfAdministration", term(action["treatment"].get("routeOfAdministration")))
             cumulative = _quantity(action["treatment"].get("cumulativeDose"))
             _with(t, "cumulativeDose", cumulative)
             treatments.append(t)
         elif isinstance(action.get("radiationTherapy"), Mapping) and (
-            modality := _term(action["radiationTherapy"].get("modality"))
+            modality := term(action["radiationTherapy"].get("modality"))
         ):
             treatments.append({"treatmentCode": modality})
         elif isinstance(action.get("therapeuticRegimen"), Mapping) and (
-            regimen := _term(action["therapeuticRegimen"].get("ontologyClass"))
+            regimen := term(action["therapeuticRegimen"].get("ontologyClass"))
         ):
             treatments.append({"treatmentCode": regimen})
         else:
@@ -253,17 +200,17 @@ def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
         # A phenopacket's biosamples are its subject's: the phenopacket names the subject by its own id,
         # but the stored individual may be keyed otherwise (--id-from phenopacket), so link to that.
         "individualId": individual_id,
-        "biosampleStatus": _term(node.get("materialSample")) or dict(UNKNOWN_TERM),
-        "sampleOriginType": _term(node.get("sampledTissue")) or dict(SPECIMEN),
+        "biosampleStatus": term(node.get("materialSample")) or dict(UNKNOWN_TERM),
+        "sampleOriginType": term(node.get("sampledTissue")) or dict(SPECIMEN),
     }
-    _with(out, "histologicalDiagnosis", _term(node.get("histologicalDiagnosis")))
-    _with(out, "tumorProgression", _term(node.get("tumorProgression")))
-    _with(out, "tumorGrade", _term(node.get("tumorGrade")))
-    _with(out, "pathologicalStage", _term(node.get("pathologicalStage")))
-    _with(out, "pathologicalTnmFinding", [t for t in map(_term, as_list(node.get("pathologicalTnmFinding"))) if t])
-    _with(out, "diagnosticMarkers", [t for t in map(_term, as_list(node.get("diagnosticMarkers"))) if t])
-    _with(out, "sampleProcessing", _term(node.get("sampleProcessing")))
-    _with(out, "sampleStorage", _term(node.get("sampleStorage")))
+    _with(out, "histologicalDiagnosis", term(node.get("histologicalDiagnosis")))
+    _with(out, "tumorProgression", term(node.get("tumorProgression")))
+    _with(out, "tumorGrade", term(node.get("tumorGrade")))
+    _with(out, "pathologicalStage", term(node.get("pathologicalStage")))
+    _with(out, "pathologicalTnmFinding", [t for t in map(term, as_list(node.get("pathologicalTnmFinding"))) if t])
+    _with(out, "diagnosticMarkers", [t for t in map(term, as_list(node.get("diagnosticMarkers"))) if t])
+    _with(out, "sampleProcessing", term(node.get("sampleProcessing")))
+    _with(out, "sampleStorage", term(node.get("sampleStorage")))
     _with(out, "obtentionProcedure", _procedure(node.get("procedure")))
     features = [f for f in map(phenotypic_feature, as_list(node.get("phenotypicFeatures"))) if f]
     _with(out, "phenotypicFeatures", features)
@@ -343,7 +290,7 @@ def _interpretations(packet: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[s
     """(JSON path, genomic interpretation, diagnosed disease term) for every interpretation."""
     for i, interpretation in enumerate(as_list(packet.get("interpretations"))):
         diagnosis = as_object(as_object(interpretation).get("diagnosis"))
-        condition = _term(diagnosis.get("disease"))
+        condition = term(diagnosis.get("disease"))
         for g, gi in enumerate(as_list(diagnosis.get("genomicInterpretations"))):
             if isinstance(gi, Mapping):
                 yield f"$.interpretations[{i}].diagnosis.genomicInterpretations[{g}]", gi, condition
@@ -374,7 +321,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
     for key in ("timeAtLastEncounter", "vitalStatus", "dateOfBirth", "taxonomy"):
         if key in subject:
             info[key] = subject[key]
-    excluded = [_term(d.get("term")) for d in diseases if d.get("excluded") is True]
+    excluded = [term(d.get("term")) for d in diseases if d.get("excluded") is True]
     _with(info, "excludedDiseases", [t for t in excluded if t])
     if isinstance(packet.get("metaData"), Mapping):
         refs = [r.get("id") for r in as_list(packet["metaData"].get("externalReferences")) if isinstance(r, Mapping)]
@@ -385,7 +332,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
             problems.append((f"$.phenotypicFeatures[{n}].type", "missing or without a CURIE id: feature not stored"))
             continue
         for m, modifier in enumerate(as_list(feature.get("modifiers"))):
-            if _term(modifier) is None:
+            if term(modifier) is None:
                 message = (
                     f"{modifier.get('id') if isinstance(modifier, Mapping) else modifier!r}: not a CURIE: not stored"
                 )
@@ -416,7 +363,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
         # subject, whose individual id then stands in for it (docs/phenopackets.md).
         sample = named if isinstance(named, str) and named in biosample_ids else individual_id
         case: Json = {"biosampleId": sample, "individualId": individual_id}
-        _with(case, "zygosity", _term(descriptor.get("allelicState")))
+        _with(case, "zygosity", term(descriptor.get("allelicState")))
         if condition is not None:
             case["clinicalInterpretations"] = [{"conditionId": condition["id"], "effect": condition}]
         mapped.carriers.append(Carrier(found, case))
