@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from beacon.store.sqlite import SqliteStore
+from ingest import cli
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.conftest import DATA
 
@@ -52,3 +56,20 @@ async def test_a_load_larger_than_the_store_drops_the_indexes_on_the_way(tmp_pat
     finally:
         await store.close()
     assert phases == ["building indexes", "analysing", "switching"]
+
+
+def test_the_cli_prints_the_phases_of_a_load_that_takes_a_while(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_PHASES_AFTER_S", 0.0)  # as if the load had run long enough
+    bff = Path(__file__).resolve().parents[1] / "data" / "bff" / "two_individuals"
+    assert cli.main(["bff", str(bff), "--dataset", "p", "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == ["building indexes", "analysing", "switching"]
+    assert all(re.fullmatch(r"[a-z ]+ \(\d+\.\d s\)", line) for line in lines)
+
+
+def test_a_quick_load_off_a_terminal_prints_no_phases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bff = Path(__file__).resolve().parents[1] / "data" / "bff" / "two_individuals"
+    assert cli.main(["bff", str(bff), "--dataset", "q", "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 0
+    assert capsys.readouterr().err == ""
