@@ -15,13 +15,18 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import StoreOptions
+from ingest import problem_report
 from ingest.bff import BffReport, load_bff
-from ingest.errors import IngestError, Problem
+from ingest.errors import IngestError, InputError, LoadRefused, Problem, RejectedRecords
 from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
 from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load_phenopackets
+from ingest.safeguard import RejectLimit
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
-_SHOWN_PROBLEMS = 50
+_ON_ERROR = (
+    "invalid records: keep them with their invalid sub-values coerced or dropped (repair, the default; "
+    "every change reported), skip them, or load nothing (fail)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("--fasta", type=Path, help="reference FASTA: check REF and left-align indels (bcftools norm -f)")
     vcf.add_argument("--chain", type=Path, help="UCSC chain file: lift the variants to --target-assembly at ingest")
     vcf.add_argument("--target-assembly", help="the assembly the variants are stored in after liftover")
-    vcf.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    vcf.add_argument(
+        "--on-error",
+        choices=("repair", "skip", "fail"),
+        default="repair",
+        help="invalid records: skipped and reported (repair and skip: a VCF record has no sub-value to repair) "
+        "or load nothing",
+    )
     vcf.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     pheno = sub.add_parser(
         "phenopackets", help="load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)"
@@ -58,22 +69,44 @@ def _parser() -> argparse.ArgumentParser:
         help="individual ids: the phenopacket's id (default; unique per file) or the subject's id",
     )
     pheno.add_argument("--part", default="phenopackets", help="the part of the dataset these files replace")
-    pheno.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    pheno.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     pheno.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     for p in sub.choices.values():
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument("--store", help="store URI (default: BEACON_STORE, then the config file, then var/)")
         p.add_argument("--config", type=Path, help="beacon config whose store.uri is used (default conf/beacon.yaml)")
+        p.add_argument(
+            "--report",
+            type=Path,
+            metavar="FILE",
+            help="write every problem and repair to FILE as JSON lines (the terminal shows the first ones)",
+        )
+        p.add_argument(
+            "--allow-empty",
+            action="store_true",
+            help="let the load empty the dataset or drop a collection it had (refused otherwise)",
+        )
+        p.add_argument(
+            "--max-rejected",
+            type=_reject_limit,
+            metavar="N|P%",
+            help="refuse the load when more records than this are rejected (a count, or a percentage of those read)",
+        )
         add_metrics_arguments(p)
+    for p in (vcf, pheno):
+        p.add_argument("--name", help="the dataset record's name (default: the dataset id, or the name it has)")
+        p.add_argument("--description", help="the dataset record's description (default: from the input)")
     bff.add_argument("--assembly", help="GRCh38, GRCh37 or NCBI36 (inferred from RefSeq accessions if absent)")
-    bff.add_argument(
-        "--on-error",
-        choices=("skip", "fail"),
-        default="skip",
-        help="invalid records: skip them or load nothing",
-    )
+    bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help="check every record, store nothing")
     return parser
+
+
+def _reject_limit(text: str) -> RejectLimit:
+    try:
+        return RejectLimit.parse(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-rejected: ")) from exc
 
 
 def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
@@ -92,6 +125,15 @@ def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
 
 
 async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], monitor: IngestMonitor) -> BffReport:
+    printer = _progress_printer()
+    read = 0
+
+    def progress(collection: str, index: int) -> None:
+        nonlocal read
+        read += 1
+        printer(read)
+        monitor.count_record(collection, index)
+
     if args.validate_only:
         return await load_bff(
             args.directory,
@@ -99,7 +141,7 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             None,
             assembly=args.assembly,
             on_error=args.on_error,
-            progress=monitor.count_record,
+            progress=progress,
         )
     store = open_store(*target)
     await store.open()
@@ -110,7 +152,10 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             store,
             assembly=args.assembly,
             on_error=args.on_error,
-            progress=monitor.count_record,
+            progress=progress,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
+            phase=_phase_printer(),
         )
     finally:
         await store.close()
@@ -130,6 +175,8 @@ async def _run_vcf(
         chain=args.chain,
         fasta=args.fasta,
         target_assembly=args.target_assembly,
+        name=args.name,
+        description=args.description,
     )
     printer = _progress_printer()
 
@@ -142,14 +189,28 @@ async def _run_vcf(
     store = open_store(*target)
     await store.open()
     try:
-        return await load_vcf(args.files, options, store, progress=progress)
+        return await load_vcf(
+            args.files,
+            options,
+            store,
+            progress=progress,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
+            phase=_phase_printer(),
+        )
     finally:
         await store.close()
 
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
     options = PhenopacketOptions(
-        dataset_id=args.dataset, assembly=args.assembly, on_error=args.on_error, id_from=args.id_from, part=args.part
+        dataset_id=args.dataset,
+        assembly=args.assembly,
+        on_error=args.on_error,
+        id_from=args.id_from,
+        part=args.part,
+        name=args.name,
+        description=args.description,
     )
     progress = _progress_printer("files", every=1000)
     if target is None:
@@ -157,9 +218,34 @@ async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOp
     store = open_store(*target)
     await store.open()
     try:
-        return await load_phenopackets(args.inputs, options, store, progress=progress)
+        return await load_phenopackets(
+            args.inputs,
+            options,
+            store,
+            progress=progress,
+            allow_empty=args.allow_empty,
+            max_rejected=args.max_rejected,
+            phase=_phase_printer(),
+        )
     finally:
         await store.close()
+
+
+# Off a terminal, phases are printed only once a load has run this long: small loads stay quiet.
+_PHASES_AFTER_S = 5.0
+
+
+def _phase_printer() -> Callable[[str], None]:
+    """Prints each phase after the records (`building indexes`, `analysing`, `switching`) with the time so far."""
+    started = time.monotonic()
+
+    def show(phase: str) -> None:
+        elapsed = time.monotonic() - started
+        if sys.stderr.isatty() or elapsed >= _PHASES_AFTER_S:
+            lead = "\n" if sys.stderr.isatty() else ""  # past the progress line that \r keeps rewriting
+            print(f"{lead}{phase} ({elapsed:,.1f} s)", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _progress_printer(what: str = "records", every: int = 100_000) -> Callable[[int], None]:
@@ -174,20 +260,28 @@ def _progress_printer(what: str = "records", every: int = 100_000) -> Callable[[
     return show
 
 
-def _print_problems(problems: list[Problem], label: str = "rejected") -> None:
-    for problem in problems[:_SHOWN_PROBLEMS]:
-        print(f"{label}: {problem}", file=sys.stderr)
-    if len(problems) > _SHOWN_PROBLEMS:
-        print(f"{label}: … and {len(problems) - _SHOWN_PROBLEMS} more", file=sys.stderr)
+def _print_problems(problems: list[Problem], label: str = "rejected", report: Path | None = None) -> None:
+    problem_report.show(label, problems, report)
+
+
+def _write_report(path: Path | None, groups: Sequence[tuple[str, Sequence[Problem]]]) -> str:
+    """Write the report file when asked; the summary's mention of it."""
+    if path is None:
+        return ""
+    written = problem_report.write(path, groups)
+    return f"; {written} problem(s) listed in {path}"
 
 
 def _verb(unchanged: bool, validate_only: bool) -> str:
     return "valid" if validate_only else ("unchanged (same input already loaded)" if unchanged else "loaded")
 
 
-def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
-    _print_problems(report.warnings, "not stored")
+def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool, path: Path | None) -> None:
+    _print_problems(report.problems, report=path)
+    _print_problems(report.warnings, "not stored", path)
+    _print_problems(report.repairs, "repaired", path)
+    groups = [("rejected", report.problems), ("not stored", report.warnings), ("repaired", report.repairs)]
+    listed = _write_report(path, groups)
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
@@ -195,13 +289,16 @@ def _print_phenopacket_report(report: PhenopacketReport, validate_only: bool) ->
         line += f"; {len(report.problems)} record(s) rejected"
     if report.warnings:
         line += f"; {len(report.warnings)} part(s) of records not representable (listed above)"
+    if report.repairs:
+        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
     if report.exact_duplicates:
         line += f"; {report.exact_duplicates} exact duplicate(s) dropped"
-    print(line)
+    print(line + listed)
 
 
-def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
+def _print_vcf_report(report: VcfReport, validate_only: bool, path: Path | None) -> None:
+    _print_problems(report.problems, report=path)
+    listed = _write_report(path, [("rejected", report.problems)])
     verb = _verb(report.unchanged, validate_only)
     line = (
         f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
@@ -211,21 +308,27 @@ def _print_vcf_report(report: VcfReport, validate_only: bool) -> None:
         line += f"; {len(report.problems)} record(s) rejected"
     for reason, count in sorted(report.skipped.items()):
         line += f"; {count} skipped ({reason})"
-    print(line)
+    print(line + listed)
 
 
-def _print_report(report: BffReport, validate_only: bool) -> None:
-    _print_problems(report.problems)
+def _print_report(report: BffReport, validate_only: bool, path: Path | None) -> None:
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    _print_problems(report.problems, report=path)
+    _print_problems(report.repairs, "repaired", path)
+    listed = _write_report(path, [("rejected", report.problems), ("repaired", report.repairs)])
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {counts}"
     if report.problems:
         line += f"; {len(report.problems)} record(s) rejected"
+    if report.repairs:
+        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
     if report.exact_duplicates:
         line += f"; {report.exact_duplicates} exact duplicate record(s) dropped"
     if report.other_datasets:
         line += f"; {report.other_datasets} record(s) of other datasets skipped"
-    print(line)
+    print(line + listed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -249,23 +352,28 @@ def _command(args: argparse.Namespace, monitor: IngestMonitor) -> int:
     try:
         if args.command == "vcf":
             vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args), monitor))
-            _print_vcf_report(vcf_report, args.validate_only)
+            _print_vcf_report(vcf_report, args.validate_only, args.report)
             monitor.finish(vcf_tally(vcf_report, args.validate_only))
             return 0
         if args.command == "phenopackets":
             target = None if args.validate_only else _store_target(args)
             pheno_report = asyncio.run(_run_phenopackets(args, target))
-            _print_phenopacket_report(pheno_report, args.validate_only)
+            _print_phenopacket_report(pheno_report, args.validate_only, args.report)
             monitor.finish(phenopacket_tally(pheno_report, args.validate_only))
             return 0
         report = asyncio.run(_run_bff(args, _store_target(args), monitor))
     except (IngestError, BeaconError) as exc:
         monitor.failed(exc)
+        if isinstance(exc, LoadRefused):
+            # The refused load's rejections are the reason; its report never reached the summary.
+            _print_problems(exc.problems, report=args.report)
+        if isinstance(exc, (RejectedRecords, LoadRefused)):
+            _write_report(args.report, [("rejected", exc.problems)])
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; the store is unchanged", file=sys.stderr)
         return 130
-    _print_report(report, args.validate_only)
+    _print_report(report, args.validate_only, args.report)
     monitor.finish(bff_tally(report, args.validate_only))
     return 0

@@ -336,10 +336,13 @@ class MongoStore:
             await catalog.update_one(key, {"$push": {"pending": generation}}, upsert=True)
             try:
                 tally = await self._write(load, generation)
+                if load.check is not None:
+                    load.check(current.get("counts") if current is not None else None, tally.counts)
             except BaseException:
                 await asyncio.shield(self._abandon(key, generation))
                 raise
             counts = tally.catalog_counts()
+            load.enter("switching")
             switched = await catalog.find_one_and_update(
                 key,
                 {
