@@ -17,6 +17,7 @@ from typing import Any
 
 from beacon.model.plan import Query
 from beacon.store.base import Document, Store
+from beacon.store.loading import DATASET_RECORDS
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ async def planned_record(
     """The dataset record this load should bring; None when another part's record (a steward's) stands."""
     if store is None:
         return DatasetRecord(dataset_id, part, loader, name, description)
-    found = await store.find(Query("datasets", (dataset_id,)))
+    found = await store.find(Query(DATASET_RECORDS, (dataset_id,)))
     if not found:
         return DatasetRecord(dataset_id, part, loader, name, description)
     current = found[0]

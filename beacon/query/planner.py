@@ -73,7 +73,7 @@ def related(source: EntryType, target: EntryType, cond: Condition) -> Condition:
     """
     if isinstance(cond, Nothing):
         return cond
-    if target.id == "dataset":
+    if target.lists_datasets:
         return Related(source.collection, SAME_DATASET, cond)
     kind = pivot(source, target)
     if kind is None:
@@ -103,7 +103,7 @@ def plan_condition(request: BeaconRequest, target: EntryType, context: PlanConte
     :raise InvalidRequest: malformed variant parameters, an unknown filter scope, or a scope no key links.
     """
     parts: list[Condition | None] = []
-    variants = context.table.by_id("genomicVariant")
+    variants = context.table.variant_type()
     vcond = variant_condition(request.variant, context.gene_regions)
     if vcond is not None:
         parts.append(vcond if target.id == variants.id else related(variants, target, vcond))

@@ -11,6 +11,8 @@ from beacon.store.indexing import LoadContext, index_record
 # Collections are indexed in this order (EntryType.load_order): cohorts before their members,
 # biosamples before the variants whose carriers name them.
 LOAD_ORDER = DEFAULT_TABLE.collections()
+# The collection of dataset records: a dataset keeps one, from the part loaded last that brings one.
+DATASET_RECORDS = DEFAULT_TABLE.dataset_type().collection
 
 
 def dataset_load(

@@ -45,6 +45,7 @@ from beacon.store.base import (
     merge_parts,
     stream_batches,
 )
+from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
     META,
@@ -358,9 +359,9 @@ class MongoStore:
                 },
                 return_document=ReturnDocument.BEFORE,
             )
-            if counts.get("datasets"):
+            if counts.get(DATASET_RECORDS):
                 # A dataset has one dataset record: the part loaded last that brings one wins.
-                await self._db["datasets"].delete_many({"ds": load.dataset_id, "part": {"$ne": load.part}})
+                await self._db[DATASET_RECORDS].delete_many({"ds": load.dataset_id, "part": {"$ne": load.part}})
         previous = switched.get("gen") if switched else None
         if previous is not None:
             self._retire(previous)

@@ -18,6 +18,7 @@ from typing import Any
 
 from beacon.store import sqlite_bins
 from beacon.store.base import DatasetLoad, LoadSummary, LoadTally
+from beacon.store.loading import DATASET_RECORDS
 from beacon.store.sqlite_docs import RowBatch, RowPacker, RowStream
 from beacon.store.sqlite_schema import INDEX_NAMES, INDEX_STATEMENTS
 
@@ -78,7 +79,7 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
             load.enter("building indexes")
             for statement in INDEX_STATEMENTS:
                 conn.execute(statement)
-        if counts.get("datasets"):
+        if counts.get(DATASET_RECORDS):
             _keep_one_dataset_record(conn, load)
         conn.execute(
             "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",

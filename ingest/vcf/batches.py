@@ -79,7 +79,7 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
         packer.add(index_record(entry, doc, ctx))
         if packer.full:
             yield packer.take()
-    variants = job.table.by_id("genomicVariant")
+    variants = job.table.variant_type()
     direct = DirectRows(packer, ctx, options.stored_assembly, variants, counts_only=options.counts_only)
     report = parser.report
     for path in parser.paths:
@@ -107,16 +107,17 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
             msg = f"{path.name}: after line {line}: not UTF-8 text ({exc.reason} at byte {exc.start} of a field)"
             raise InputError(msg) from exc
     if job.record is not None:
-        counts = {"g_variants": report.variants_written, "biosamples": report.samples}
+        variants, biosamples = job.table.variant_type(), job.table.by_id("biosample")
+        counts = {variants.collection: report.variants_written, biosamples.collection: report.samples}
         doc = job.record.document(options.stored_assembly, {c: n for c, n in counts.items() if n})
-        packer.add(index_record(job.table.by_path()["datasets"], doc, ctx))
+        packer.add(index_record(job.table.dataset_type(), doc, ctx))
     yield packer.take()
 
 
 def documents(parser: VcfParser, table: EntryTypeTable) -> Iterator[tuple[EntryType, Document]]:
     """The load as (entry type, document) pairs, every allele through `site_document` (what the rows must equal)."""
     yield from parser.sample_documents(table)
-    variants = table.by_id("genomicVariant")
+    variants = table.variant_type()
     for path in parser.paths:
         vcf, header_lines = parser.open(path)
         for site in parser.sites(path, vcf, header_lines):
