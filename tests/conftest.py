@@ -6,7 +6,7 @@ import asyncio
 import gc
 import os
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -191,3 +191,19 @@ def refused_sockets_collected() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+def bff_store(path: Path, source: Path, datasets: Sequence[str], assembly: str | None = None) -> Path:
+    """A SQLite store at `path` holding the BFF folder `source` once under each of `datasets`."""
+
+    async def load() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            for dataset in datasets:
+                await load_bff(source, dataset, store, assembly=assembly)
+        finally:
+            await store.close()
+
+    asyncio.run(load())
+    return path

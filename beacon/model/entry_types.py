@@ -6,7 +6,7 @@ tests derive their behaviour from it instead of branching on entry-type names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -284,20 +284,19 @@ class EntryTypeTable:
 
         :raise KeyError: the table has none.
         """
-        found = next((t for t in self.types if t.lists_datasets), None)
-        if found is None:
-            msg = "the entry-type table has no entry type listing datasets"
-            raise KeyError(msg)
-        return found
+        return self._only(lambda t: t.lists_datasets, "listing datasets")
 
     def variant_type(self) -> EntryType:
         """The entry type holding genomic variants, enabled or not (variant parameters are asked of it).
 
         :raise KeyError: the table has none.
         """
-        found = next((t for t in self.types if t.holds_variants), None)
+        return self._only(lambda t: t.holds_variants, "holding variants")
+
+    def _only(self, has: Callable[[EntryType], bool], what: str) -> EntryType:
+        found = next((t for t in self.types if has(t)), None)
         if found is None:
-            msg = "no entry type holds genomic variants"
+            msg = f"the entry-type table has no entry type {what}"
             raise KeyError(msg)
         return found
 

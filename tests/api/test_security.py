@@ -24,8 +24,7 @@ from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBrok
 from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.model.plan import HasKey, Query
 from beacon.store.sqlite import SqliteStore
-from ingest.bff import load_bff
-from tests.conftest import CINECA, AiohttpClient, fetch, make_config
+from tests.conftest import CINECA, AiohttpClient, bff_store, fetch, make_config
 from tests.security.issuers import AUDIENCE, Authority, AuthorityFactory, new_authority
 
 OPEN, REG, CTL = "open-ds", "reg-ds", "ctl-ds"
@@ -42,21 +41,9 @@ def authority(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Authority
     return make
 
 
-async def _load_three(path: Path) -> None:
-    store = SqliteStore(path)
-    await store.open()
-    try:
-        for dataset in (OPEN, REG, CTL):
-            await load_bff(CINECA, dataset, store, assembly="GRCh37")
-    finally:
-        await store.close()
-
-
 @pytest.fixture(scope="module")
 def three_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("security") / "beacon.db"
-    asyncio.run(_load_three(path))
-    return path
+    return bff_store(tmp_path_factory.mktemp("security") / "beacon.db", CINECA, (OPEN, REG, CTL), "GRCh37")
 
 
 @dataclass

@@ -6,7 +6,6 @@ session; each test still gets its own servers and its own beacon.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,9 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
 from beacon.model.granularity import Granularity, SecurityLevel
-from beacon.store.sqlite import SqliteStore
-from ingest.bff import load_bff
-from tests.conftest import CINECA, AiohttpClient, make_config
+from tests.conftest import CINECA, AiohttpClient, bff_store, make_config
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, KIDS, Authority, KeyRing, new_authority, new_key
 
 OPEN, REG, CTL = "open-ds", "reg-ds", "ctl-ds"
@@ -37,21 +34,9 @@ def key_ring() -> KeyRing:
     return {(party, kind): new_key(kind) for party in ("issuer", "broker", "rogue") for kind, _ in KIDS.values()}
 
 
-async def _load(path: Path) -> None:
-    store = SqliteStore(path)
-    await store.open()
-    try:
-        for dataset in (OPEN, REG, CTL):
-            await load_bff(TWO_INDIVIDUALS, dataset, store)
-    finally:
-        await store.close()
-
-
 @pytest.fixture(scope="session")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tokens") / "beacon.db"
-    asyncio.run(_load(path))
-    return path
+    return bff_store(tmp_path_factory.mktemp("tokens") / "beacon.db", TWO_INDIVIDUALS, (OPEN, REG, CTL))
 
 
 @dataclass
@@ -92,21 +77,9 @@ COHORT_POLICIES = (
 )
 
 
-async def _load_cohort(path: Path) -> None:
-    store = SqliteStore(path)
-    await store.open()
-    try:
-        for dataset in (PUB, FLOORED, SECRET, TYPO):
-            await load_bff(CINECA, dataset, store, assembly="GRCh37")
-    finally:
-        await store.close()
-
-
 @pytest.fixture(scope="session")
 def cohort_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cohort") / "beacon.db"
-    asyncio.run(_load_cohort(path))
-    return path
+    return bff_store(tmp_path_factory.mktemp("cohort") / "beacon.db", CINECA, (PUB, FLOORED, SECRET, TYPO), "GRCh37")
 
 
 @dataclass
@@ -118,33 +91,36 @@ class Cohort:
     db: Path
 
 
-async def cohort_world(
-    aiohttp_client: AiohttpClient,
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-    key_ring: KeyRing,
-    db: Path,
-    audit: Path,
-    **security: Any,
-) -> Cohort:
-    """A beacon on the cohort store that fails closed (no datasets_default), audited to `audit`."""
-    issuer, broker = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker")]
-    settings = SecurityConfig(
-        issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS),),
-        visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
-        jwks_refresh_min_s=0,
-        audit_log=audit,
-        **security,
-    )
-    config = replace(make_config(f"sqlite:///{db}", *COHORT_POLICIES), security=settings, datasets_default=None)
-    return Cohort(issuer, broker, await aiohttp_client(create_app(config)), audit, db)
+CohortFactory = Callable[..., Awaitable[Cohort]]
 
 
 @pytest.fixture
-async def cohort(
+def make_cohort(
     aiohttp_client: AiohttpClient,
     aiohttp_server: Callable[..., Awaitable[TestServer]],
     key_ring: KeyRing,
     cohort_db: Path,
     tmp_path: Path,
-) -> Cohort:
-    return await cohort_world(aiohttp_client, aiohttp_server, key_ring, cohort_db, tmp_path / "audit.jsonl")
+) -> CohortFactory:
+    """Beacons on the cohort store that fail closed (no datasets_default), audited, with `security` settings."""
+
+    async def make(**security: Any) -> Cohort:
+        issuer, broker = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker")]
+        audit = tmp_path / "audit.jsonl"
+        settings = SecurityConfig(
+            issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS),),
+            visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
+            jwks_refresh_min_s=0,
+            audit_log=audit,
+            **security,
+        )
+        base = make_config(f"sqlite:///{cohort_db}", *COHORT_POLICIES)
+        config = replace(base, security=settings, datasets_default=None)
+        return Cohort(issuer, broker, await aiohttp_client(create_app(config)), audit, cohort_db)
+
+    return make
+
+
+@pytest.fixture
+async def cohort(make_cohort: CohortFactory) -> Cohort:
+    return await make_cohort()

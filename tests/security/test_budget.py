@@ -8,16 +8,11 @@ answered through `/individuals` and `/biosamples` request parameters, filters on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from tests.conftest import AiohttpClient
-from tests.security.conftest import FLOORED, PUB, Cohort, cohort_world
-from tests.security.issuers import KeyRing
+from tests.security.conftest import FLOORED, PUB, Cohort, CohortFactory
 from tests.security.probe import ask
 
 BUDGET = 3
@@ -26,16 +21,8 @@ VARIANT_ID = "chr22_16050075_A_G"
 
 
 @pytest.fixture
-async def budgeted(
-    aiohttp_client: AiohttpClient,
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-    key_ring: KeyRing,
-    cohort_db: Path,
-    tmp_path: Path,
-) -> Cohort:
-    return await cohort_world(
-        aiohttp_client, aiohttp_server, key_ring, cohort_db, tmp_path / "audit.jsonl", budget_queries=BUDGET
-    )
+async def budgeted(make_cohort: CohortFactory) -> Cohort:
+    return await make_cohort(budget_queries=BUDGET)
 
 
 def _variant_filter(n: int) -> dict[str, str]:

@@ -8,33 +8,22 @@ record granularity.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from beacon.cli import main
-from tests.conftest import AiohttpClient
-from tests.security.conftest import FLOORED, PUB, SECRET, TYPO, Cohort, cohort_world
-from tests.security.issuers import CTL_VISA, KeyRing
+from tests.security.conftest import FLOORED, PUB, SECRET, TYPO, Cohort, CohortFactory
+from tests.security.issuers import CTL_VISA
 from tests.security.probe import PROCEDURE, ask
 
 ALLELE = {"referenceName": "22", "start": [16050074], "alternateBases": "A", "assemblyId": "GRCh37"}
 
 
 @pytest.fixture
-async def listing(
-    aiohttp_client: AiohttpClient,
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-    key_ring: KeyRing,
-    cohort_db: Path,
-    tmp_path: Path,
-) -> Cohort:
-    return await cohort_world(
-        aiohttp_client, aiohttp_server, key_ring, cohort_db, tmp_path / "audit.jsonl", list_inaccessible_datasets=True
-    )
+async def listing(make_cohort: CohortFactory) -> Cohort:
+    return await make_cohort(list_inaccessible_datasets=True)
 
 
 def _ids(document: dict[str, Any]) -> list[str]:
