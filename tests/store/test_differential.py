@@ -18,22 +18,7 @@ from typing import Any
 
 import pytest
 
-from beacon.model.plan import (
-    SAME_DATASET,
-    And,
-    Compare,
-    Condition,
-    Field,
-    HasKey,
-    HasTerm,
-    HasValue,
-    In,
-    Not,
-    Nothing,
-    Or,
-    Query,
-    Related,
-)
+from beacon.model import plan as nodes
 from beacon.store.base import DatasetInfo, DatasetLoad, IndexedRecord, LoadSummary, Store
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
@@ -42,14 +27,14 @@ from tests.conftest import CINECA, CINECA_ID
 
 PLANS_PER_COLLECTION = int(os.environ.get("BEACON_DIFFERENTIAL_PLANS", "60"))
 _VARIANT_FIELDS = {
-    Field.ASSEMBLY: 0,
-    Field.CHROM: 1,
-    Field.START: 2,
-    Field.END: 3,
-    Field.REF: 4,
-    Field.ALT: 5,
-    Field.TYPE: 6,
-    Field.LENGTH: 7,
+    nodes.Field.ASSEMBLY: 0,
+    nodes.Field.CHROM: 1,
+    nodes.Field.START: 2,
+    nodes.Field.END: 3,
+    nodes.Field.REF: 4,
+    nodes.Field.ALT: 5,
+    nodes.Field.TYPE: 6,
+    nodes.Field.LENGTH: 7,
 }
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
@@ -94,8 +79,8 @@ async def store(backend: str, cineca_db: Path, cineca_mongo: MongoSource) -> Asy
     await s.close()
 
 
-def _field(rec: IndexedRecord, field: Field) -> Any:
-    if field == Field.ID:
+def _field(rec: IndexedRecord, field: nodes.Field) -> Any:
+    if field == nodes.Field.ID:
         return rec.id
     return rec.variant.columns()[_VARIANT_FIELDS[field]] if rec.variant is not None else None
 
@@ -110,33 +95,33 @@ class World:
 
     def __init__(self, records: list[IndexedRecord]) -> None:
         self.records = records
-        self._linked: dict[Related, set[tuple[str, str]] | None] = {}
+        self._linked: dict[nodes.Related, set[tuple[str, str]] | None] = {}
 
-    def linked(self, cond: Related) -> set[tuple[str, str]] | None:
+    def linked(self, cond: nodes.Related) -> set[tuple[str, str]] | None:
         """The `via` keys of the matching source records (None: `via` is the dataset, and some record matches)."""
         if cond not in self._linked:
             sources = [r for r in self.records if r.collection == cond.source and matches(cond.where, r, self)]
             keys = {(k, v) for r in sources for k, v in r.keys if k == cond.via}
-            self._linked[cond] = None if cond.via == SAME_DATASET and sources else keys
+            self._linked[cond] = None if cond.via == nodes.SAME_DATASET and sources else keys
         return self._linked[cond]
 
 
-def matches(cond: Condition, rec: IndexedRecord, world: World | None = None) -> bool:
+def matches(cond: nodes.Condition, rec: IndexedRecord, world: World | None = None) -> bool:
     """The reference semantics of a plan node, written out plainly."""
-    if isinstance(cond, Related):
+    if isinstance(cond, nodes.Related):
         assert world is not None
         linked = world.linked(cond)
         return linked is None or any(k in linked for k in rec.keys)
-    if isinstance(cond, Compare):
+    if isinstance(cond, nodes.Compare):
         value = _field(rec, cond.field)
         return value is not None and _OPS[cond.op](value, cond.value)
-    if isinstance(cond, In):
+    if isinstance(cond, nodes.In):
         return _field(rec, cond.field) in cond.values
-    if isinstance(cond, HasKey):
+    if isinstance(cond, nodes.HasKey):
         return any((cond.kind, v) in rec.keys for v in cond.values)
-    if isinstance(cond, HasTerm):
+    if isinstance(cond, nodes.HasTerm):
         return any(term in cond.terms for term, _ in rec.terms)
-    if isinstance(cond, HasValue):
+    if isinstance(cond, nodes.HasValue):
         at_path = [(s, n) for p, s, n in rec.values if p == cond.path]
         numeric = isinstance(cond.value, int | float)
         if cond.op == "!=":
@@ -147,13 +132,13 @@ def matches(cond: Condition, rec: IndexedRecord, world: World | None = None) -> 
         if numeric:
             return any(n is not None and _OPS[cond.op](n, cond.value) for _, n in at_path)
         return any(s is not None and _OPS[cond.op](s, cond.value) for s, _ in at_path)
-    if isinstance(cond, And):
+    if isinstance(cond, nodes.And):
         return all(matches(p, rec, world) for p in cond.parts)
-    if isinstance(cond, Or):
+    if isinstance(cond, nodes.Or):
         return any(matches(p, rec, world) for p in cond.parts)
-    if isinstance(cond, Not):
+    if isinstance(cond, nodes.Not):
         return not matches(cond.part, rec, world)
-    if isinstance(cond, Nothing):
+    if isinstance(cond, nodes.Nothing):
         return False
     raise TypeError(cond)
 
@@ -171,7 +156,7 @@ class PlanMaker:
     def _some(self) -> IndexedRecord:
         return self.rng.choice(self.records)
 
-    def leaf(self) -> Condition:
+    def leaf(self) -> nodes.Condition:
         rng, rec = self.rng, self._some()
         kinds = ["key", "term", "value", "id"] + (["variant"] * 4 if rec.variant else [])
         kind = rng.choice(kinds + (["related"] if self.others else []))
@@ -179,52 +164,62 @@ class PlanMaker:
             return self.related()
         if kind == "variant":
             assert rec.variant is not None
-            field = rng.choice([Field.START, Field.END, Field.ALT, Field.REF, Field.TYPE, Field.LENGTH, Field.CHROM])
+            field = rng.choice(
+                [
+                    nodes.Field.START,
+                    nodes.Field.END,
+                    nodes.Field.ALT,
+                    nodes.Field.REF,
+                    nodes.Field.TYPE,
+                    nodes.Field.LENGTH,
+                    nodes.Field.CHROM,
+                ]
+            )
             value = rec.variant.columns()[_VARIANT_FIELDS[field]]
             if value is None:
-                return Compare(Field.CHROM, "=", "22")
+                return nodes.Compare(nodes.Field.CHROM, "=", "22")
             if isinstance(value, int):
-                return Compare(field, rng.choice(list(_OPS)), value + rng.randint(-50, 50))
+                return nodes.Compare(field, rng.choice(list(_OPS)), value + rng.randint(-50, 50))
             if rng.random() < 0.3:
-                return In(field, (value, rng.choice(["A", "C", "G", "T", "SNP", "INDEL"])))
-            return Compare(field, rng.choice(["=", "!="]), value)
+                return nodes.In(field, (value, rng.choice(["A", "C", "G", "T", "SNP", "INDEL"])))
+            return nodes.Compare(field, rng.choice(["=", "!="]), value)
         if kind == "key" and rec.keys:
             chosen = rng.sample(rec.keys, min(len(rec.keys), rng.randint(1, 3)))
             kind_of = chosen[0][0]
-            return HasKey(kind_of, tuple(v for k, v in chosen if k == kind_of) + ("no-such-value",))
+            return nodes.HasKey(kind_of, tuple(v for k, v in chosen if k == kind_of) + ("no-such-value",))
         if kind == "term" and rec.terms:
-            return HasTerm((rng.choice(rec.terms)[0], "HP:0000000"))
+            return nodes.HasTerm((rng.choice(rec.terms)[0], "HP:0000000"))
         if kind == "value" and rec.values:
             path, text, number = rng.choice(rec.values)
             if number is not None and rng.random() < 0.7:
-                return HasValue(path, rng.choice(list(_OPS)), number + rng.choice([-1.0, 0.0, 1.0]))
+                return nodes.HasValue(path, rng.choice(list(_OPS)), number + rng.choice([-1.0, 0.0, 1.0]))
             if text is not None:
                 if rng.random() < 0.3 and len(text) > 2:
-                    return HasValue(path, "=", text[: rng.randint(1, len(text) - 1)].lower() + "%", pattern=True)
-                return HasValue(path, rng.choice(["=", "!="]), text)
-        return Compare(Field.ID, "=", rec.id)
+                    return nodes.HasValue(path, "=", text[: rng.randint(1, len(text) - 1)].lower() + "%", pattern=True)
+                return nodes.HasValue(path, rng.choice(["=", "!="]), text)
+        return nodes.Compare(nodes.Field.ID, "=", rec.id)
 
-    def related(self) -> Related:
+    def related(self) -> nodes.Related:
         """Linked to records of another collection meeting a leaf condition on them."""
         source = self.rng.choice(sorted(self.others))
         maker = PlanMaker(self.rng, self.others[source])
         # A CINECA variant has ~2,500 carriers: links from or to variants start at one record, or the
         # plans pair millions of keys (the same work as the query, but 60 times per collection).
         wide = "g_variants" in (source, self.records[0].collection)
-        where = Compare(Field.ID, "=", maker._some().id) if wide else maker.leaf()
-        return Related(source, self.rng.choice(["individual", "biosample", SAME_DATASET]), where)
+        where = nodes.Compare(nodes.Field.ID, "=", maker._some().id) if wide else maker.leaf()
+        return nodes.Related(source, self.rng.choice(["individual", "biosample", nodes.SAME_DATASET]), where)
 
-    def plan(self, depth: int = 0) -> Condition:
+    def plan(self, depth: int = 0) -> nodes.Condition:
         roll = self.rng.random()
         if depth >= 2 or roll < 0.45:
             return self.leaf()
         if roll < 0.7:
-            return And(tuple(self.plan(depth + 1) for _ in range(self.rng.randint(2, 3))))
+            return nodes.And(tuple(self.plan(depth + 1) for _ in range(self.rng.randint(2, 3))))
         if roll < 0.9:
-            return Or(tuple(self.plan(depth + 1) for _ in range(self.rng.randint(2, 3))))
+            return nodes.Or(tuple(self.plan(depth + 1) for _ in range(self.rng.randint(2, 3))))
         if roll < 0.97:
-            return Not(self.plan(depth + 1))
-        return Nothing()
+            return nodes.Not(self.plan(depth + 1))
+        return nodes.Nothing()
 
 
 @pytest.mark.parametrize("collection", ["g_variants", "individuals", "biosamples", "runs"])
@@ -240,11 +235,11 @@ async def test_random_plans_answer_like_the_reference(
         where = maker.plan()
         expected = [r.id for r in own if matches(where, r, world)]
         offset, limit = (n % 3, 7) if n % 4 == 0 else (0, None)
-        query = Query(collection, (CINECA_ID,), where, offset, limit)
+        query = nodes.Query(collection, (CINECA_ID,), where, offset, limit)
         found = [str(d[_ID_FIELD[collection]]) for d in await store.find(query)]
         page = expected[offset : None if limit is None else offset + limit]
         assert found == page, where
-        counts = await store.count_by_dataset(Query(collection, (CINECA_ID,), where))
+        counts = await store.count_by_dataset(nodes.Query(collection, (CINECA_ID,), where))
         assert counts == ({CINECA_ID: len(expected)} if expected else {}), where
         matched_some += bool(expected)
     assert matched_some > PLANS_PER_COLLECTION // 4  # the plans exercise matches, not only empty answers

@@ -13,21 +13,7 @@ from typing import Any
 
 import pytest
 
-from beacon.model.plan import (
-    SAME_DATASET,
-    And,
-    Compare,
-    Field,
-    HasKey,
-    HasTerm,
-    HasValue,
-    In,
-    Not,
-    Nothing,
-    Or,
-    Query,
-    Related,
-)
+from beacon.model import plan as nodes
 from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
 from beacon.store.mongo import ENTRY_COLLECTIONS
@@ -59,40 +45,52 @@ VARIANT_QUERIES = {
 
 PLANS = {
     **{
-        f"variants: {name}": Query("g_variants", ("d1",), variant_condition(params), 0, 10)
+        f"variants: {name}": nodes.Query("g_variants", ("d1",), variant_condition(params), 0, 10)
         for name, params in VARIANT_QUERIES.items()
     },
-    "range query page": Query(
-        "g_variants", ("d1", "d2"), And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10))), 20, 10
+    "range query page": nodes.Query(
+        "g_variants",
+        ("d1", "d2"),
+        nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
+        20,
+        10,
     ),
-    "wildcard allele": Query("g_variants", ("d1",), In(Field.ALT, ("A", "C", "G", "T"))),
-    "not equal type": Query("g_variants", ("d1",), Compare(Field.TYPE, "!=", "SNP")),
-    "carriers of a lookup": Query("individuals", ("d1",), HasKey("individual", ("HG1", "HG2"))),
-    "ontology or alphanumeric": Query(
-        "individuals", ("d1",), Or((HasTerm(("HP:0001250",)), HasValue("measures.value", ">", 30.0)))
+    "wildcard allele": nodes.Query("g_variants", ("d1",), nodes.In(nodes.Field.ALT, ("A", "C", "G", "T"))),
+    "not equal type": nodes.Query("g_variants", ("d1",), nodes.Compare(nodes.Field.TYPE, "!=", "SNP")),
+    "carriers of a lookup": nodes.Query("individuals", ("d1",), nodes.HasKey("individual", ("HG1", "HG2"))),
+    "ontology or alphanumeric": nodes.Query(
+        "individuals", ("d1",), nodes.Or((nodes.HasTerm(("HP:0001250",)), nodes.HasValue("measures.value", ">", 30.0)))
     ),
-    "text equals": Query("runs", ("d1",), HasValue("libraryStrategy", "=", "WGS")),
-    "not equal text": Query("runs", ("d1",), HasValue("libraryStrategy", "!=", "WGS")),
-    "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
-    "nothing": Query("biosamples", ("d1",), Nothing()),
-    "unfiltered": Query("cohorts", ("d1",)),
+    "text equals": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "=", "WGS")),
+    "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
+    "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
+    "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
+    "unfiltered": nodes.Query("cohorts", ("d1",)),
 }
 
-ALLELE = And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G")))
-CARRIERS = Related("g_variants", "individual", ALLELE)
-BLOOD = Related("biosamples", "individual", HasTerm(("UBERON:0000178",)))
+ALLELE = nodes.And(
+    (
+        nodes.Compare(nodes.Field.CHROM, "=", "13"),
+        nodes.Compare(nodes.Field.START, "=", 5),
+        nodes.Compare(nodes.Field.ALT, "=", "G"),
+    )
+)
+CARRIERS = nodes.Related("g_variants", "individual", ALLELE)
+BLOOD = nodes.Related("biosamples", "individual", nodes.HasTerm(("UBERON:0000178",)))
 RELATED_PLANS = {
-    "carriers of an allele": Query("individuals", ("d1", "d2"), CARRIERS),
-    "carriers and a term": Query("individuals", ("d1",), And((HasTerm(("NCIT:C16576",)), CARRIERS))),
-    "a variant's individuals lookup": Query(
-        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.ID, "=", "v1"))
+    "carriers of an allele": nodes.Query("individuals", ("d1", "d2"), CARRIERS),
+    "carriers and a term": nodes.Query("individuals", ("d1",), nodes.And((nodes.HasTerm(("NCIT:C16576",)), CARRIERS))),
+    "a variant's individuals lookup": nodes.Query(
+        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.ID, "=", "v1"))
     ),
-    "samples of individuals with a blood sample": Query(
-        "biosamples", ("d1", "d2"), Related("individuals", "individual", BLOOD)
+    "samples of individuals with a blood sample": nodes.Query(
+        "biosamples", ("d1", "d2"), nodes.Related("individuals", "individual", BLOOD)
     ),
-    "datasets holding the allele": Query("datasets", ("d1", "d2"), Related("g_variants", SAME_DATASET, ALLELE)),
-    "carriers nowhere": Query(
-        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.START, "=", 1))
+    "datasets holding the allele": nodes.Query(
+        "datasets", ("d1", "d2"), nodes.Related("g_variants", nodes.SAME_DATASET, ALLELE)
+    ),
+    "carriers nowhere": nodes.Query(
+        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.START, "=", 1))
     ),
 }
 # What a first step could have found: d1 holds one carrier, d2 two; nobody carries a variant at 1.
@@ -102,16 +100,16 @@ FIRST_STEP_ROWS: dict[str, list[dict[str, Any]]] = {
         {"_id": {"ds": "d2", "key": "individual:HG2"}},
         {"_id": {"ds": "d2", "key": "individual:HG1"}},
     ],
-    SAME_DATASET: [{"_id": "d2"}],
+    nodes.SAME_DATASET: [{"_id": "d2"}],
 }
 
 
-def _first_steps(query: Query, scope: Scope) -> tuple[Scope, dict[str, object]]:
+def _first_steps(query: nodes.Query, scope: Scope) -> tuple[Scope, dict[str, object]]:
     """The scope knowing the (made-up) first step of each Related, and the first-step pipelines."""
     pipelines: dict[str, object] = {}
     for n, cond in enumerate(related_conditions(query.where)):
         pipelines[f"first step {n}: {cond.source} by {cond.via}"] = related_pipeline(cond, scope)
-        rows = [] if cond.where == Compare(Field.START, "=", 1) else FIRST_STEP_ROWS[cond.via]
+        rows = [] if cond.where == nodes.Compare(nodes.Field.START, "=", 1) else FIRST_STEP_ROWS[cond.via]
         scope = scope.with_related(cond, related_found(cond, rows))
     return scope, pipelines
 
@@ -152,7 +150,7 @@ def test_filter_documents_pipelines_and_indexes_match_golden_file() -> None:
 def test_every_variant_query_is_bounded_by_the_position_index_or_a_key() -> None:
     """No variant query type may fall back to scanning the generation: each pins a chromosome or a key."""
     for name, params in VARIANT_QUERIES.items():
-        text = json.dumps(find_spec(Query("g_variants", ("d1",), variant_condition(params)), SCOPE).filter)
+        text = json.dumps(find_spec(nodes.Query("g_variants", ("d1",), variant_condition(params)), SCOPE).filter)
         assert '"v.chr"' in text or '"keys"' in text, name
 
 

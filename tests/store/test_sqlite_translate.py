@@ -11,80 +11,98 @@ from pathlib import Path
 
 import pytest
 
-from beacon.model.plan import (
-    SAME_DATASET,
-    And,
-    Compare,
-    Field,
-    HasKey,
-    HasTerm,
-    HasValue,
-    In,
-    Not,
-    Nothing,
-    Or,
-    Query,
-    Related,
-)
+from beacon.model import plan as nodes
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
 GOLDEN = Path(__file__).parent / "golden" / "sqlite_plans.json"
 
 PLANS = {
-    "sequence query": Query(
+    "sequence query": nodes.Query(
         "g_variants",
         ("d1",),
-        And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G"))),
-    ),
-    "range query page": Query(
-        "g_variants", ("d1", "d2"), And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10))), 20, 10
-    ),
-    "wildcard allele": Query("g_variants", ("d1",), In(Field.ALT, ("A", "C", "G", "T"))),
-    "carriers of a lookup": Query("individuals", ("d1",), HasKey("individual", ("HG1", "HG2"))),
-    "ontology or alphanumeric": Query(
-        "individuals", ("d1",), Or((HasTerm(("HP:0001250",)), HasValue("measures.value", ">", 30.0)))
-    ),
-    "two ontology filters and a value": Query(
-        "individuals",
-        ("d1",),
-        And((HasTerm(("HP:0001626", "HP:0001627")), HasValue("age", ">", 30.0), HasTerm(("NCIT:C16576",)))),
-    ),
-    "not equal text": Query("runs", ("d1",), HasValue("libraryStrategy", "!=", "WGS")),
-    "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
-    "nothing": Query("biosamples", ("d1",), Nothing()),
-    "unfiltered": Query("cohorts", ("d1",)),
-    "carriers of an allele": Query(
-        "individuals",
-        ("d1", "d2"),
-        Related(
-            "g_variants",
-            "individual",
-            And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G"))),
-        ),
-    ),
-    "carriers in a range, and a term": Query(
-        "individuals",
-        ("d1",),
-        And(
+        nodes.And(
             (
-                HasTerm(("NCIT:C16576",)),
-                Related("g_variants", "biosample", And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10)))),
+                nodes.Compare(nodes.Field.CHROM, "=", "13"),
+                nodes.Compare(nodes.Field.START, "=", 5),
+                nodes.Compare(nodes.Field.ALT, "=", "G"),
             )
         ),
     ),
-    "a variant's individuals lookup": Query(
-        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.ID, "=", "v1"))
+    "range query page": nodes.Query(
+        "g_variants",
+        ("d1", "d2"),
+        nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
+        20,
+        10,
     ),
-    "samples of individuals with a blood sample and an old sample": Query(
-        "biosamples",
+    "wildcard allele": nodes.Query("g_variants", ("d1",), nodes.In(nodes.Field.ALT, ("A", "C", "G", "T"))),
+    "carriers of a lookup": nodes.Query("individuals", ("d1",), nodes.HasKey("individual", ("HG1", "HG2"))),
+    "ontology or alphanumeric": nodes.Query(
+        "individuals", ("d1",), nodes.Or((nodes.HasTerm(("HP:0001250",)), nodes.HasValue("measures.value", ">", 30.0)))
+    ),
+    "two ontology filters and a value": nodes.Query(
+        "individuals",
         ("d1",),
-        Related(
-            "individuals",
-            "individual",
-            Related("biosamples", "individual", And((HasTerm(("UBERON:0000178",)), HasValue("age", ">", 30.0)))),
+        nodes.And(
+            (
+                nodes.HasTerm(("HP:0001626", "HP:0001627")),
+                nodes.HasValue("age", ">", 30.0),
+                nodes.HasTerm(("NCIT:C16576",)),
+            )
         ),
     ),
-    "datasets holding a term": Query("datasets", ("d1", "d2"), Related("g_variants", SAME_DATASET, HasTerm(("SO:1",)))),
+    "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
+    "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
+    "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
+    "unfiltered": nodes.Query("cohorts", ("d1",)),
+    "carriers of an allele": nodes.Query(
+        "individuals",
+        ("d1", "d2"),
+        nodes.Related(
+            "g_variants",
+            "individual",
+            nodes.And(
+                (
+                    nodes.Compare(nodes.Field.CHROM, "=", "13"),
+                    nodes.Compare(nodes.Field.START, "=", 5),
+                    nodes.Compare(nodes.Field.ALT, "=", "G"),
+                )
+            ),
+        ),
+    ),
+    "carriers in a range, and a term": nodes.Query(
+        "individuals",
+        ("d1",),
+        nodes.And(
+            (
+                nodes.HasTerm(("NCIT:C16576",)),
+                nodes.Related(
+                    "g_variants",
+                    "biosample",
+                    nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
+                ),
+            )
+        ),
+    ),
+    "a variant's individuals lookup": nodes.Query(
+        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.ID, "=", "v1"))
+    ),
+    "samples of individuals with a blood sample and an old sample": nodes.Query(
+        "biosamples",
+        ("d1",),
+        nodes.Related(
+            "individuals",
+            "individual",
+            nodes.Related(
+                "biosamples",
+                "individual",
+                nodes.And((nodes.HasTerm(("UBERON:0000178",)), nodes.HasValue("age", ">", 30.0))),
+            ),
+        ),
+    ),
+    "datasets holding a term": nodes.Query(
+        "datasets", ("d1", "d2"), nodes.Related("g_variants", nodes.SAME_DATASET, nodes.HasTerm(("SO:1",)))
+    ),
 }
 
 
@@ -141,7 +159,9 @@ def test_term_filters_of_an_and_meet_in_one_intersection(tmp_path: Path) -> None
     filters = [("A",), ("B", "C"), ("C",), ("B",)]
     for size in (2, 3):
         for chosen in itertools.combinations(filters, size):
-            query = Query("individuals", ("d1",), And((*map(HasTerm, chosen), HasValue("age", ">", 2.0))))
+            query = nodes.Query(
+                "individuals", ("d1",), nodes.And((*map(nodes.HasTerm, chosen), nodes.HasValue("age", ">", 2.0)))
+            )
             sql, params = count_sql(query)
             assert "INTERSECT" in sql
             found = dict(conn.execute(sql, params).fetchall()).get("d1", 0)
