@@ -35,6 +35,7 @@ from beacon.store.base import (
     Term,
     merge_parts,
 )
+from beacon.store.fairness import STORE_CLIENT, FairShare
 from beacon.store.sqlite_docs import decode
 from beacon.store.sqlite_file import FileIdentity, Generation, file_identity, same_inode
 from beacon.store.sqlite_load import delete_part, replace
@@ -111,6 +112,9 @@ class SqliteStore:
         self.path = path
         self._timeout_s = (options or StoreOptions()).timeout_ms / 1000
         self._workers = workers
+        # One worker more than a client may hold: while one client's scans fill `workers` threads, another
+        # client's query still finds one (FairShare orders the rest by recent store time).
+        self._fair = FairShare(slots=workers + 1, per_client=workers)
         self._check_s = check_interval_s
         self._local = threading.local()  # each worker thread's deadline (see _past_deadline)
         self._gen: Generation | None = None
@@ -187,7 +191,7 @@ class SqliteStore:
         :raise StoreUnavailable: no file (after a first open), not a database, not a Beacon store.
         """
         must_exist = self._opened
-        pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sqlite")
+        pool = ThreadPoolExecutor(self._workers + 1, thread_name_prefix="sqlite")
         self._generations += 1
         gen = Generation(self._generations, pool, self._worker_connection)
         try:
@@ -326,7 +330,11 @@ class SqliteStore:
 
         self._writing += load
         try:
-            return await loop.run_in_executor(gen.pool, call)
+            if load:
+                return await loop.run_in_executor(gen.pool, call)
+            # Queries wait for a worker behind their own client's, not everyone's (store/fairness.py).
+            async with self._fair.slot(STORE_CLIENT.get()):
+                return await loop.run_in_executor(gen.pool, call)
         except _Corrupt:
             self._check_now.set()
             raise
