@@ -87,12 +87,9 @@ async def heavy_client(base: str, loops: int, stop: asyncio.Event) -> Counter[in
 
         async def loop() -> None:
             while not stop.is_set():
-                started = time.perf_counter()
                 async with session.post(base + "/api/individuals", json=HEAVY) as resp:
                     await resp.read()
                     statuses[resp.status] += 1
-                    if os.environ.get("FAIR_DEBUG"):
-                        print(f"B {resp.status} {time.perf_counter() - started:.2f} s", flush=True)
                     if resp.status == 429:  # a refusal says when to come back: a polite client waits
                         await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
 
@@ -106,6 +103,7 @@ def summary(latencies: list[float]) -> dict[str, float]:
         "p50_ms": percentile(latencies, 0.5),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies) * 1000,
+        "first_ms": [round(x * 1000, 1) for x in latencies[:5]],
     }
 
 
@@ -142,7 +140,7 @@ def main() -> int:
         server = subprocess.Popen(
             [bin_dir / "python", "-m", "beacon", "serve", "--config", conf, "--host", "0.0.0.0", "--port", str(port)],
             env=env,
-            cwd=ROOT,
+            cwd=args.code,  # `python -m` puts the working directory first on sys.path
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
