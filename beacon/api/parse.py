@@ -212,12 +212,19 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
             raw_variant[name] = _split(values) if name in ("start", "end") else values
     granularity = single("requestedGranularity")
     include = single("includeResultsetResponses")
+    api_version = single("apiVersion")
+    if api_version is not None and not api_version.strip():
+        msg = "apiVersion: expected a non-empty string"
+        raise InvalidRequest(msg)
+    if any(not part.strip() for value in grouped.get("datasetIds", []) for part in value.split(",")):
+        msg = "datasetIds: expected comma-separated dataset ids, got an empty one"
+        raise InvalidRequest(msg)
     skip = _int("skip", single("skip")) if "skip" in grouped else 0
     limit = _int("limit", single("limit")) if "limit" in grouped else cfg.default_limit
     skip, limit = _limits(skip, limit, cfg)
     test_mode = single("testMode")
     return BeaconRequest(
-        api_version=single("apiVersion") or API_VERSION,
+        api_version=api_version or API_VERSION,
         requested_schemas=tuple(_split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
         variant=_variant(raw_variant),
         dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
