@@ -56,6 +56,8 @@ def is_point_query(query: Query) -> bool:
     return Field.ID in pinned or {Field.CHROM, Field.START} <= pinned
 
 
+# How long a file that could not be opened is left alone while it does not change (a lock, too many files).
+_RETRY_UNCHANGED_S = 1.0
 # SQLite virtual-machine steps between two deadline checks of a worker's query (see _connect).
 _DEADLINE_CHECK_STEPS = 1_000_000
 
@@ -122,6 +124,9 @@ class SqliteStore:
         # Why the store has no generation although it was open (its file deleted, replaced by a non-store, …).
         self._fault: str | None = None
         self._opened = False  # once a store was opened here, a reopen never creates one
+        # The file a reopen last failed on, and when: tried again unchanged only after _RETRY_UNCHANGED_S.
+        self._failed: FileIdentity | None = None
+        self._failed_at = 0.0
         self._watcher: asyncio.Task[None] | None = None
         self._check_now = asyncio.Event()
         self._writing = 0  # loads and deletes in flight: the file changes under them by design
@@ -266,13 +271,17 @@ class SqliteStore:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._check_s):
                     await self._check_now.wait()
+            signalled = self._check_now.is_set()  # SQLite said the bytes are not a database
             self._check_now.clear()
             if self._writing:
                 continue
             gen = self._gen
             now = await asyncio.to_thread(file_identity, self.path)
-            if gen is not None and now == gen.identity and not self._check_now.is_set():
+            if gen is not None and now == gen.identity and not signalled:
                 continue
+            unchanged = now == self._failed and time.monotonic() - self._failed_at < _RETRY_UNCHANGED_S
+            if gen is None and (now is None or unchanged):
+                continue  # still no file, or the file that just could not be opened
             await self._replace(gen, now)
 
     async def _replace(self, old: Generation | None, now: FileIdentity | None) -> None:
@@ -287,6 +296,7 @@ class SqliteStore:
         try:
             new = await self._new_generation()
         except StoreUnavailable as exc:
+            self._failed, self._failed_at = now, time.monotonic()
             if old is not None or self._fault is None:
                 log.warning("SQLite store %s is no longer a readable store: %s", self.path, exc.message)
             self._fault = exc.message.removeprefix("SQLite store unavailable: ")
@@ -294,7 +304,7 @@ class SqliteStore:
             if old is not None:
                 await asyncio.to_thread(old.shutdown)
             return
-        self._gen, self._fault = new, None
+        self._gen, self._fault, self._failed = new, None, None
         self._catalogs.clear()
         log.info("SQLite store %s reopened (generation %d)", self.path, new.number)
         if old is not None:
