@@ -249,6 +249,10 @@ def _components(config: Config) -> dict[str, Any]:
         }
         if status in headers:
             response["headers"] = headers[status]
+        if status == 400:
+            # A request line over 8 KiB is refused by aiohttp's HTTP parser before the application sees it
+            # (docs/decisions.md): the one answer that is not a Beacon error.
+            response["content"]["text/plain"] = {"schema": {"type": "string"}}
         responses[f"Error{status}"] = response
     return {
         "schemas": {**_request_schemas(sorted(config.entry_types.by_scope())), "BeaconErrorResponse": error},
