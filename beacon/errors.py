@@ -2,32 +2,53 @@
 
     BeaconError (500)
     ├── InvalidRequest (400)
-    ├── Unauthorized (401)
+    ├── Unauthorized (401)           WWW-Authenticate
     ├── Forbidden (403)
     ├── NotFound (404)
+    ├── MethodNotAllowed (405)       Allow
+    ├── PayloadTooLarge (413)
+    ├── TooManyRequests (429)        Retry-After
     ├── NotImplementedQuery (501)
-    ├── StoreUnavailable (503)
+    ├── Unavailable (503)            Retry-After
+    │   └── StoreUnavailable (503)
     ├── StoreError (500)
     └── ConfigError (exit code 2 on the command line; never reaches HTTP)
 
 Handlers and the query layer raise these; `api/middleware.py` is the only place that turns
 them into Beacon error responses, and `cli.py` the only place that turns them into exit codes.
+Each error carries the HTTP headers its status needs (`headers`); `retry_after` marks the errors
+that tell the client when to come back, with the server's configured delay unless the error
+knows better (a rate limit knows when the next request will be accepted).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import ClassVar
 
 
 class BeaconError(Exception):
-    """Base class; `message` is safe to show to the caller."""
+    """Base class; `message` is safe to show to the caller, `headers` go on the response."""
 
     status: ClassVar[int] = 500
     exit_code: ClassVar[int] = 1
+    # True for errors answered with Retry-After (the configured delay unless `retry_after_s` is set).
+    retry_after: ClassVar[bool] = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after_s = retry_after_s
+        self.headers: dict[str, str] = {}
+
+    def response_headers(self, default_retry_after_s: int) -> dict[str, str]:
+        """The headers of the response that reports this error."""
+        headers = dict(self.headers)
+        if self.retry_after:
+            seconds = default_retry_after_s if self.retry_after_s is None else math.ceil(self.retry_after_s)
+            headers["Retry-After"] = str(max(1, seconds))
+        return headers
 
 
 class InvalidRequest(BeaconError):
@@ -40,6 +61,10 @@ class Unauthorized(BeaconError):
     """Credentials are missing or invalid."""
 
     status = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="beacon", error="invalid_token"'
 
 
 class Forbidden(BeaconError):
@@ -54,6 +79,17 @@ class NotFound(BeaconError):
     status = 404
 
 
+class MethodNotAllowed(BeaconError):
+    """The path exists, but not for this method; `Allow` lists the methods it takes (RFC 9110 §15.5.6)."""
+
+    status = 405
+
+    def __init__(self, message: str, allowed: Iterable[str]) -> None:
+        super().__init__(message)
+        self.allowed = tuple(sorted(set(allowed)))
+        self.headers["Allow"] = ", ".join(self.allowed)
+
+
 class PayloadTooLarge(BeaconError):
     """The request body exceeds the configured maximum."""
 
@@ -64,6 +100,7 @@ class TooManyRequests(BeaconError):
     """A rate limit or query budget is exhausted."""
 
     status = 429
+    retry_after = True
 
 
 class NotImplementedQuery(BeaconError):
@@ -72,10 +109,15 @@ class NotImplementedQuery(BeaconError):
     status = 501
 
 
-class StoreUnavailable(BeaconError):
-    """The store cannot be reached."""
+class Unavailable(BeaconError):
+    """The server cannot answer now (overloaded, or a request over its deadline); try again later."""
 
     status = 503
+    retry_after = True
+
+
+class StoreUnavailable(Unavailable):
+    """The store cannot be reached."""
 
 
 class StoreError(BeaconError):

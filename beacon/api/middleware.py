@@ -13,29 +13,34 @@ from aiohttp import web
 
 from beacon.answer.envelope import error_document
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
-from beacon.errors import BeaconError
+from beacon.errors import BeaconError, MethodNotAllowed, NotFound, PayloadTooLarge, Unavailable
 
 log = logging.getLogger("beacon.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_HTTP_MESSAGES = {
-    404: "not found: {path}",
-    405: "method {method} not allowed on {path}",
-    413: "request body too large",
-}
 
-
-def _error(request: web.Request, status: int, message: str) -> web.Response:
+def _error(request: web.Request, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     config = request.app[CONFIG]
     body = error_document(config, status, message, request.get(PARSED_REQUEST), request.get(ENTRY))
-    headers = {"X-Request-Id": request[REQUEST_ID]}
-    if status in (503, 429):
-        headers["Retry-After"] = str(config.server.retry_after_s)
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="beacon", error="invalid_token"'
+    return web.json_response(body, status=status, headers={**(headers or {}), "X-Request-Id": request[REQUEST_ID]})
 
-    return web.json_response(body, status=status, headers=headers)
+
+def _answer(request: web.Request, exc: BeaconError) -> web.Response:
+    """The Beacon error response for `exc`, with the headers the error carries (Allow, Retry-After, …)."""
+    headers = exc.response_headers(request.app[CONFIG].server.retry_after_s)
+    return _error(request, exc.status, exc.message, headers)
+
+
+def _from_http(request: web.Request, exc: web.HTTPException) -> BeaconError | None:
+    """The project's error for one of aiohttp's own (routing, body size); None when it has none."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowed(f"method {request.method} not allowed on {request.path}", exc.allowed_methods)
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound(f"not found: {request.path}")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PayloadTooLarge("request body too large")
+    return None
 
 
 def _logged(request: web.Request) -> dict[str, str]:
@@ -59,16 +64,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             timeout,
             extra=_logged(request),
         )
-        return _error(request, 503, f"the request took longer than {timeout:g} s; try again later or narrow the query")
+        late = Unavailable(f"the request took longer than {timeout:g} s; try again later or narrow the query")
+        return _answer(request, late)
     except BeaconError as exc:
         if exc.status >= 500:
             log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc, extra=_logged(request))
-        return _error(request, exc.status, exc.message)
+        return _answer(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        template = _HTTP_MESSAGES.get(exc.status, exc.reason)
-        return _error(request, exc.status, template.format(path=request.path, method=request.method))
+        ours = _from_http(request, exc)
+        return _answer(request, ours) if ours is not None else _error(request, exc.status, exc.reason)
     except Exception:  # the top-level handler: anything unexpected is logged, never shown
         log.exception(
             "request %s: unhandled error on %s %s",

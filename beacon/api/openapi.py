@@ -202,10 +202,19 @@ def _hoisted(node: Any, names: dict[str, str]) -> Any:
     return node
 
 
-def _request_schemas() -> dict[str, Any]:
-    """The request-body schema and its `$defs` as component schemas (a `#/$defs` pointer means nothing here)."""
+def _request_schemas(scopes: list[str]) -> dict[str, Any]:
+    """The request-body schema and its `$defs` as component schemas (a `#/$defs` pointer means nothing here).
+
+    Two rules the parser checks after the schema (for clearer messages) are stated here too: a filter's
+    `scope` is one of the served entry types' scopes, and an alphanumeric filter has both `operator`
+    and `value`.
+    """
     body = {k: v for k, v in request_body_schema().items() if k not in ("$schema", "$id")}
     defs = body.pop("$defs", {})
+    for form in defs.get("filter", {}).get("anyOf", []):
+        if "scope" in form.get("properties", {}):
+            form["properties"]["scope"] = {"enum": scopes}
+            form["dependentRequired"] = {"operator": ["value"], "value": ["operator"]}
     names = {name: f"BeaconRequest{name[:1].upper()}{name[1:]}" for name in defs}
     out = {"BeaconRequestBody": _hoisted(body, names)}
     out.update({names[name]: _hoisted(schema, names) for name, schema in defs.items()})
@@ -240,9 +249,13 @@ def _components(config: Config) -> dict[str, Any]:
         }
         if status in headers:
             response["headers"] = headers[status]
+        if status == 400:
+            # A request line over 8 KiB is refused by aiohttp's HTTP parser before the application sees it
+            # (docs/decisions.md): the one answer that is not a Beacon error.
+            response["content"]["text/plain"] = {"schema": {"type": "string"}}
         responses[f"Error{status}"] = response
     return {
-        "schemas": {**_request_schemas(), "BeaconErrorResponse": error},
+        "schemas": {**_request_schemas(sorted(config.entry_types.by_scope())), "BeaconErrorResponse": error},
         "parameters": parameter_components(config),
         "examples": example_components(config),
         "responses": responses,

@@ -18,7 +18,7 @@ from beacon.api.keys import CONFIG
 from beacon.config import QueryConfig, schemas_dir
 from beacon.errors import InvalidRequest, PayloadTooLarge
 from beacon.model.granularity import Granularity, IncludeResultsets
-from beacon.model.request import API_VERSION, BeaconRequest, Filter, FilterGroup, VariantParams
+from beacon.model.request import API_VERSION, MAX_INTEGER, BeaconRequest, Filter, FilterGroup, VariantParams
 
 # Alternative spellings clients use, mapped onto the names of genomicVariations/requestParameters.json.
 VARIANT_ALIASES = {
@@ -67,13 +67,20 @@ def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
-def _int(name: str, value: object, minimum: int = 0) -> int:
+def _int(name: str, value: object) -> int:
+    """A non-negative integer up to MAX_INTEGER, from a JSON number or a decimal string.
+
+    :raise InvalidRequest: anything else, including negative numbers and numbers beyond any genome.
+    """
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER:
+        value = int(value)  # JSON `5.0` is the integer 5 to the request schema too
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,30}", value.strip()):
         value = int(value)
-    if not isinstance(value, int) or value < minimum:
-        msg = f"{name}: expected an integer ≥ {minimum}, got {value!r}"
+    if not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
+        shown = value if not isinstance(value, str) else value[:40]
+        msg = f"{name}: expected an integer from 0 to {MAX_INTEGER}, got {shown!r}"
         raise InvalidRequest(msg)
     return value
 
@@ -206,12 +213,19 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
             raw_variant[name] = _split(values) if name in ("start", "end") else values
     granularity = single("requestedGranularity")
     include = single("includeResultsetResponses")
+    api_version = single("apiVersion")
+    if api_version is not None and not api_version.strip():
+        msg = "apiVersion: expected a non-empty string"
+        raise InvalidRequest(msg)
+    if any(not part.strip() for value in grouped.get("datasetIds", []) for part in value.split(",")):
+        msg = "datasetIds: expected comma-separated dataset ids, got an empty one"
+        raise InvalidRequest(msg)
     skip = _int("skip", single("skip")) if "skip" in grouped else 0
     limit = _int("limit", single("limit")) if "limit" in grouped else cfg.default_limit
     skip, limit = _limits(skip, limit, cfg)
     test_mode = single("testMode")
     return BeaconRequest(
-        api_version=single("apiVersion") or API_VERSION,
+        api_version=api_version or API_VERSION,
         requested_schemas=tuple(_split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
         variant=_variant(raw_variant),
         dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
@@ -321,7 +335,9 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
     query = body.get("query", {})
     raw_variant, dataset_ids = _request_parameters(query.get("requestParameters", {}))
     pagination = query.get("pagination", {})
-    skip, limit = _limits(pagination.get("skip", 0), pagination.get("limit", cfg.default_limit), cfg)
+    skip = _int("query.pagination.skip", pagination.get("skip", 0))
+    limit = _int("query.pagination.limit", pagination.get("limit", cfg.default_limit))
+    skip, limit = _limits(skip, limit, cfg)
     schemas = [s if isinstance(s, str) else s["schema"] for s in meta.get("requestedSchemas", [])]
     granularity = query.get("requestedGranularity")
     return BeaconRequest(

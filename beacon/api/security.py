@@ -23,6 +23,7 @@ from beacon.api.keys import (
     TOUCHED,
 )
 from beacon.security.tokens import Caller
+from beacon.store.fairness import STORE_CLIENT
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -32,9 +33,18 @@ def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+# Probes and metrics scrapes answer orchestrators and monitoring: never throttled, never counted.
+UNLIMITED_PATHS = frozenset({"/health", "/health/live", "/metrics"})
+
+
 @web.middleware
 async def caller_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request.app[RATE_LIMITER].check(client_address(request))
+    if request.path in UNLIMITED_PATHS:
+        return await handler(request)
+    client = client_address(request)
+    request.app[RATE_LIMITER].check(client)
+    # The store shares its workers between clients by this name (beacon/store/fairness.py).
+    STORE_CLIENT.set(client)
     request[CALLER] = Caller()  # anonymous until the token (if any) is validated
     request[CALLER] = await request.app[AUTHENTICATOR].caller(request.headers.get("Authorization"))
     return await handler(request)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
+from beacon.model.request import MAX_INTEGER
 
 _EXPRESSION = re.compile(r"^(?P<seq>[^:\s]+):g\.(?P<body>.+)$")
 _SUBSTITUTION = re.compile(r"^(?P<pos>\d+)(?P<ref>[ACGT])>(?P<alt>[ACGT])$")
@@ -87,7 +88,7 @@ def parse(expression: str) -> GenomicAllele:
         raise HgvsError(msg)
     body = m.group("body")
     if sub := _SUBSTITUTION.match(body):
-        pos = int(sub.group("pos"))
+        pos = _position(sub.group("pos"))
         return GenomicAllele(chrom, assembly, "substitution", pos - 1, pos, 1, sub.group("ref"), sub.group("alt"))
     if d := _DELINS.match(body):
         s, e = _span(d.group("s"), d.group("e"))
@@ -111,9 +112,21 @@ def parse(expression: str) -> GenomicAllele:
     raise HgvsError(msg)
 
 
+def _position(text: str) -> int:
+    """A 1-based position inside any genome.
+
+    :raise HgvsError: 0, or a number beyond MAX_INTEGER (which no chromosome reaches).
+    """
+    pos = int(text) if len(text) <= 30 else MAX_INTEGER + 1
+    if not 1 <= pos <= MAX_INTEGER:
+        msg = f"position {text[:40]} is outside any genome (1 to {MAX_INTEGER})"
+        raise HgvsError(msg)
+    return pos
+
+
 def _span(start: str, end: str | None) -> tuple[int, int]:
-    s = int(start)
-    e = int(end) if end else s
+    s = _position(start)
+    e = _position(end) if end else s
     if e < s:
         msg = f"range {s}_{e} ends before it starts"
         raise HgvsError(msg)

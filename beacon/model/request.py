@@ -9,6 +9,12 @@ from beacon.model.granularity import Granularity, IncludeResultsets
 
 API_VERSION = "v2.0.0"
 
+# The largest integer a request may carry: positions, lengths, skip and limit. No sequenced chromosome is
+# longer than a few Gb, so a position or length beyond 10^10 is outside any genome; and every sum or product
+# the query layer makes of these (a page offset is skip × limit ≤ 10^13) stays far inside SQLite's and
+# BSON's 64-bit integers, where a larger number would be an OverflowError, not an answer.
+MAX_INTEGER = 10_000_000_000
+
 
 @dataclass(frozen=True)
 class VariantParams:
