@@ -558,31 +558,24 @@ def _data_version(conn: sqlite3.Connection) -> int:
 def _translated(budget_s: float = math.inf) -> Iterator[None]:
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        if "interrupted" in str(exc):
-            msg = f"the store query took longer than {budget_s:g} s; narrow the query or try again later"
-            raise StoreUnavailable(msg) from exc
-        if "locked" in str(exc) or "busy" in str(exc):
-            msg = f"SQLite store unavailable: {exc}"
-            raise _Busy(msg) from exc
-        if "unable to open" in str(exc):
-            msg = f"SQLite store unavailable: {exc}"
-            raise StoreUnavailable(msg) from exc
-        if any(sign in str(exc).lower() for sign in _CORRUPT):
-            msg = f"SQLite store unavailable: {exc}"
-            raise _Corrupt(msg) from exc
-        msg = f"SQLite error: {exc}"
-        raise StoreError(msg) from exc
     except sqlite3.DatabaseError as exc:
-        if any(sign in str(exc).lower() for sign in _CORRUPT):
-            msg = f"SQLite store unavailable: {exc}"
-            raise _Corrupt(msg) from exc
+        text = str(exc)
+        unavailable = f"SQLite store unavailable: {exc}"
+        if isinstance(exc, sqlite3.ProgrammingError) and "closed database" in text:
+            # A call that raced a reopen onto a connection of the generation just closed.
+            raise StoreUnavailable(unavailable) from exc
+        if isinstance(exc, sqlite3.OperationalError):
+            if "interrupted" in text:
+                msg = f"the store query took longer than {budget_s:g} s; narrow the query or try again later"
+                raise StoreUnavailable(msg) from exc
+            if "locked" in text or "busy" in text:
+                raise _Busy(unavailable) from exc
+            if "unable to open" in text:
+                raise StoreUnavailable(unavailable) from exc
+        if any(sign in text.lower() for sign in _CORRUPT):
+            raise _Corrupt(unavailable) from exc
         msg = f"SQLite error: {exc}"
         raise StoreError(msg) from exc
-    except sqlite3.ProgrammingError as exc:
-        # A call that raced a reopen onto a connection of the generation just closed.
-        msg = f"SQLite store unavailable: {exc}"
-        raise StoreUnavailable(msg) from exc
     except sqlite3.Error as exc:
         msg = f"SQLite error: {exc}"
         raise StoreError(msg) from exc

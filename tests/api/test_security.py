@@ -17,7 +17,7 @@ from typing import Any
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
@@ -25,6 +25,7 @@ from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.model.plan import HasKey, Query
 from beacon.store.sqlite import SqliteStore
 from tests.conftest import CINECA, AiohttpClient, bff_store, fetch, make_config
+from tests.security.conftest import World as TokenWorld
 from tests.security.issuers import AUDIENCE, Authority, AuthorityFactory, new_authority
 
 OPEN, REG, CTL = "open-ds", "reg-ds", "ctl-ds"
@@ -47,11 +48,7 @@ def three_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @dataclass
-class World:
-    issuer: Authority
-    broker: Authority
-    rogue: Authority
-    client: TestClient[Any, Any]
+class World(TokenWorld):
     audit: Path
 
 
