@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
 
 .PHONY: setup run demo test lint typecheck layering check bench bench-quick bench-smoke bench-throughput bench-aggregator bench-vcf bench-sizes compose-test soak fuzz clean
 

@@ -22,15 +22,21 @@ from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.ontology import BUILTIN_HPO, OntologySource
 from beacon.store.base import StoreOptions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
 def schemas_dir() -> Path:
-    """The project's own schemas: next to the package in a checkout, else ./schemas (container image)."""
-    for candidate in (PROJECT_ROOT / "schemas", Path.cwd() / "schemas"):
+    """The top-level `schemas/` folder: beside the package in a checkout, `beacon/schemas/` in a wheel.
+
+    setup.py maps `schemas/` onto the package `beacon.schemas`, so an installed wheel carries the same files.
+
+    :raise ConfigError: neither place holds `config.schema.json` (a broken installation).
+    """
+    for candidate in (PROJECT_ROOT / "schemas", PACKAGE_ROOT / "schemas"):
         if (candidate / "config.schema.json").is_file():
             return candidate
-    msg = f"the project's schemas/ folder was found neither in {PROJECT_ROOT} nor in {Path.cwd()}"
+    msg = f"the schemas/ folder is missing: neither {PROJECT_ROOT / 'schemas'} nor {PACKAGE_ROOT / 'schemas'} exists"
     raise ConfigError(msg)
 
 
