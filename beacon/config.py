@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.ontology import BUILTIN_HPO, OntologySource
+from beacon.store import ACCEPTED as ACCEPTED_STORE_URIS
 from beacon.store.base import StoreOptions
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -86,6 +87,8 @@ class BeaconInfo:
     contact_url: str = ""
     create_datetime: str = ""
     update_datetime: str = ""
+    # Without base_url in the file (or BEACON_BASE_URL), load_config derives it, and welcome_url, from the
+    # served host and port; `serving()` keeps them following --host/--port.
     base_url: str = "http://127.0.0.1:5050/api"
 
 
@@ -200,12 +203,54 @@ class Config:
     ontologies: tuple[OntologySource, ...] = (BUILTIN_HPO,)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     source: str = "<defaults>"
+    # True when base_url (and welcome_url) were derived from server.host and server.port, not configured.
+    urls_from_server: bool = False
 
     def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
         for d in self.datasets:
             if d.id == dataset_id:
                 return d
         return DatasetPolicy(dataset_id)
+
+
+def served_url(host: str, port: int) -> str:
+    """`http://host:port` for a listening address; a wildcard address is shown as loopback."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
+
+
+def _derived_urls(beacon: BeaconInfo, server: ServerConfig, welcome: bool) -> BeaconInfo:
+    root = served_url(server.host, server.port)
+    return replace(beacon, base_url=f"{root}/api", welcome_url=f"{root}/" if welcome else beacon.welcome_url)
+
+
+def serving(config: Config, host: str | None = None, port: int | None = None) -> Config:
+    """`config` served at `host`:`port` (None keeps the configured one); derived URLs follow, configured ones stay."""
+    server = replace(config.server, host=host or config.server.host, port=port or config.server.port)
+    beacon = config.beacon
+    if config.urls_from_server:
+        welcome = beacon.welcome_url == f"{served_url(config.server.host, config.server.port)}/"
+        beacon = _derived_urls(beacon, server, welcome)
+    return replace(config, server=server, beacon=beacon)
+
+
+def _line_of(text: str, path: Any) -> int | None:
+    """1-based line of the YAML node at `path` (keys and indices), or of its deepest existing parent."""
+    node: yaml.Node | None = yaml.compose(text)
+    line = None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if k.value == part]
+            line = found[0][0].start_mark.line + 1 if found else line
+            node = found[0][1] if found else None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            node = None
+        if node is None:
+            break
+    return line
 
 
 def _format_path(path: Any) -> str:
@@ -215,12 +260,33 @@ def _format_path(path: Any) -> str:
     return out or "<root>"
 
 
-def _validate(data: object, origin: str) -> None:
+def _message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, or the schema's own `x-message` (a sentence, not a regular expression)."""
+    own = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if own is None:
+        return error.message
+    return f"{error.instance!r} {own.format(accepted_store_uris=ACCEPTED_STORE_URIS)}"
+
+
+def _validate(data: object, origin: str, text: str | None = None) -> None:
+    """:raise ConfigError: one line per violation, `file:line: key.path: message` (the line when `text` is given)."""
     schema = json.loads((schemas_dir() / "config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{origin}: {_format_path(e.absolute_path)}: {e.message}" for e in errors]
+        lines = []
+        for e in errors:
+            path, message = list(e.absolute_path), _message(e)
+            if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+                # Name the unknown key itself (and its line), not the mapping that holds it.
+                known = e.schema.get("properties", {}) if isinstance(e.schema, dict) else {}
+                unknown = [k for k in e.instance if k not in known]
+                if unknown:
+                    path.append(unknown[0])
+                    message = f"unknown key (known here: {', '.join(known)})"
+            line = _line_of(text, path) if text is not None else None
+            where = f"{origin}:{line}" if line is not None else origin
+            lines.append(f"{where}: {_format_path(path)}: {message}")
         raise ConfigError("\n".join(lines))
 
 
@@ -259,21 +325,34 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     env = os.environ if env is None else env
     path = path or Path(env.get("BEACON_CONFIG", str(DEFAULT_CONFIG_PATH)))
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         msg = f"{path}: configuration file not found"
         raise ConfigError(msg) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        msg = f"{path}: not valid YAML: {exc}"
-        raise ConfigError(msg) from None
+        raise ConfigError(_yaml_error(path, exc)) from None
     if not isinstance(data, dict):
         msg = f"{path}: expected a mapping at the top level"
         raise ConfigError(msg)
-    _validate(data, str(path))
+    _validate(data, str(path), text)
     overridden = _apply_env(json.loads(json.dumps(data)), env)
     if overridden != data:
         _validate(overridden, f"{path} with BEACON_* overrides")
     return _build(overridden, str(path))
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """`file:line:column: not valid YAML: problem (context)`, never PyYAML's `"<unicode string>"`."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or "unreadable"
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        problem += f" ({context} at line {context_mark.line + 1})"
+    return f"{where}: not valid YAML: {problem}"
 
 
 def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
@@ -366,12 +445,17 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
             msg = f"{source}: genes[{n}].assembly: unknown assembly {item['assembly']!r}"
             raise ConfigError(msg)
         genes.append(GeneFile(assembly, Path(source).parent / item["file"]))
+    server = ServerConfig(**data.get("server", {}))
+    beacon = BeaconInfo(organization=org, **b)
+    if "base_url" not in b:
+        beacon = _derived_urls(beacon, server, welcome="welcome_url" not in b)
     return Config(
-        beacon=BeaconInfo(organization=org, **b),
+        beacon=beacon,
+        urls_from_server="base_url" not in b,
         liftover=tuple(chains),
         genes=tuple(genes),
         ontologies=_ontologies(data, source),
-        server=ServerConfig(**data.get("server", {})),
+        server=server,
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
         store_options=StoreOptions(**{k: v for k, v in data.get("store", {}).items() if k != "uri"}),
         query=query,
