@@ -1,5 +1,6 @@
-"""Packages for setuptools: the top-level `schemas/` folder ships inside the wheel as `beacon.schemas`.
+"""Packages for setuptools: the top-level `schemas/` and `conf/` ship inside the wheel as `beacon.schemas`, `beacon.conf`.
 
+The wheel then runs anywhere: the official schemas, the project's own and the default configuration are in it.
 pyproject.toml cannot map a folder outside a package into it (`packages.find` only lists folders where
 they are), so this one mapping lives here; everything else is in pyproject.toml.
 """
@@ -7,6 +8,6 @@ they are), so this one mapping lives here; everything else is in pyproject.toml.
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["beacon*", "ingest*"]), "beacon.schemas"],
-    package_dir={"beacon.schemas": "schemas"},
+    packages=[*find_packages(include=["beacon*", "ingest*"]), "beacon.schemas", "beacon.conf"],
+    package_dir={"beacon.schemas": "schemas", "beacon.conf": "conf"},
 )

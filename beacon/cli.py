@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from beacon import __version__
-from beacon.config import Config, load_config, serving
+from beacon.config import Config, check_store_uri, load_config, serving
 from beacon.errors import BeaconError, ConfigError
 from beacon.logs import LOG_FORMATS, configure_logging
 from beacon.store import redacted
@@ -79,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     aggregate = _sub(sub, "aggregate", "serve a Beacon network aggregator over member beacons")
     for p in (serve, demo, check):
         p.add_argument(
-            "--config", type=Path, help="configuration file (default: env BEACON_CONFIG, then conf/beacon.yaml)"
+            "--config",
+            type=Path,
+            help="configuration file (default: env BEACON_CONFIG, then conf/beacon.yaml, then the one in the package)",
         )
     aggregate.add_argument(
         "--config",
@@ -120,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config)
     if getattr(args, "store", None):
-        config = dataclasses.replace(config, store_uri=args.store)
+        config = dataclasses.replace(config, store_uri=check_store_uri(args.store, "--store"))
     return config
 
 

@@ -42,6 +42,19 @@ def schemas_dir() -> Path:
 
 
 DEFAULT_CONFIG_PATH = Path("conf/beacon.yaml")
+
+
+def default_config_path() -> Path:
+    """`conf/beacon.yaml` in the working directory if there is one, else the copy shipped with the package.
+
+    setup.py maps the top-level `conf/` onto `beacon.conf`, so `pip install` and `beacon demo` work anywhere.
+    """
+    for candidate in (DEFAULT_CONFIG_PATH, PROJECT_ROOT / DEFAULT_CONFIG_PATH, PACKAGE_ROOT / DEFAULT_CONFIG_PATH):
+        if candidate.is_file():
+            return candidate
+    return DEFAULT_CONFIG_PATH
+
+
 DEFAULT_STORE_URI = "sqlite:///var/beacon.db"
 
 # Each override names the config path it replaces and how to read the string.
@@ -260,12 +273,29 @@ def _format_path(path: Any) -> str:
     return out or "<root>"
 
 
+# Messages that replace jsonschema's where the schema names one (`"x-message": "store-uri"`): a sentence with
+# an example, not the regular expression behind it.
+_MESSAGES = {
+    "store-uri": f"is not a store URI: write one of {ACCEPTED_STORE_URIS}, for example sqlite:///var/beacon.db",
+}
+_STORE_SCHEMES = ("sqlite://", "mongodb://", "mongodb+srv://")
+
+
+def check_store_uri(uri: str, origin: str) -> str:
+    """`uri` when its scheme is one a store accepts (the check config.schema.json makes for store.uri).
+
+    :raise ConfigError: `origin: 'uri' is not a store URI: ...` in one sentence with an example.
+    """
+    if not uri.startswith(_STORE_SCHEMES):
+        msg = f"{origin}: {uri!r} {_MESSAGES['store-uri']}"
+        raise ConfigError(msg)
+    return uri
+
+
 def _message(error: jsonschema.ValidationError) -> str:
-    """jsonschema's message, or the schema's own `x-message` (a sentence, not a regular expression)."""
+    """jsonschema's message, or the one the schema names with `x-message`."""
     own = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    if own is None:
-        return error.message
-    return f"{error.instance!r} {own.format(accepted_store_uris=ACCEPTED_STORE_URIS)}"
+    return error.message if own is None else f"{error.instance!r} {_MESSAGES[own]}"
 
 
 def _validate(data: object, origin: str, text: str | None = None) -> None:
@@ -323,7 +353,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         the file or variable and the path of the bad value).
     """
     env = os.environ if env is None else env
-    path = path or Path(env.get("BEACON_CONFIG", str(DEFAULT_CONFIG_PATH)))
+    path = path or (Path(env["BEACON_CONFIG"]) if "BEACON_CONFIG" in env else default_config_path())
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -449,6 +479,8 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
     beacon = BeaconInfo(organization=org, **b)
     if "base_url" not in b:
         beacon = _derived_urls(beacon, server, welcome="welcome_url" not in b)
+    elif "welcome_url" not in b and beacon.base_url.rstrip("/").endswith("/api"):
+        beacon = replace(beacon, welcome_url=beacon.base_url.rstrip("/").removesuffix("api"))
     return Config(
         beacon=beacon,
         urls_from_server="base_url" not in b,
