@@ -1,4 +1,4 @@
-"""Packages for setuptools: the top-level `schemas/` and `conf/` ship inside the wheel as `beacon.schemas`, `beacon.conf`.
+"""Packages for setuptools: the top-level `schemas/` and `conf/` ship in the wheel as `beacon.schemas`, `beacon.conf`.
 
 The wheel then runs anywhere: the official schemas, the project's own and the default configuration are in it.
 pyproject.toml cannot map a folder outside a package into it (`packages.find` only lists folders where
