@@ -44,6 +44,14 @@ def test_data(relative: str) -> Path:
 test_data.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, despite its name
 
 
+def large_data(relative: str) -> Path:
+    """`relative` in DATA; the calling test skips, saying what to set, when it is not there."""
+    path = DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs {relative} of the large public test data: set BEACON_TEST_DATA (not found in {DATA})")
+    return path
+
+
 def missing_large_data(exc: BaseException) -> str | None:
     """The skip reason when `exc` (or an exception it chains) is a missing file under an absent DATA; else None.
 
