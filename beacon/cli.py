@@ -14,9 +14,11 @@ from pathlib import Path
 from aiohttp import web
 
 from beacon import __version__
-from beacon.config import Config, check_store_uri, load_config, serving
+from beacon.config import Config, load_config
+from beacon.config_errors import check_store_uri
 from beacon.errors import BeaconError, ConfigError
 from beacon.logs import LOG_FORMATS, configure_logging
+from beacon.served_urls import serving
 from beacon.store import redacted
 
 

@@ -15,12 +15,13 @@ from typing import Any
 import jsonschema
 import yaml
 
+from beacon.config_errors import violation_line, yaml_error
 from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.ontology import BUILTIN_HPO, OntologySource
-from beacon.store import ACCEPTED as ACCEPTED_STORE_URIS
+from beacon.served_urls import derived_urls
 from beacon.store.base import StoreOptions
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -100,9 +101,7 @@ class BeaconInfo:
     contact_url: str = ""
     create_datetime: str = ""
     update_datetime: str = ""
-    # Without base_url in the file (or BEACON_BASE_URL), load_config derives it, and welcome_url, from the
-    # served host and port; `serving()` keeps them following --host/--port.
-    base_url: str = "http://127.0.0.1:5050/api"
+    base_url: str = "http://127.0.0.1:5050/api"  # derived when not configured: beacon/served_urls.py
 
 
 @dataclass(frozen=True)
@@ -226,98 +225,13 @@ class Config:
         return DatasetPolicy(dataset_id)
 
 
-def served_url(host: str, port: int) -> str:
-    """`http://host:port` for a listening address; a wildcard address is shown as loopback."""
-    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
-    return f"http://{shown}:{port}"
-
-
-def _derived_urls(beacon: BeaconInfo, server: ServerConfig, welcome: bool) -> BeaconInfo:
-    root = served_url(server.host, server.port)
-    return replace(beacon, base_url=f"{root}/api", welcome_url=f"{root}/" if welcome else beacon.welcome_url)
-
-
-def serving(config: Config, host: str | None = None, port: int | None = None) -> Config:
-    """`config` served at `host`:`port` (None keeps the configured one); derived URLs follow, configured ones stay."""
-    server = replace(config.server, host=host or config.server.host, port=port or config.server.port)
-    beacon = config.beacon
-    if config.urls_from_server:
-        welcome = beacon.welcome_url == f"{served_url(config.server.host, config.server.port)}/"
-        beacon = _derived_urls(beacon, server, welcome)
-    return replace(config, server=server, beacon=beacon)
-
-
-def _line_of(text: str, path: Any) -> int | None:
-    """1-based line of the YAML node at `path` (keys and indices), or of its deepest existing parent."""
-    node: yaml.Node | None = yaml.compose(text)
-    line = None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            found = [(k, v) for k, v in node.value if k.value == part]
-            line = found[0][0].start_mark.line + 1 if found else line
-            node = found[0][1] if found else None
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            node = None
-        if node is None:
-            break
-    return line
-
-
-def _format_path(path: Any) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
-
-
-# Messages that replace jsonschema's where the schema names one (`"x-message": "store-uri"`): a sentence with
-# an example, not the regular expression behind it.
-_MESSAGES = {
-    "store-uri": f"is not a store URI: write one of {ACCEPTED_STORE_URIS}, for example sqlite:///var/beacon.db",
-}
-_STORE_SCHEMES = ("sqlite://", "mongodb://", "mongodb+srv://")
-
-
-def check_store_uri(uri: str, origin: str) -> str:
-    """`uri` when its scheme is one a store accepts (the check config.schema.json makes for store.uri).
-
-    :raise ConfigError: `origin: 'uri' is not a store URI: ...` in one sentence with an example.
-    """
-    if not uri.startswith(_STORE_SCHEMES):
-        msg = f"{origin}: {uri!r} {_MESSAGES['store-uri']}"
-        raise ConfigError(msg)
-    return uri
-
-
-def _message(error: jsonschema.ValidationError) -> str:
-    """jsonschema's message, or the one the schema names with `x-message`."""
-    own = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    return error.message if own is None else f"{error.instance!r} {_MESSAGES[own]}"
-
-
 def _validate(data: object, origin: str, text: str | None = None) -> None:
     """:raise ConfigError: one line per violation, `file:line: key.path: message` (the line when `text` is given)."""
     schema = json.loads((schemas_dir() / "config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = []
-        for e in errors:
-            path, message = list(e.absolute_path), _message(e)
-            if e.validator == "additionalProperties" and isinstance(e.instance, dict):
-                # Name the unknown key itself (and its line), not the mapping that holds it.
-                known = e.schema.get("properties", {}) if isinstance(e.schema, dict) else {}
-                unknown = [k for k in e.instance if k not in known]
-                if unknown:
-                    path.append(unknown[0])
-                    message = f"unknown key (known here: {', '.join(known)})"
-            line = _line_of(text, path) if text is not None else None
-            where = f"{origin}:{line}" if line is not None else origin
-            lines.append(f"{where}: {_format_path(path)}: {message}")
-        raise ConfigError("\n".join(lines))
+        raise ConfigError("\n".join(violation_line(e, origin, text) for e in errors))
 
 
 def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -362,7 +276,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_error(path, exc)) from None
+        raise ConfigError(yaml_error(path, exc)) from None
     if not isinstance(data, dict):
         msg = f"{path}: expected a mapping at the top level"
         raise ConfigError(msg)
@@ -371,18 +285,6 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     if overridden != data:
         _validate(overridden, f"{path} with BEACON_* overrides")
     return _build(overridden, str(path))
-
-
-def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
-    """`file:line:column: not valid YAML: problem (context)`, never PyYAML's `"<unicode string>"`."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-    problem = getattr(exc, "problem", None) or "unreadable"
-    context = getattr(exc, "context", None)
-    context_mark = getattr(exc, "context_mark", None)
-    if context and context_mark is not None:
-        problem += f" ({context} at line {context_mark.line + 1})"
-    return f"{where}: not valid YAML: {problem}"
 
 
 def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
@@ -478,7 +380,7 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
     server = ServerConfig(**data.get("server", {}))
     beacon = BeaconInfo(organization=org, **b)
     if "base_url" not in b:
-        beacon = _derived_urls(beacon, server, welcome="welcome_url" not in b)
+        beacon = derived_urls(beacon, server, welcome="welcome_url" not in b)
     elif "welcome_url" not in b and beacon.base_url.rstrip("/").endswith("/api"):
         beacon = replace(beacon, welcome_url=beacon.base_url.rstrip("/").removesuffix("api"))
     return Config(

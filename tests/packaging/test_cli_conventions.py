@@ -21,7 +21,8 @@ import pytest
 from beacon import __version__
 from beacon import cli as beacon_cli
 from beacon.cli import main as beacon_main
-from beacon.config import load_config, serving
+from beacon.config import load_config
+from beacon.served_urls import serving
 from ingest import cli as ingest_cli
 from ingest.entry import main as ingest_main
 
