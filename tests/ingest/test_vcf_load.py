@@ -19,7 +19,7 @@ from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from ingest.errors import InputError, RejectedRecords
 from ingest.vcf.load import VcfOptions, load_vcf
-from tests.conftest import CINECA, DATA, PUBLIC, test_data
+from tests.conftest import CINECA, DATA, PUBLIC, large_data, test_data
 
 G1K = DATA / "vcf/1000g_grch37"
 CHR1 = G1K / "1000G_phase3_chr1_10000-200000_2504samples.vcf.gz"
@@ -216,7 +216,7 @@ def test_kill_9_during_ingest_leaves_the_previous_version_intact(tmp_path: Path)
     )
     assert first.returncode == 0, first.stderr
     assert _count_variants(db, "d") == 3
-    big = G1K / "1000G_phase3_chr22_99samples.vcf.gz"
+    big = large_data("vcf/1000g_grch37/1000G_phase3_chr22_99samples.vcf.gz")
     process = subprocess.Popen([*ingest, str(big)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     # Kill once the load is writing: the WAL file grows past its first pages.
