@@ -27,7 +27,7 @@ run: demo
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Everything but the tests marked slow (pyproject.toml lists why each is): under 3 minutes on 2 cores.
+# Everything but the tests marked slow (tests/conftest.py SLOW says why each is): under 3 minutes on 2 cores.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 

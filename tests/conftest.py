@@ -83,6 +83,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
+# `make test-fast` leaves out the tests marked slow; the full suite (`make test`, `make check`, CI) runs them all.
+# Chosen by measuring `--durations` on 2 cores; a key matches a substring of the test id.
+SLOW: dict[str, str] = {
+    # The same API, store and ingest tests run on SQLite in the fast tier; the stand-in roughly doubles their time.
+    "mongomock-stand-in": "the mongomock-motor stand-in copy of every backend-parametrised test",
+    "tests/web/": "drives Debian's chromium against real servers",
+    "tests/test_bench_smoke.py": "runs the benchmark suite at toy scale (~35 s)",
+    "tests/store/test_differential.py": "random plans against a reference implementation (12-24 s per entry type)",
+    "test_direct_rows_equal_the_document_path[CINECA": "the 2,504-sample annotated CINECA VCF twice (25-85 s)",
+    "test_direct_rows_equal_the_document_path[2504": "the 2,504-sample chr1 slice twice (~6 s)",
+    "test_backends_that_store_documents_read_the_rows_as_the_indexer_made_them": "every backend's rows (~30 s)",
+    "test_the_child_reports_progress_and_counts": "a child parser over a large VCF (~11 s)",
+    "test_vcf_variants_join_bff_metadata_in_one_dataset": "CINECA BFF plus its 2,504-sample VCF (~22 s)",
+    "test_the_whole_corpus_answers_cohort_counts_computed_from_the_files": "loads 10,580 phenopackets (~22 s)",
+    "test_a_page_never_exceeds_the_configured_maximum": "pages through every record type (~14 s)",
+    # Lookups from one record to CINECA's variants at record granularity: thousands of carriers each (6-8 s).
+    "SRR00000002/g_variants answers at record": "a lookup to every variant at record granularity",
+    "HG00097/g_variants answers at record": "a lookup to every variant at record granularity",
+    "UK1_analysisId_2/g_variants answers at record": "a lookup to every variant at record granularity",
+    "tests/packaging/test_wheel.py": "builds and installs the wheel (~45 s)",
+    "tests/packaging/test_bare_clone.py": "make run and make test-fast on a fresh clone (minutes)",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow what SLOW names, so `-m "not slow"` (make test-fast) leaves it out."""
+    for item in items:
+        if any(key in item.nodeid for key in SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 def make_config(store_uri: str, *policies: DatasetPolicy) -> Config:
     return Config(
         beacon=BeaconInfo(
