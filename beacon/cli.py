@@ -53,7 +53,8 @@ _EXAMPLES = {
   beacon demo --individuals 2000 --store sqlite:///var/big-demo.db""",
     "check-config": """examples:
   beacon check-config
-  BEACON_PORT=6102 beacon check-config --config conf/beacon.yaml""",
+  BEACON_PORT=6102 beacon check-config --config conf/beacon.yaml
+  beacon check-config --store sqlite:///var/beacon.db   also warn of loaded datasets without a policy""",
     "aggregate": """examples:
   beacon aggregate
   beacon aggregate --config deploy/aggregator.yaml --port 5060 --log-format text""",
@@ -94,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     for p in (serve, aggregate):
         p.add_argument("--host", help="address to listen on (default: server.host of the configuration, 127.0.0.1)")
         p.add_argument("--port", type=int, help="port to listen on (default: server.port of the configuration, 5050)")
-    for p in (serve, demo):
+    for p in (serve, demo, check):
         p.add_argument(
             "--store", help="store URI, e.g. sqlite:///var/beacon.db (default: store.uri of the configuration)"
         )
@@ -237,6 +238,28 @@ def _check(args: argparse.Namespace) -> int:
         f"{config.source}: valid (beacon {config.beacon.id}, store {redacted(config.store_uri)}, datasets: {names}, "
         f"ontologies: {loaded})"
     )
+    if not args.store:
+        return 0
+    # With a store named, the loaded datasets are checked too: one without a policy is not served.
+    from beacon.security.access import unconfigured
+    from beacon.store import open_store
+
+    async def policyless() -> list[str]:
+        store = open_store(config.store_uri, config.store_options)
+        await store.open()
+        try:
+            return unconfigured(config, await store.datasets())
+        finally:
+            await store.close()
+
+    unserved = asyncio.run(policyless())
+    if unserved:
+        print(
+            f"warning: {redacted(config.store_uri)} holds dataset(s) with no policy, not served: {', '.join(unserved)} "
+            "(list them under datasets, or set datasets_default)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -129,7 +129,7 @@ class QueryConfig:
 
 @dataclass(frozen=True)
 class DatasetPolicy:
-    """What conf says about one dataset; datasets absent from conf get `DatasetPolicy(id)`."""
+    """What conf says about one dataset (datasets absent from conf get `datasets_default`, if any)."""
 
     id: str
     security: SecurityLevel = SecurityLevel.PUBLIC
@@ -208,6 +208,9 @@ class Config:
     store_options: StoreOptions = field(default_factory=StoreOptions)
     query: QueryConfig = field(default_factory=QueryConfig)
     datasets: tuple[DatasetPolicy, ...] = ()
+    # The policy of loaded datasets that `datasets` does not name; None: they are not served at all
+    # (fail closed: a typo in a controlled dataset's id must not publish it).
+    datasets_default: DatasetPolicy | None = None
     entry_types: EntryTypeTable = field(default_factory=EntryTypeTable)
     liftover: tuple[LiftoverChain, ...] = ()
     genes: tuple[GeneFile, ...] = ()
@@ -218,11 +221,14 @@ class Config:
     # True when base_url (and welcome_url) were derived from server.host and server.port, not configured.
     urls_from_server: bool = False
 
-    def dataset_policy(self, dataset_id: str) -> DatasetPolicy:
+    def dataset_policy(self, dataset_id: str) -> DatasetPolicy | None:
+        """The policy of a dataset; None when conf names it nowhere and sets no `datasets_default`."""
         for d in self.datasets:
             if d.id == dataset_id:
                 return d
-        return DatasetPolicy(dataset_id)
+        if self.datasets_default is None:
+            return None
+        return replace(self.datasets_default, id=dataset_id)
 
 
 def _validate(data: object, origin: str, text: str | None = None) -> None:
@@ -334,6 +340,19 @@ def _ontologies(data: Mapping[str, Any], source: str) -> tuple[OntologySource, .
     return ((BUILTIN_HPO,) if builtin else ()) + files
 
 
+def _policy(dataset_id: str, d: Mapping[str, Any]) -> DatasetPolicy:
+    return DatasetPolicy(
+        id=dataset_id,
+        security=SecurityLevel(d.get("security", "public")),
+        max_granularity=Granularity(d.get("max_granularity", "record")),
+        test=d.get("test", False),
+        assembly=d.get("assembly"),
+        granularity={k: Granularity(v) for k, v in d.get("granularity", {}).items()},
+        count_floor=d.get("count_floor", 0),
+        visas=tuple(d.get("visas", ())),
+    )
+
+
 def _build(data: Mapping[str, Any], source: str) -> Config:
     b = dict(data["beacon"])
     org = Organization(**b.pop("organization"))
@@ -346,19 +365,8 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         max_filters=q.get("max_filters", 50),
         max_values=q.get("max_values", 100),
     )
-    datasets = tuple(
-        DatasetPolicy(
-            id=d["id"],
-            security=SecurityLevel(d.get("security", "public")),
-            max_granularity=Granularity(d.get("max_granularity", "record")),
-            test=d.get("test", False),
-            assembly=d.get("assembly"),
-            granularity={k: Granularity(v) for k, v in d.get("granularity", {}).items()},
-            count_floor=d.get("count_floor", 0),
-            visas=tuple(d.get("visas", ())),
-        )
-        for d in data.get("datasets", [])
-    )
+    datasets = tuple(_policy(d["id"], d) for d in data.get("datasets", []))
+    default = data.get("datasets_default")
     duplicates = _repeated([d.id for d in datasets])
     if duplicates:
         msg = f"{source}: datasets: duplicate id(s) {', '.join(duplicates)}"
@@ -394,6 +402,7 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
         store_options=StoreOptions(**{k: v for k, v in data.get("store", {}).items() if k != "uri"}),
         query=query,
         datasets=datasets,
+        datasets_default=_policy("*", default) if default is not None else None,
         entry_types=EntryTypeTable().with_overrides(data.get("entry_types", {})),
         security=_security(data.get("security", {}), source),
         source=source,

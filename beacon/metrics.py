@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 # Requests that matched no route (404, 405) share one endpoint label.
@@ -155,6 +155,28 @@ class StoreMetrics:
         self.duration.observe((operation,), seconds)
         if not ok:
             self.errors.inc((operation,))
+
+
+class MemberMetrics:
+    """The aggregator's member calls: latency and outcome per member (labels: configured member ids)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.latency = Histogram(
+            "beacon_aggregator_member_latency_seconds",
+            "Latency of member answers",
+            ["member"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.outcomes = Counter(
+            "beacon_aggregator_member_outcomes_total", "Member outcomes", ["member", "outcome"], registry=registry
+        )
+
+    def observe(self, member: str, outcome: str, latency_s: float | None) -> None:
+        """Record one member outcome; `latency_s` is None when the member was not asked."""
+        self.outcomes.labels(member, outcome).inc()
+        if latency_s is not None:
+            self.latency.labels(member).observe(latency_s)
 
 
 class IngestMetrics:

@@ -53,7 +53,8 @@ class Server:
 
 def beacon_server(store: stores.BuiltStore) -> Server:
     bin_dir = Path(sys.executable).parent
-    return Server([str(bin_dir / "beacon"), "serve", "--port", "{port}"], env={"BEACON_STORE": store.uri})
+    argv = [str(bin_dir / "beacon"), "serve", "--config", str(BENCH / "beacon.yaml"), "--port", "{port}"]
+    return Server(argv, env={"BEACON_STORE": store.uri})
 
 
 def ceiling_server(variants: stores.BuiltStore, cohort: stores.BuiltStore, term: str, sex: str) -> Server:

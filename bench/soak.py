@@ -25,6 +25,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import DB, ensure_store, free_port, wait_for  # noqa: E402
 
+CONFIG = Path(__file__).resolve().parent / "beacon.yaml"
+
 # (method, path, body or None, expected status)
 MIX: list[tuple[str, str, object, int]] = [
     ("GET", "/api/info", None, 200),
@@ -132,7 +134,7 @@ def main() -> int:
     port = free_port()
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen(
-        [bin_dir / "beacon", "serve", "--port", str(port), "--store", f"sqlite:///{DB}"],
+        [bin_dir / "beacon", "serve", "--config", str(CONFIG), "--port", str(port), "--store", f"sqlite:///{DB}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -103,7 +103,7 @@ def main() -> int:
     port = free_port()
     env = {**os.environ, "BEACON_STORE": f"sqlite:///{DB}"}
     server = subprocess.Popen(
-        [bin_dir / "beacon", "serve", "--port", str(port)],
+        [bin_dir / "beacon", "serve", "--config", str(ROOT / "bench" / "beacon.yaml"), "--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

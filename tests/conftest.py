@@ -124,6 +124,8 @@ def make_config(store_uri: str, *policies: DatasetPolicy) -> Config:
         ),
         store_uri=store_uri,
         datasets=policies,
+        # Tests load datasets they do not list; production conf fails closed instead (docs/security.md).
+        datasets_default=DatasetPolicy("*"),
     )
 
 

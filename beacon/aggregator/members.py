@@ -1,7 +1,12 @@
 """One member beacon: what it can answer, whether it is healthy, and one bounded call to it.
 
-Every call ends in an Outcome value (ok, timeout, error, invalid, skipped); nothing a member does,
-however slow, broken or hostile, raises into the fan-out.
+Every call ends in an Outcome value (ok, timeout, error, invalid, refused, skipped); nothing a
+member does, however slow, broken or hostile, raises into the fan-out.
+
+Only what a member does on its own counts against its circuit breaker. When the caller's token was
+forwarded, whatever the member answers (a 401 or 403 refusal, a 5xx, a slow or invalid answer) may
+be the token's doing: it is reported to that caller and never opens the circuit for everyone else.
+A refused connection happens before any token is sent and always counts.
 """
 
 from __future__ import annotations
@@ -45,7 +50,33 @@ class Status(StrEnum):
     TIMEOUT = "timeout"
     ERROR = "error"
     INVALID = "invalid"
+    REFUSED = "refused"  # HTTP 401/403: the member is up and refused this caller
     SKIPPED = "skipped"
+
+
+class Verdict(StrEnum):
+    """What one call says about the member's health, for its circuit breaker."""
+
+    UP = "up"
+    DOWN = "down"
+    UNKNOWN = "unknown"  # the caller's own credential may have caused the answer: not evidence either way
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question for the members: method, path below the API root, query string, body, caller's credential.
+
+    `entry_path` names the entry type asked about (members not serving it are skipped; None asks all);
+    `validate` checks every answer against the official response schemas.
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    body: bytes | None = None
+    authorization: str | None = None
+    entry_path: str | None = None
+    validate: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,6 +86,7 @@ class Outcome:
     latency_ms: float = 0.0
     message: str = ""
     document: dict[str, Any] | None = None
+    http_status: int | None = None  # the member's HTTP status, when it answered at all
 
     def report(self) -> dict[str, Any]:
         """How the outcome appears in the aggregated answer's `info.members`."""
@@ -63,6 +95,8 @@ class Outcome:
             "outcome": self.status.value,
             "latencyMs": round(self.latency_ms, 1),
         }
+        if self.status is Status.REFUSED and self.http_status is not None:
+            out["httpStatus"] = self.http_status
         if self.message:
             out["message"] = self.message
         return out
@@ -86,8 +120,10 @@ class Breaker:
             return True
         return False
 
-    def record(self, ok: bool) -> None:
-        if ok:
+    def record(self, verdict: Verdict) -> None:
+        if verdict is Verdict.UNKNOWN:
+            return
+        if verdict is Verdict.UP:
             self.failures, self.opened_at = 0, None
             return
         self.failures += 1
@@ -174,71 +210,87 @@ async def read_limited(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def call(
-    session: aiohttp.ClientSession,
-    member: Member,
-    method: str,
-    path: str,
-    query: str,
-    body: bytes | None,
-    authorization: str | None,
-    max_bytes: int,
-    validate: bool = True,
-) -> Outcome:
+async def call(session: aiohttp.ClientSession, member: Member, ask: Ask, max_bytes: int) -> Outcome:
     """One request to one member, bounded by its timeout; never raises (except cancellation)."""
     if not member.breaker.allows():
         return Outcome(member.id, Status.SKIPPED, message=f"circuit open after repeated failures: {member.last_error}")
     headers = dict(member.settings.headers)
-    if authorization and member.settings.forward_token:
-        headers["Authorization"] = authorization
-    if body is not None:
+    token = ask.authorization if member.settings.forward_token else None
+    if token:
+        headers["Authorization"] = token
+    if ask.body is not None:
         headers["Content-Type"] = "application/json"
-    url = member.settings.url + path + (f"?{query}" if query else "")
+    url = member.settings.url + ask.path + (f"?{ask.query}" if ask.query else "")
     start = time.perf_counter()
-    outcome = await _call(session, member, method, url, body, headers, max_bytes, validate, start)
-    member.breaker.record(outcome.status in (Status.OK, Status.ERROR) and "HTTP 5" not in outcome.message)
-    if outcome.status is not Status.OK:
+    outcome, refused_connection = await _call(session, member, ask, url, headers, max_bytes, start)
+    judged = verdict(outcome, forwarded=bool(token), refused_connection=refused_connection)
+    member.breaker.record(judged)
+    if judged is Verdict.DOWN:
+        # Shown to every caller once the circuit opens: never what one caller's own request provoked.
         member.last_error = outcome.message
     return outcome
+
+
+def verdict(outcome: Outcome, *, forwarded: bool, refused_connection: bool) -> Verdict:
+    """What `outcome` says about the member itself (rules in the module docstring and docs/aggregator.md)."""
+    if refused_connection:
+        return Verdict.DOWN
+    if forwarded:
+        return Verdict.UNKNOWN
+    if outcome.status in (Status.OK, Status.REFUSED):
+        return Verdict.UP
+    if outcome.status is Status.ERROR and outcome.http_status is not None and outcome.http_status < 500:
+        return Verdict.UP  # a 4xx: the member is up and refused the question
+    return Verdict.DOWN
 
 
 async def _call(
     session: aiohttp.ClientSession,
     member: Member,
-    method: str,
+    ask: Ask,
     url: str,
-    body: bytes | None,
     headers: dict[str, str],
     max_bytes: int,
-    validate: bool,
     start: float,
-) -> Outcome:
+) -> tuple[Outcome, bool]:
+    """The outcome, and whether the connection itself was refused (nothing reached the member)."""
+
     def elapsed() -> float:
         return (time.perf_counter() - start) * 1000
 
     try:
         async with asyncio.timeout(member.settings.timeout_s):
-            async with session.request(method, url, data=body, headers=headers, allow_redirects=False) as resp:
+            async with session.request(ask.method, url, data=ask.body, headers=headers, allow_redirects=False) as resp:
                 raw = await read_limited(resp, max_bytes)
                 status = resp.status
     except TimeoutError:
-        return Outcome(member.id, Status.TIMEOUT, elapsed(), f"no answer within {member.settings.timeout_s:g} s")
+        return Outcome(member.id, Status.TIMEOUT, elapsed(), f"no answer within {member.settings.timeout_s:g} s"), False
     except ValueError as exc:
-        return Outcome(member.id, Status.INVALID, elapsed(), str(exc))
+        return Outcome(member.id, Status.INVALID, elapsed(), str(exc)), False
+    except aiohttp.ClientConnectorError as exc:
+        return Outcome(member.id, Status.ERROR, elapsed(), f"{type(exc).__name__}"), True
     except aiohttp.ClientError as exc:
-        return Outcome(member.id, Status.ERROR, elapsed(), f"{type(exc).__name__}")
+        return Outcome(member.id, Status.ERROR, elapsed(), f"{type(exc).__name__}"), False
+    return _judge(member, ask, status, raw, elapsed()), False
+
+
+def _judge(member: Member, ask: Ask, status: int, raw: bytes, latency_ms: float) -> Outcome:
+    """The outcome of a member's complete HTTP answer."""
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):
         document = None
         if status == 200:
-            return Outcome(member.id, Status.INVALID, elapsed(), "HTTP 200: body is not JSON")
+            return Outcome(member.id, Status.INVALID, latency_ms, "HTTP 200: body is not JSON", http_status=status)
     if status != 200:
         error = document.get("error") if isinstance(document, dict) else None
         text = error.get("errorMessage") if isinstance(error, dict) else None
-        return Outcome(member.id, Status.ERROR, elapsed(), f"HTTP {status}: {str(text)[:200] if text else 'error'}")
-    if validate:
+        message = f"HTTP {status}: {str(text)[:200] if text else 'error'}"
+        kind = Status.REFUSED if status in (401, 403) else Status.ERROR
+        return Outcome(member.id, kind, latency_ms, message, http_status=status)
+    if ask.validate:
         problem = response_problem(document)
         if problem is not None:
-            return Outcome(member.id, Status.INVALID, elapsed(), f"not a valid Beacon response: {problem[:300]}")
-    return Outcome(member.id, Status.OK, elapsed(), document=document)
+            message = f"not a valid Beacon response: {problem[:300]}"
+            return Outcome(member.id, Status.INVALID, latency_ms, message, http_status=status)
+    return Outcome(member.id, Status.OK, latency_ms, document=document, http_status=status)

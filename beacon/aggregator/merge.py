@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beacon.aggregator.members import Outcome, Status, returned_granularity
-from beacon.api.envelope import response_meta
+from beacon.answer.envelope import informational_meta, response_meta
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity
@@ -29,6 +29,8 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
     granularity = breq.granularity.at_most(*(_granularity_of(o.document) for o in answered if o.document))
     exists = False
     total = 0
+    precisions: set[str] = set()
+    adjusted: set[object] = set()
     result_sets: list[dict[str, Any]] = []
     collections: list[dict[str, Any]] = []
     for o in answered:
@@ -36,6 +38,11 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         summary = doc.get("responseSummary", {})
         exists = exists or bool(summary.get("exists"))
         total += int(summary.get("numTotalResults", 0) or 0)
+        # A member's rounded counts stay marked as such in the sum (docs/security.md).
+        if isinstance(summary.get("countPrecision"), str):
+            precisions.add(summary["countPrecision"])
+        if isinstance(summary.get("countAdjustedTo"), list):
+            adjusted.update(v for v in summary["countAdjustedTo"] if isinstance(v, int | str))
         response = doc.get("response", {})
         if granularity is Granularity.BOOLEAN:
             continue
@@ -57,9 +64,38 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         | ({} if granularity is Granularity.BOOLEAN else {"numTotalResults": total}),
         "info": {"members": [o.report() for o in outcomes]},
     }
+    inexact = sorted(precisions - {"exact"})
+    if inexact and granularity is not Granularity.BOOLEAN:
+        # "imprecise" sorts before "rounded": the least precise member names the sum.
+        body["responseSummary"]["countPrecision"] = inexact[0]
+        body["responseSummary"]["countAdjustedTo"] = sorted(adjusted, key=str)
     if entry.is_collection:
         if granularity is Granularity.RECORD:
             body["response"] = {"collections": collections}
     elif granularity is not Granularity.BOOLEAN:
         body["response"] = {"resultSets": result_sets}
     return body
+
+
+def merge_terms(config: Config, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The union of the members' filtering terms and resources (first seen wins, terms sorted by id).
+
+    Terms are read defensively instead of validated: one malformed term must not drop a member's others.
+    """
+    terms: dict[str, dict[str, Any]] = {}
+    resources: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        response = (outcome.document or {}).get("response", {}) if outcome.status is Status.OK else {}
+        if not isinstance(response, dict):
+            continue
+        for term in response.get("filteringTerms", []):
+            if isinstance(term, dict) and isinstance(term.get("id"), str):
+                terms.setdefault(term["id"], term)
+        for resource in response.get("resources", []):
+            if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+                resources.setdefault(resource["id"], resource)
+    return {
+        "meta": informational_meta(config),
+        "response": {"filteringTerms": [terms[k] for k in sorted(terms)], "resources": list(resources.values())},
+        "info": {"members": [o.report() for o in outcomes]},
+    }

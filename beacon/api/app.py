@@ -9,13 +9,16 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from beacon.answer.service import AnswerService
 from beacon.api import fast_lane, health, metrics
 from beacon.api.keys import (
+    ANSWERS,
     AUDIT,
     AUTHENTICATOR,
     CONFIG,
     GENES,
     LIFTERS,
+    ONTOLOGIES,
     QUERY_BUDGET,
     RATE_LIMITER,
     REQUEST_IDS,
@@ -34,7 +37,7 @@ from beacon.genome.genes import GeneTable, load_gene_table
 from beacon.genome.liftover import Lifter
 from beacon.metrics import StoreMetrics
 from beacon.security.audit import AuditLog
-from beacon.security.keys import KeyDirectory
+from beacon.security.jwks import KeyDirectory
 from beacon.security.limits import QueryBudget, RateLimiter
 from beacon.security.tokens import Authenticator
 from beacon.store import open_store
@@ -53,8 +56,6 @@ def _load_genes(config: Config) -> dict[str, GeneTable]:
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
     middlewares = [audit_middleware, error_middleware, caller_middleware]
-    if config.server.fast_lane:
-        middlewares.insert(0, fast_lane.fast_lane_middleware)
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
@@ -79,6 +80,10 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
 
         await ontologies.load(app)
         await app[STORE].open()
+        service = AnswerService(config, app[STORE], app[QUERY_BUDGET], app[LIFTERS], app[GENES], app[ONTOLOGIES])
+        app[ANSWERS] = service
+        if config.server.fast_lane:
+            fast_lane.install(app, service)
         yield
         await app[STORE].close()
 
@@ -101,8 +106,6 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
                 await asyncio.to_thread(audit.stop)
 
     app.cleanup_ctx.append(security_lifetime)
-    if config.server.fast_lane:
-        fast_lane.install(app, next((t for t in config.entry_types.enabled() if t.id == "genomicVariant"), None))
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)

@@ -1,23 +1,21 @@
-"""The fast lane: anonymous single-allele questions answered without the general pipeline.
+"""The fast lane: anonymous single-allele questions answered from decisions kept per request shape.
 
-"Is this allele here, and in how many datasets?" is the request beacon networks send most. The
-general path spends about 300 µs of Python on it (the request model, access decisions, assembly
-groups, planning, plan-to-SQL translation, the envelope); a bare aiohttp handler with one SQLite
-lookup costs about 70 µs. This lane answers such requests in one step: everything that does not
-depend on the allele (datasets in scope, granularity, count floors, the meta section, warnings) is
-decided by the general path's own functions for the first request of each shape (method, assemblyId,
-requestedGranularity) and kept until the store changes (SQLite's `data_version`, checked every
-RECHECK_S); each request
-then costs a strict parse, one prepared statement on the event loop's connection, and the body.
+"Is this allele here, and in how many datasets?" is the request beacon networks send most. The lane
+sits inside the g_variants handler, behind every middleware (request id, rate limit, caller, audit,
+errors, metrics), and keeps what the answer service decided for the first request of each shape
+(method, assemblyId, requestedGranularity): the rights, scope, granularity, disclosure, meta section
+and warnings, until the store changes (its `data_version`, checked every RECHECK_S). Each request then
+costs a strict parse, one prepared point lookup and the body, disclosed by the same `Disclosure`.
 
 The lane only takes what it fully understands; anything else, and any failure, goes the general way:
-- GET or POST on the g_variants collection, no Authorization header (so, the anonymous caller);
+- GET or POST on the g_variants collection from an anonymous caller;
 - exactly referenceName, start (one position), referenceBases and alternateBases, optionally
   assemblyId and requestedGranularity boolean or count; bases in ACGT only (no N wildcard), a
   chromosome name (no RefSeq accession), nothing to strip or upper-case;
-- a shape is taken only when the general planner's condition for its first request is exactly the
-  equality lookup the lane runs, the echo it builds equals the general one, and the datasets in scope
-  are public, searched as asked (no liftover).
+- a shape is taken only when the service's plan for its first request is exactly the equality lookup
+  the lane runs, the echo it builds equals the general one, nothing is charged to a budget, and the
+  datasets in scope are searched as asked (no liftover).
+Any store that can count one equality inline (`InlineCounting`) gets a lane.
 tests/api/test_fast_lane.py asks the same questions with the lane on and off and compares the answers.
 """
 
@@ -26,40 +24,28 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
-from beacon.api.entries import counts_body, scope_of
-from beacon.api.envelope import response_meta
-from beacon.api.json_bytes import JSON_UTF8, json_bytes
-from beacon.api.keys import (
-    AUDIT,
-    CALLER,
-    CONFIG,
-    ONTOLOGIES,
-    QUERY_LABELS,
-    RATE_LIMITER,
-    REQUEST_ID,
-    REQUEST_IDS,
-    STORE,
-    STORE_METRICS,
-)
+from beacon.answer.audit import evaluated
+from beacon.answer.body import counts_body, disclosed
+from beacon.answer.disclosure import Disclosure
+from beacon.answer.envelope import response_meta
+from beacon.answer.service import Answer, AnswerService, Ask, Prepared
+from beacon.api.keys import CALLER, CONFIG, QUERY_LABELS, STORE_METRICS
 from beacon.api.parse import parse_request
-from beacon.api.security import client_address
 from beacon.errors import BeaconError
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome, refseq_chromosome
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity, IncludeResultsets
 from beacon.model.plan import And, Compare, Field
 from beacon.model.request import API_VERSION
-from beacon.query.planner import StoreTerms, filter_warnings, plan_condition
-from beacon.security.tokens import Caller
+from beacon.query.planner import StoreTerms, filter_warnings
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Counter = Callable[[tuple[object, ...]], dict[str, int]]
 
 _BASES = re.compile(r"[ACGT]+")
@@ -118,7 +104,7 @@ class Allele:
 
 @dataclass(frozen=True)
 class Lane:
-    """Everything the general path decided for one shape, until the store changes."""
+    """Everything the answer service decided for one shape, until the store changes."""
 
     target: EntryType
     datasets: tuple[str, ...]
@@ -127,18 +113,25 @@ class Lane:
     assembly: tuple[object, ...]  # the value of the assembly condition, when there is one
     granularity: Granularity
     include: IncludeResultsets
-    floors: dict[str, int]
+    disclosure: Disclosure
     meta: dict[str, Any]
     info: dict[str, Any]
     labels: tuple[str, str, bool, str]
+    audit: dict[str, Any]  # the audit facts of the shape's first request
 
-    def body(self, allele: Allele, exact: dict[str, int]) -> dict[str, Any]:
+    def answer(self, allele: Allele, exact: dict[str, int]) -> Answer:
         summary = {**self.meta["receivedRequestSummary"], "requestParameters": allele.echo()}
         meta = {**self.meta, "receivedRequestSummary": summary}
-        body = counts_body(self.target, self.datasets, exact, self.floors, self.include, self.granularity)
+        body = counts_body(self.target, self.datasets, exact, self.disclosure, self.include, self.granularity)
         if self.info:
             body["info"] = self.info
-        return {"meta": meta, **body}
+        shown = disclosed(exact, self.disclosure)
+        audit = {
+            **self.audit,
+            "requestParameters": allele.echo()["g_variant"],
+            "disclosed": {d: shown.get(d, 0) for d in self.touched},
+        }
+        return Answer({"meta": meta, **body}, self.target, self.touched, self.granularity, audit)
 
 
 @lru_cache(maxsize=256)
@@ -213,20 +206,18 @@ def _from_body(raw: bytes) -> Allele | None:
 class FastLane:
     """The lanes of one app, rebuilt whenever the store's content changes."""
 
-    def __init__(self, app: web.Application, entry: EntryType, store: InlineCounting) -> None:
+    def __init__(self, app: web.Application, service: AnswerService, entry: EntryType, store: InlineCounting) -> None:
         self.entry = entry
-        self.path = f"/api/{entry.path}"
+        self.service = service
         self.store = store
-        # The app's per-request services, looked up once (an app lookup per use cost a microsecond each).
-        self._limiter, self._ids, self._audit = app[RATE_LIMITER], app[REQUEST_IDS], app.get(AUDIT)
         self._store_metrics = app[STORE_METRICS]
         self._version: int | None = None
         self._recheck_at = 0.0
         self.answered = 0  # requests answered here (tests and benchmarks check the lane is taken)
-        self._lanes: dict[tuple[str, str | None, str | None], Lane | None | _Undecided] = {}
+        self._lanes: dict[tuple[str, str | None, str | None], Lane | None] = {}
 
     async def allele_of(self, request: web.Request) -> Allele | None:
-        if "Authorization" in request.headers or request.path != self.path:
+        if request[CALLER].registered:
             return None
         if request.method == "GET":
             return _from_query(request.query_string)
@@ -235,8 +226,11 @@ class FastLane:
             return None
         return _from_body(await request.read())
 
-    async def answer(self, request: web.Request, allele: Allele) -> web.Response | None:
+    async def answer(self, request: web.Request) -> Answer | None:
         """The answer, or None when the general path must give it."""
+        allele = await self.allele_of(request)
+        if allele is None:
+            return None
         now = time.monotonic()
         if now >= self._recheck_at:
             version = self.store.data_version()
@@ -246,96 +240,76 @@ class FastLane:
                 self._lanes.clear()
                 self._version = version
             self._recheck_at = now + RECHECK_S
-        lane = self._lanes.get(allele.shape, _UNSEEN)
-        if isinstance(lane, _Undecided):
-            request[CALLER] = _ANONYMOUS
-            lane = await _build(request, allele, self.entry, self.store)
-            if isinstance(lane, _Undecided) or len(self._lanes) >= _MAX_SHAPES:
-                return None
-            self._lanes[allele.shape] = lane
+        if allele.shape in self._lanes:
+            lane = self._lanes[allele.shape]
+        else:
+            try:
+                lane = await self._build(request, allele)
+            except BeaconError:
+                return None  # invalid in a way the general path reports
+            if len(self._lanes) < _MAX_SHAPES:
+                self._lanes[allele.shape] = lane
         if lane is None:
             return None
-        self._limiter.check(client_address(request))
         started = time.perf_counter()
         exact = lane.count((allele.chrom, allele.start, allele.ref, allele.alt, *lane.assembly))
         self._store_metrics.observe("count", time.perf_counter() - started, True)
-        # Only what the outer middleware reads (the general path's other request keys serve the
-        # middlewares this lane stands in for).
-        request_id = request[REQUEST_ID] = self._ids.next()
         request[QUERY_LABELS] = lane.labels
-        document = lane.body(allele, exact)
         self.answered += 1
-        audit = self._audit
-        if audit is not None:
-            audit.record(
-                identity=_ANONYMOUS.identity,
-                client=client_address(request),
-                method=request.method,
-                path=request.path,
-                status=200,
-                datasets=list(lane.touched),
-                granularity=lane.granularity.value,
-                query=document["meta"]["receivedRequestSummary"],
-            )
-        return web.Response(body=json_bytes(document), headers={"Content-Type": JSON_UTF8, "X-Request-Id": request_id})
+        return lane.answer(allele, exact)
 
+    async def _build(self, request: web.Request, allele: Allele) -> Lane | None:
+        """The lane for `allele`'s shape as the answer service decides it; None when the shape is not for the lane.
 
-class _Undecided:
-    """This request cannot tell whether its shape is for the lane (it is invalid; the general path says how)."""
-
-
-_UNSEEN = _Undecided()
-_ANONYMOUS = Caller()
-
-
-async def _build(
-    request: web.Request, allele: Allele, entry: EntryType, store: InlineCounting
-) -> Lane | None | _Undecided:
-    """The lane for `allele`'s shape as the general path decides it; None when the shape is not for the lane.
-
-    `_UNSEEN` when this request cannot tell (it is invalid in a way the general path will report).
-    """
-    config = request.app[CONFIG]
-    try:
+        :raise BeaconError: this request is invalid (the general path says how).
+        """
+        config = request.app[CONFIG]
+        entry, service = self.entry, self.service
         breq = await parse_request(request, config.query)
-        scope = await scope_of(request, breq, entry, None, False)
-        if len(scope.groups) != 1 or scope.groups[0].lifted_to or scope.protected or scope.path_condition:
+        prepared = await service.prepare(Ask(entry, breq, request[CALLER]))
+        if not _lane_shaped(prepared, entry):
             return None
-        if scope.granularity is Granularity.RECORD or scope.target is not entry:
+        terms = StoreTerms(service.store, prepared.datasets)
+        (search,) = await service.plan(prepared, terms)
+        warnings = list(prepared.warnings) + await filter_warnings(
+            breq, entry, config.entry_types, service.store, prepared.datasets, service.ontologies, terms
+        )
+        expected = {Field.CHROM: allele.chrom, Field.START: allele.start, Field.REF: allele.ref, Field.ALT: allele.alt}
+        assembly = canonical_assembly(allele.assembly_id) if allele.assembly_id else None
+        if assembly is not None:
+            expected[Field.ASSEMBLY] = assembly
+        if not _is_exactly(search.condition, expected) or breq.variant.as_echo() != allele.echo()["g_variant"]:
             return None
-        (group,) = scope.groups
-        terms = StoreTerms(request.app[STORE], group.datasets)
-        condition = await plan_condition(
-            breq, entry, config.entry_types, request.app[STORE], group.datasets, (), request.app[ONTOLOGIES], terms
+        fields = (Field.CHROM, Field.START, Field.REF, Field.ALT) + ((Field.ASSEMBLY,) if assembly else ())
+        count = self.store.equality_counter(entry.collection, search.datasets, fields)
+        if count is None:
+            return None
+        granularity = prepared.granularity
+        return Lane(
+            target=entry,
+            datasets=search.datasets,
+            touched=prepared.datasets,
+            count=count,
+            assembly=(assembly,) if assembly else (),
+            granularity=granularity,
+            include=breq.include,
+            disclosure=prepared.disclosure,
+            meta=response_meta(config, breq, entry, granularity),
+            info={"warnings": warnings} if warnings else {},
+            labels=(entry.id, breq.variant.query_type(), False, granularity.value),
+            audit=evaluated(prepared, {}),
         )
-        warnings = scope.warnings + await filter_warnings(
-            breq, entry, config.entry_types, request.app[STORE], scope.datasets, request.app[ONTOLOGIES], terms
-        )
-    except BeaconError:
-        return _UNSEEN
-    expected = {Field.CHROM: allele.chrom, Field.START: allele.start, Field.REF: allele.ref, Field.ALT: allele.alt}
-    assembly = canonical_assembly(allele.assembly_id) if allele.assembly_id else None
-    if assembly is not None:
-        expected[Field.ASSEMBLY] = assembly
-    if not _is_exactly(condition, expected) or breq.variant.as_echo() != allele.echo()["g_variant"]:
-        return None
-    fields = (Field.CHROM, Field.START, Field.REF, Field.ALT) + ((Field.ASSEMBLY,) if assembly else ())
-    count = store.equality_counter(entry.collection, group.datasets, fields)
-    if count is None:
-        return _UNSEEN
-    granularity = scope.granularity
-    return Lane(
-        target=entry,
-        datasets=group.datasets,
-        touched=scope.datasets,
-        count=count,
-        assembly=(assembly,) if assembly else (),
-        granularity=granularity,
-        include=breq.include,
-        floors=scope.floors,
-        meta=response_meta(config, breq, entry, granularity),
-        info={"warnings": warnings} if warnings else {},
-        labels=(entry.id, breq.variant.query_type(), False, granularity.value),
+
+
+def _lane_shaped(prepared: Prepared, entry: EntryType) -> bool:
+    """One group searched as asked, nothing charged, no path, counts only: what the lane can answer alone."""
+    return (
+        len(prepared.groups) == 1
+        and not prepared.lifted
+        and prepared.decision.cost == 0
+        and prepared.path_condition is None
+        and prepared.granularity is not Granularity.RECORD
+        and prepared.target is entry
     )
 
 
@@ -349,27 +323,12 @@ def _is_exactly(condition: object, expected: dict[Field, object]) -> bool:
     )
 
 
-@web.middleware
-async def fast_lane_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer lane requests here; everything else, and anything the lane declines, goes on down the chain."""
-    lanes = request.app.get(FAST_LANES)
-    if lanes is None:
-        return await handler(request)
-    allele = await lanes.allele_of(request)
-    if allele is None:
-        return await handler(request)
-    try:
-        response = await lanes.answer(request, allele)
-    except BeaconError:
-        response = None  # a refusal (rate limit) or a store fault: the general path reports it properly
-    return response if response is not None else await handler(request)
-
-
-def install(app: web.Application, entry: EntryType | None) -> None:
-    """Give `app` the lane for `entry` (g_variants) when its store can count inline."""
-    store = app[STORE].inner
+def install(app: web.Application, service: AnswerService) -> None:
+    """Give `app` the lane for the entry type holding alleles when its store can count inline."""
+    store = service.store.inner if hasattr(service.store, "inner") else service.store
+    entry = service.config.entry_types.variants()
     if entry is not None and isinstance(store, InlineCounting):
-        app[FAST_LANES] = FastLane(app, entry, store)
+        app[FAST_LANES] = FastLane(app, service, entry, store)
 
 
-FAST_LANES = web.AppKey("fast_lanes", FastLane)
+FAST_LANES = web.AppKey("fast_lane", FastLane)

@@ -7,16 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from beacon import __version__
-from beacon.api.envelope import informational_meta
-from beacon.api.keys import CALLER, CONFIG, ONTOLOGIES, PARSED_REQUEST, STORE
+from beacon.answer.envelope import informational_meta
+from beacon.api.keys import ANSWERS, CALLER, CONFIG, ONTOLOGIES, PARSED_REQUEST
 from beacon.api.parse import parse_request
 from beacon.config import Config
-from beacon.errors import NotFound
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import SecurityLevel
 from beacon.model.request import API_VERSION
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
-from beacon.security.access import visible_datasets
 from beacon.store.base import Term
 
 SPEC_RAW = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
@@ -255,26 +253,10 @@ async def filtering_terms(
 ) -> web.Response:
     """Terms over every entry type, one entry type, or one record (`/{entry}/{id}/filtering_terms`)."""
     config = request.app[CONFIG]
-    store = request.app[STORE]
     breq = await parse_request(request, config.query)
     request[PARSED_REQUEST] = breq
-    datasets = tuple(a.id for a in visible_datasets(config, await store.datasets(), breq, request[CALLER]))
-    entries = (entry,) if entry else config.entry_types.enabled()
-    collections = tuple(e.collection for e in entries)
-    record = None
-    if per_record and entry is not None:
-        record_id = request.match_info["id"]
-        holders = await store.record_datasets(entry.collection, record_id, datasets)
-        if not holders:
-            raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
-        record = (entry.collection, record_id)
-        datasets = tuple(holders)
-        if entry.id == "dataset":
-            # A dataset's terms are those of every record it holds.
-            collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
-        elif entry.id == "cohort":
-            collections, record = tuple(e.collection for e in config.entry_types.enabled()), None
-    terms = await store.terms(collections, datasets, record)
+    record_id = request.match_info["id"] if per_record else None
+    terms = await request.app[ANSWERS].filtering_terms(breq, request[CALLER], entry, record_id)
     return web.json_response(
         {
             "meta": informational_meta(config),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from beacon.answer.service import AnswerService
 from beacon.api.request_ids import RequestIds
 from beacon.config import Config
 from beacon.genome.genes import GeneTable
@@ -30,6 +33,8 @@ ONTOLOGIES = web.AppKey("ontologies", OntologySet)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 QUERY_BUDGET = web.AppKey("query_budget", QueryBudget)
+# The answer service every entry path asks, built once the ontologies, genes and chains are read.
+ANSWERS = web.AppKey("answers", AnswerService)
 AUDIT = web.AppKey("audit", AuditLog)
 # One registry per app, never the process-global default: two apps in one process count separately.
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
@@ -45,5 +50,7 @@ RETURNED_GRANULARITY = web.RequestKey("returned_granularity", str)
 # Set once parsed, so an error response can echo the request it answers.
 PARSED_REQUEST = web.RequestKey("parsed_request", BeaconRequest)
 ENTRY = web.RequestKey("entry_type", EntryType)
+# The question as evaluated (filters with scope, operator and group; datasets; counts disclosed), for the audit log.
+AUDIT_FACTS = web.RequestKey("audit_facts", dict[str, Any])
 # (entry type, query type, filtered, granularity) for the query metrics, when set by the fast lane.
 QUERY_LABELS = web.RequestKey("query_labels", tuple[str, str, bool, str])

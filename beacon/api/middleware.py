@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from beacon.api.envelope import error_document
+from beacon.answer.envelope import error_document
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
 from beacon.errors import BeaconError
 

@@ -6,12 +6,13 @@ import copy
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from functools import cache
 from typing import Any
 
 import jsonschema
 from aiohttp import web
-from multidict import MultiMapping
+from multidict import MultiDict, MultiMapping
 
 from beacon.api.keys import CONFIG
 from beacon.config import QueryConfig, schemas_dir
@@ -353,9 +354,6 @@ async def parse_request(request: web.Request, cfg: QueryConfig) -> BeaconRequest
     :raise PayloadTooLarge: a body over the server's limit (aiohttp enforces it while reading).
     """
     if request.method == "POST":
-        if request.query:
-            msg = "POST requests take their parameters in the JSON body, not the query string"
-            raise InvalidRequest(msg)
         try:
             text = await request.text()
         except UnicodeDecodeError:
@@ -365,9 +363,50 @@ async def parse_request(request: web.Request, cfg: QueryConfig) -> BeaconRequest
             msg = f"request body larger than {request.app[CONFIG].server.max_body_bytes} bytes"
             raise PayloadTooLarge(msg) from None
         parsed = from_body(text, cfg)
+        if request.query:
+            _agree(from_query_string(request.query, cfg), parsed, from_query_string(MultiDict(), cfg))
     else:
         parsed = from_query_string(request.query, cfg)
     return within_limits(parsed, cfg)
+
+
+_REQUEST_NAMES = {
+    "api_version": "apiVersion",
+    "requested_schemas": "requestedSchemas",
+    "dataset_ids": "datasetIds",
+    "filter_groups": "filterGroup",
+    "include": "includeResultsetResponses",
+    "test_mode": "testMode",
+}
+
+
+def _agree(repeated: BeaconRequest, body: BeaconRequest, plain: BeaconRequest) -> None:
+    """A POST's query string may repeat its body's parameters (clients of the EGA implementation do),
+    never add to them or contradict them (docs/decisions.md).
+
+    :raise InvalidRequest: a query-string parameter the body does not give the same value.
+    """
+    differing = [
+        _REQUEST_NAMES.get(f.name, f.name)
+        for f in fields(BeaconRequest)
+        if f.name not in ("variant", "granularity", "granularity_given", "limit_given")
+        and getattr(repeated, f.name) != getattr(plain, f.name)
+        and getattr(repeated, f.name) != getattr(body, f.name)
+    ]
+    differing += [
+        f.name
+        for f in fields(VariantParams)
+        if getattr(repeated.variant, f.name) not in (None, ())
+        and getattr(repeated.variant, f.name) != getattr(body.variant, f.name)
+    ]
+    if repeated.granularity_given and repeated.granularity != body.granularity:
+        differing.append("requestedGranularity")
+    if differing:
+        msg = (
+            f"POST requests take their parameters in the JSON body; the query string may only repeat them, and "
+            f"{', '.join(dict.fromkeys(differing))} differ from the body"
+        )
+        raise InvalidRequest(msg)
 
 
 def within_limits(breq: BeaconRequest, cfg: QueryConfig) -> BeaconRequest:

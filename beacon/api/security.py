@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from beacon.answer.audit import asked
 from beacon.api.keys import (
     AUDIT,
+    AUDIT_FACTS,
     AUTHENTICATOR,
     CALLER,
     PARSED_REQUEST,
@@ -53,6 +55,6 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
             status=response.status,
             datasets=list(request.get(TOUCHED, ())),
             granularity=request.get(RETURNED_GRANULARITY),
-            query=parsed.summary("") if parsed is not None else None,
+            query=request.get(AUDIT_FACTS) or (asked(parsed) if parsed is not None else None),
         )
     return response

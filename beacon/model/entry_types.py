@@ -52,6 +52,17 @@ class EntryType:
     max_granularity: Granularity = Granularity.RECORD
     enabled: bool = True
     non_filtered_queries_allowed: bool = True
+    # Position in a dataset load: collections before their members, biosamples before the variants
+    # whose carriers name them (beacon/store/loading.py).
+    load_order: int = 0
+    # A record's filtering terms are those of every record it holds (datasets, cohorts), not its own.
+    terms_over_all_entries: bool = False
+    # The records are the datasets themselves: listed by their own rule (security.list_inaccessible_datasets),
+    # annotated with the caller's access, related to other records by the dataset holding them.
+    lists_datasets: bool = False
+    # The records are genomic variants: placed on the genome (variant columns, position indexes, range
+    # counts), the entry type request parameters (alleles, ranges, genes) ask about, budgeted when protected.
+    holds_variants: bool = False
 
     @property
     def is_collection(self) -> bool:
@@ -66,6 +77,11 @@ class EntryType:
     @property
     def schema_version(self) -> str:
         return "v2.0.0"
+
+    @property
+    def own_kind(self) -> str | None:
+        """The link-key kind whose value is the record's own id (`individual` for individuals), if any."""
+        return next((k.kind for k in self.links if k.path == self.id_field), None)
 
 
 _CARRIER = "caseLevelData[]"
@@ -87,6 +103,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             LinkKey("individual", "individualId"),
         ),
         lookups=(Lookup("genomicVariant", "biosample"),),
+        load_order=5,
     ),
     EntryType(
         id="biosample",
@@ -104,6 +121,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             Lookup("genomicVariant", "biosample"),
             Lookup("run", "biosample"),
         ),
+        load_order=3,
     ),
     EntryType(
         id="cohort",
@@ -124,6 +142,8 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             Lookup("run", "cohort"),
         ),
         filtering_terms_per_record=True,
+        load_order=1,
+        terms_over_all_entries=True,
     ),
     EntryType(
         id="dataset",
@@ -145,6 +165,9 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             Lookup("run", "dataset"),
         ),
         filtering_terms_per_record=True,
+        load_order=0,
+        terms_over_all_entries=True,
+        lists_datasets=True,
     ),
     EntryType(
         id="genomicVariant",
@@ -175,6 +198,8 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             Lookup("individual", "individual"),
             Lookup("run", "biosample"),
         ),
+        load_order=6,
+        holds_variants=True,
     ),
     EntryType(
         id="individual",
@@ -193,6 +218,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             Lookup("run", "individual"),
         ),
         filtering_terms_per_record=True,
+        load_order=2,
     ),
     EntryType(
         id="run",
@@ -210,6 +236,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             LinkKey("individual", "individualId"),
         ),
         lookups=(Lookup("analysis", "run"), Lookup("genomicVariant", "biosample")),
+        load_order=4,
     ),
 )
 
@@ -225,6 +252,12 @@ class EntryTypeTable:
 
     def __post_init__(self) -> None:
         ids = {t.id for t in self.types}
+        if len(ids) != len(self.types) or len({t.path for t in self.types}) != len(self.types):
+            msg = "entry types: ids and paths must be unique"
+            raise ValueError(msg)
+        if sum(t.holds_variants for t in self.types) > 1:
+            msg = "entry types: at most one holds genomic variants"
+            raise ValueError(msg)
         for t in self.types:
             for lookup in t.lookups:
                 if lookup.target not in ids:
@@ -233,6 +266,33 @@ class EntryTypeTable:
 
     def enabled(self) -> tuple[EntryType, ...]:
         return tuple(t for t in self.types if t.enabled)
+
+    def in_load_order(self) -> tuple[EntryType, ...]:
+        """Every entry type, enabled or not, in the order a dataset load must write them."""
+        return tuple(sorted(self.types, key=lambda t: t.load_order))
+
+    def collections(self) -> tuple[str, ...]:
+        """Every store collection, in load order (stores keep disabled types' collections too)."""
+        return tuple(t.collection for t in self.in_load_order())
+
+    def variants(self) -> EntryType | None:
+        """The enabled entry type holding genomic variants, if any."""
+        return next((t for t in self.enabled() if t.holds_variants), None)
+
+    def variant_type(self) -> EntryType:
+        """The entry type holding genomic variants, enabled or not (variant parameters are asked of it).
+
+        :raise KeyError: the table has none.
+        """
+        found = next((t for t in self.types if t.holds_variants), None)
+        if found is None:
+            msg = "no entry type holds genomic variants"
+            raise KeyError(msg)
+        return found
+
+    def variant_collections(self) -> frozenset[str]:
+        """Collections of genomic variants, enabled or not (position columns and indexes are kept for them)."""
+        return frozenset(t.collection for t in self.types if t.holds_variants)
 
     def by_id(self, entry_id: str) -> EntryType:
         for t in self.types:
@@ -292,3 +352,8 @@ def iter_path(doc: Mapping[str, object], path: str) -> Iterable[object]:
             return nxt  # nothing further down: this runs for every link of every record loaded
         current = nxt
     return current
+
+
+# The built-in table: what stores derive their collections from (conf overrides change only
+# enabled, granularity and unfiltered queries, never paths, so collections are the same).
+DEFAULT_TABLE = EntryTypeTable()

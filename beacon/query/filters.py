@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from typing import Final
 
 from beacon.errors import InvalidRequest
+from beacon.model.durations import duration_days
 from beacon.model.plan import And, Condition, HasElement, HasTerm, HasValue, Not, Op, Or, Scalar
 from beacon.model.request import Filter
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.ontology.similarity import matching_terms
-from beacon.store.indexing import duration_days
 
 AGE_AT_LAST_ENCOUNTER: Final = "info.timeAtLastEncounter.age.iso8601duration"
 _AGE_OF_ONSET: Final = ("diseases.ageOfOnset.iso8601duration", "phenotypicFeatures.onset.iso8601duration")

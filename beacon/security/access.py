@@ -1,4 +1,10 @@
-"""Which loaded datasets a caller may query, and the finest granularity each allows that caller."""
+"""Dataset policies applied to a caller: which loaded datasets it may list, which it may query, and how finely.
+
+Listing a dataset (reading its description) and querying it (learning anything about its records) are
+separate rights: `security.list_inaccessible_datasets` grants the first to everyone, never the second.
+A loaded dataset that conf names nowhere, with no `datasets_default`, has no policy and is neither
+listed nor queried (fail closed).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,15 @@ from beacon.model.request import BeaconRequest
 from beacon.security.tokens import Caller
 from beacon.store.base import DatasetInfo
 
+LISTED = "listed"
+
 
 @dataclass(frozen=True)
 class Access:
-    """One dataset as this caller may query it."""
+    """One dataset as this caller may use it."""
 
     policy: DatasetPolicy
-    caller_class: str
+    caller_class: str  # anonymous, registered, controlled; `listed` for descriptions only
     granularity: Granularity
     count_floor: int
 
@@ -27,14 +35,22 @@ class Access:
         return self.policy.id
 
 
+def unconfigured(config: Config, loaded: Sequence[DatasetInfo]) -> list[str]:
+    """Loaded datasets with no policy: conf names them nowhere and sets no `datasets_default`."""
+    return sorted(d.id for d in loaded if config.dataset_policy(d.id) is None)
+
+
+def _policies(config: Config, loaded: Sequence[DatasetInfo], test_mode: bool) -> list[DatasetPolicy]:
+    # Test datasets answer only in testMode and real ones only outside it.
+    policies = (config.dataset_policy(d.id) for d in loaded)
+    return [p for p in policies if p is not None and p.test == test_mode]
+
+
 def accessible(config: Config, loaded: Sequence[DatasetInfo], caller: Caller, test_mode: bool = False) -> list[Access]:
     """Datasets this caller may query: public to anyone, registered to token holders, controlled to
-    holders of a visa granting them; test datasets only in testMode and real ones only outside it."""
+    holders of a visa granting them."""
     out = []
-    for info in loaded:
-        policy = config.dataset_policy(info.id)
-        if policy.test != test_mode:
-            continue
+    for policy in _policies(config, loaded, test_mode):
         caller_class = caller.caller_class(policy)
         if caller_class is None:
             continue
@@ -43,25 +59,20 @@ def accessible(config: Config, loaded: Sequence[DatasetInfo], caller: Caller, te
     return out
 
 
-def listed_datasets(config: Config, loaded: Sequence[DatasetInfo], test_mode: bool = False) -> list[Access]:
-    """Every dataset, for the `/datasets` listing when `security.list_inaccessible_datasets` is set:
-    their descriptions are public even where their records are not."""
-    policies = [config.dataset_policy(d.id) for d in loaded]
-    return [Access(p, "listed", p.max_granularity, 0) for p in policies if p.test == test_mode]
+def listed(config: Config, loaded: Sequence[DatasetInfo], test_mode: bool = False) -> list[Access]:
+    """Every dataset with a policy, for reading descriptions when `security.list_inaccessible_datasets` is set."""
+    return [Access(p, LISTED, p.max_granularity, 0) for p in _policies(config, loaded, test_mode)]
 
 
-def visible_datasets(
-    config: Config, loaded: Sequence[DatasetInfo], request: BeaconRequest, caller: Caller | None = None
-) -> list[Access]:
-    """The accessible datasets, narrowed to `datasetIds` when given.
+def narrowed(candidates: list[Access], request: BeaconRequest) -> list[Access]:
+    """`candidates` narrowed to the request's `datasetIds`, when given.
 
-    :raise InvalidRequest: `datasetIds` names a dataset the caller may not query; the message lists
-        the ones it may, so hidden and absent datasets are indistinguishable.
+    :raise InvalidRequest: `datasetIds` names a dataset not among the candidates; the message lists
+        the ones that are, so hidden and absent datasets are indistinguishable.
     """
-    visible = accessible(config, loaded, caller or Caller(), request.test_mode)
     if not request.dataset_ids:
-        return visible
-    by_id = {a.id: a for a in visible}
+        return candidates
+    by_id = {a.id: a for a in candidates}
     unknown = [d for d in request.dataset_ids if d not in by_id]
     if unknown:
         known = ", ".join(sorted(by_id)) or "none"
@@ -70,7 +81,8 @@ def visible_datasets(
     return [by_id[d] for d in dict.fromkeys(request.dataset_ids)]
 
 
-def disclosed_count(n: int, floor: int) -> int:
-    """What a count is reported as: 0 stays 0, counts at or above the floor are exact, counts from 1
-    to floor-1 are reported as the floor (docs/security.md)."""
-    return floor if 0 < n < floor else n
+def visible_datasets(
+    config: Config, loaded: Sequence[DatasetInfo], request: BeaconRequest, caller: Caller | None = None
+) -> list[Access]:
+    """The datasets the caller may query, narrowed to `datasetIds` (see `narrowed`)."""
+    return narrowed(accessible(config, loaded, caller or Caller(), request.test_mode), request)

@@ -35,26 +35,34 @@ class RateLimiter:
 
 
 class QueryBudget:
-    """At most `queries` allele queries per identity in any sliding window of `window_s` seconds.
+    """At most `queries` genotype questions per identity in any sliding window of `window_s` seconds.
 
-    Repeated allele queries are how membership-inference attacks on beacons work; the budget caps how
-    many a single identity can make against registered and controlled data.
+    Repeated allele questions are how membership-inference attacks on beacons work; the budget caps how
+    many alleles a single identity can test against registered and controlled data, whichever endpoint
+    or filter form asks (the cost of a request is decided in `beacon/answer/cost.py`).
     """
 
     def __init__(self, queries: int, window_s: float, clock: Clock = time.monotonic) -> None:
         self._queries, self._window_s, self._clock = queries, window_s, clock
-        self._spent: dict[str, deque[float]] = {}
+        self._spent: dict[str, tuple[deque[tuple[float, int]], list[int]]] = {}  # identity -> (spends, [total])
 
-    def spend(self, identity: str) -> None:
-        """:raise TooManyRequests: the identity's budget for the current window is used up."""
+    def spend(self, identity: str, cost: int = 1) -> None:
+        """Charge `cost` alleles, all or nothing.
+
+        :raise TooManyRequests: the identity's budget for the current window cannot cover `cost`.
+        """
+        if cost <= 0:
+            return
         now = self._clock()
-        spent = self._spent.setdefault(identity, deque())
-        while spent and spent[0] <= now - self._window_s:
-            spent.popleft()
-        if len(spent) >= self._queries:
+        spends, total = self._spent.setdefault(identity, (deque(), [0]))
+        while spends and spends[0][0] <= now - self._window_s:
+            total[0] -= spends.popleft()[1]
+        if total[0] + cost > self._queries:
+            left = self._queries - total[0]
             msg = (
-                f"query budget exhausted: at most {self._queries} allele queries on registered or controlled "
-                f"data per {self._window_s:g} s"
+                f"query budget exhausted: at most {self._queries} alleles tested on registered or controlled "
+                f"data per {self._window_s:g} s; this request tests {cost} and {left} remain"
             )
             raise TooManyRequests(msg)
-        spent.append(now)
+        spends.append((now, cost))
+        total[0] += cost

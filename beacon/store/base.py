@@ -10,7 +10,9 @@ from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import Query
 
 Document = dict[str, Any]
-# Pseudo-collection in DatasetInfo.counts: variants carrying transcript-level (c./n./p.) HGVS ids.
+# How a dataset catalog persists LoadTally.transcript_annotated_variants: beside the collection counts,
+# under this key (stores written before the field existed hold it there too). Also still in
+# DatasetInfo.counts for its last reader (api/entries.py), until that reads the field instead.
 TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
 
 
@@ -42,6 +44,30 @@ class DatasetInfo:
     digest: str
     loaded_at: str
     counts: Mapping[str, int]
+    # Variants carrying transcript-level (c./n./p.) HGVS ids: without any, such expressions cannot match.
+    transcript_annotated_variants: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VariantPosition:
+    """Where a genomic variant lies, as every backend indexes it (0-based, half-open `start`..`end`)."""
+
+    assembly: str | None
+    chrom: str
+    start: int
+    end: int
+    ref: str | None
+    alt: str | None
+    type: str | None
+    length: int
+
+    @property
+    def span(self) -> int:
+        return self.end - self.start
+
+    def columns(self) -> tuple[str | int | None, ...]:
+        """(assembly, chrom, start, end, ref, alt, type, length): the order of the stores' variant columns."""
+        return (self.assembly, self.chrom, self.start, self.end, self.ref, self.alt, self.type, self.length)
 
 
 @dataclass(frozen=True)
@@ -55,7 +81,7 @@ class IndexedRecord:
     keys: tuple[tuple[str, str], ...] = ()
     terms: tuple[tuple[str, str | None], ...] = ()  # (term id, label)
     values: tuple[tuple[str, str | None, float | None], ...] = ()
-    variant: tuple[Any, ...] | None = None  # assembly, chrom, start, end, ref, alt, type, length
+    variant: VariantPosition | None = None
 
 
 @dataclass(frozen=True)
@@ -138,16 +164,17 @@ class LoadTally:
     counts: dict[str, int] = field(default_factory=dict)
     catalog: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # (coll, term, scope) -> label
     max_span: int = 0
+    transcript_annotated_variants: int = 0
 
     def add(self, rec: IndexedRecord) -> None:
         if rec.variant is not None:
-            self.max_span = max(self.max_span, rec.variant[3] - rec.variant[2])
+            self.max_span = max(self.max_span, rec.variant.span)
         for term, label in rec.terms:
             if self.catalog.get((rec.collection, term, rec.scope)) is None:
                 self.catalog[(rec.collection, term, rec.scope)] = label
         self.counts[rec.collection] = self.counts.get(rec.collection, 0) + 1
         if any(kind == "hgvs" and is_transcript_hgvs(value) for kind, value in rec.keys):
-            self.counts[TRANSCRIPT_ANNOTATED] = self.counts.get(TRANSCRIPT_ANNOTATED, 0) + 1
+            self.transcript_annotated_variants += 1
 
     def merge(self, later: LoadTally) -> None:
         """Add the tally of later records, as if this one had seen them one by one."""
@@ -157,6 +184,13 @@ class LoadTally:
             if self.catalog.get(key) is None:
                 self.catalog[key] = label
         self.max_span = max(self.max_span, later.max_span)
+        self.transcript_annotated_variants += later.transcript_annotated_variants
+
+    def catalog_counts(self) -> dict[str, int]:
+        """The counts a backend's dataset catalog keeps for the load (read back by `merge_parts`)."""
+        if not self.transcript_annotated_variants:
+            return dict(self.counts)
+        return {**self.counts, TRANSCRIPT_ANNOTATED: self.transcript_annotated_variants}
 
     def terms(self, load: DatasetLoad) -> list[tuple[str, Term]]:
         """(collection, term) for every ontology term seen, then the load's declared terms (which win)."""
@@ -181,8 +215,9 @@ def merge_parts(parts: Iterable[LoadedPart]) -> list[DatasetInfo]:
     merged: dict[str, DatasetInfo] = {}
     for p in parts:
         before = merged.get(p.dataset)
+        transcripts = p.counts.get(TRANSCRIPT_ANNOTATED, 0)
         if before is None:
-            merged[p.dataset] = DatasetInfo(p.dataset, p.assembly, p.digest, p.loaded_at, dict(p.counts))
+            merged[p.dataset] = DatasetInfo(p.dataset, p.assembly, p.digest, p.loaded_at, dict(p.counts), transcripts)
             continue
         total = {k: before.counts.get(k, 0) + p.counts.get(k, 0) for k in {*before.counts, *p.counts}}
         merged[p.dataset] = DatasetInfo(
@@ -191,6 +226,7 @@ def merge_parts(parts: Iterable[LoadedPart]) -> list[DatasetInfo]:
             f"{before.digest}+{p.digest}",
             max(before.loaded_at, p.loaded_at),
             total,
+            before.transcript_annotated_variants + transcripts,
         )
     return list(merged.values())
 

@@ -14,14 +14,11 @@ from typing import Any
 from beacon.genome.assemblies import canonical_chromosome, refseq_chromosome
 from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
+from beacon.model.durations import duration_days
 from beacon.model.entry_types import EntryType, iter_path
-from beacon.store.base import Document, IndexedRecord
+from beacon.store.base import Document, IndexedRecord, VariantPosition
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
-_DURATION = re.compile(
-    r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
-    r"(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
-)
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
 _NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
 _NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
@@ -30,15 +27,6 @@ _MAX_TEXT = 256
 
 # Keys stored in a canonical form; queries apply the same function (beacon/query/variants.py).
 KEY_FORMS = {"aminoacidChange": canonical_protein_change, "hgvs": canonical_hgvs}
-
-
-def duration_days(text: str) -> float | None:
-    """Days in an ISO 8601 duration (years as 365.25 days, months as 30.4375); None if not a duration."""
-    m = _DURATION.match(text)
-    if not m:
-        return None
-    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
-    return years * 365.25 + months * 30.4375 + weeks * 7 + days + hours / 24 + minutes / 1440 + seconds / 86400
 
 
 def record_id(entry: EntryType, doc: Mapping[str, Any]) -> str | None:
@@ -153,8 +141,8 @@ def _chromosome_of(doc: Mapping[str, Any], known: dict[str, str | None]) -> str 
 
 def variant_columns(
     doc: Mapping[str, Any], assembly: str | None, known: dict[str, str | None] | None = None
-) -> tuple[Any, ...] | None:
-    """(assembly, chrom, start, end, ref, alt, type, length) of a genomicVariation; None if unplaced.
+) -> VariantPosition | None:
+    """The position of a genomicVariation; None if unplaced.
 
     `known` caches chromosome names across the records of a load.
     """
@@ -183,7 +171,7 @@ def variant_columns(
         length = max(len(ref), len(alt)) if len(ref) == len(alt) else abs(len(alt) - len(ref))
     else:
         length = end - start
-    return (assembly, chrom, start, end, ref, alt, vtype_s, length)
+    return VariantPosition(assembly, chrom, start, end, ref, alt, vtype_s, length)
 
 
 @dataclass
@@ -211,15 +199,16 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         for value in iter_path(doc, link.path):
             if isinstance(value, str) and value:
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
-    if entry.path == "biosamples" and isinstance(doc.get("individualId"), str):
+    # Key kinds, not entry-type names: a biosample's owner and a cohort's members are found by key.
+    if entry.own_kind == "biosample" and isinstance(doc.get("individualId"), str):
         ctx.biosample_individual[rid] = doc["individualId"]
-    if entry.path == "cohorts" and rid not in ctx.explicit_cohorts:
+    if entry.own_kind == "cohort" and rid not in ctx.explicit_cohorts:
         ctx.cohorts.append(rid)
     # Carriers often name only their biosample; the individual comes from the biosample record.
     for kind, value in list(keys):
         if kind == "biosample" and value in ctx.biosample_individual:
             keys[("individual", ctx.biosample_individual[value])] = None
-    if entry.path not in {"cohorts", "datasets"}:
+    if not entry.is_collection:
         # A cohort without an explicit member list is the whole dataset (docs/decisions.md).
         for cohort in ctx.cohorts:
             keys[("cohort", cohort)] = None
@@ -231,7 +220,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     stored = dict(doc)
     stored.pop("_id", None)
     terms = tuple(terms_of(stored).items())
-    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.path == "g_variants" else None
+    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.holds_variants else None
     return IndexedRecord(
         collection=entry.collection,
         scope=entry.scope,

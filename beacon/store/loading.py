@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from beacon.model.entry_types import EntryType
+from beacon.model.entry_types import DEFAULT_TABLE, EntryType
 from beacon.store.base import DatasetLoad, Document, Term
 from beacon.store.indexing import LoadContext, index_record
 
-# Collections are indexed in this order: cohorts before their members, biosamples before the
-# variants whose carriers name them.
-LOAD_ORDER = ("datasets", "cohorts", "individuals", "biosamples", "runs", "analyses", "g_variants")
+# Collections are indexed in this order (EntryType.load_order): cohorts before their members,
+# biosamples before the variants whose carriers name them.
+LOAD_ORDER = DEFAULT_TABLE.collections()
 
 
 def dataset_load(

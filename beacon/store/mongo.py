@@ -30,6 +30,7 @@ from pymongo.errors import (
 )
 
 from beacon.errors import StoreError, StoreUnavailable
+from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
 from beacon.store.base import (
     DatasetInfo,
@@ -63,7 +64,7 @@ from beacon.store.mongo_translate import (
 
 log = logging.getLogger(__name__)
 
-ENTRY_COLLECTIONS = ("datasets", "cohorts", "individuals", "biosamples", "runs", "analyses", "g_variants")
+ENTRY_COLLECTIONS = DEFAULT_TABLE.collections()
 DEFAULT_DATABASE = "beacon"
 _BATCH = 1000
 _SEQ_SHIFT = 32  # seq = generation << 32 | position: load order across generations
@@ -80,7 +81,7 @@ def to_document(rec: IndexedRecord, dataset: str, part: str, generation: int, po
         "doc": rec.doc,
     }
     if rec.variant is not None:
-        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant, strict=True) if v is not None}
+        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant.columns(), strict=True) if v is not None}
     if rec.keys:
         document["keys"] = [key_value(kind, value) for kind, value in rec.keys]
     if rec.terms:
@@ -321,7 +322,7 @@ class MongoStore:
             except BaseException:
                 await asyncio.shield(self._abandon(key, generation))
                 raise
-            counts = tally.counts
+            counts = tally.catalog_counts()
             switched = await catalog.find_one_and_update(
                 key,
                 {

@@ -1,6 +1,6 @@
 """Document layout and index definitions of the MongoDB store (golden-tested).
 
-One MongoDB collection per entry collection (`g_variants`, `individuals`, ...). Each document wraps
+One MongoDB collection per entry collection (`individuals`, `g_variants`, ...). Each document wraps
 the Beacon record in `doc` and keeps what queries need beside it, under short names because they
 repeat in every one of hundreds of millions of documents:
 
@@ -17,6 +17,8 @@ generation unseen and becomes visible when the catalog switches to it (docs/deci
 from __future__ import annotations
 
 from typing import Any
+
+from beacon.model.entry_types import DEFAULT_TABLE
 
 # Catalog collections; entry collections take the entry types' collection names.
 DATASETS_LOADED = "datasets_loaded"
@@ -74,4 +76,4 @@ def indexes_for(collection: str) -> tuple[IndexSpec, ...]:
     """Index definitions of an entry collection or a catalog collection."""
     if collection in CATALOG_INDEXES:
         return CATALOG_INDEXES[collection]
-    return RECORD_INDEXES + (VARIANT_INDEXES if collection == "g_variants" else ())
+    return RECORD_INDEXES + (VARIANT_INDEXES if collection in DEFAULT_TABLE.variant_collections() else ())

@@ -27,9 +27,12 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cache
 
+from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import And, Compare, Field, Query
 
-VARIANTS = "g_variants"
+# The one collection of genomic variants (EntryType.holds_variants); it is a name from the code's
+# own table, so the SQL below may hold it literally.
+(VARIANTS,) = DEFAULT_TABLE.variant_collections()
 # Measured on 10 M variants (docs/scaling.md): bins of 300 bp leave at most 150 bp of records to
 # read at each edge (about 5 rows at chr22 density) and cost 1.8 B per variant; 100 bp bins were
 # no faster (0.087 ms) at 4.8 B per variant, 1,000 bp bins read more rows when pages are cold.
@@ -89,7 +92,7 @@ def _count_sql(with_assembly: bool) -> str:
     asm = " AND asm = :asm" if with_assembly else ""
     # `+` keeps the planner on the position index (dataset and assembly are checked on the rows it finds).
     rows = (
-        "FROM records r INDEXED BY records_by_position WHERE r.coll = 'g_variants' AND r.v_chr = :chrom "
+        f"FROM records r INDEXED BY records_by_position WHERE r.coll = '{VARIANTS}' AND r.v_chr = :chrom "
         "AND +r.dataset IN (SELECT value FROM json_each(:datasets))"
     ) + (" AND +r.v_asm = :asm" if with_assembly else "")
     return f"""
@@ -220,7 +223,7 @@ def _fill(conn: sqlite3.Connection, where: str, params: tuple[str, ...]) -> None
         conn.execute(
             f"INSERT INTO temp.bin_counts SELECT dataset, part, v_chr, v_asm, {_BIN_OF}, sum(v_end >= v_start), "
             f"max(v_end < v_start OR v_end - v_start > {SHORT}) FROM records "
-            f"WHERE {where} AND coll = 'g_variants' AND v_chr IS NOT NULL AND v_start IS NOT NULL "
+            f"WHERE {where} AND coll = '{VARIANTS}' AND v_chr IS NOT NULL AND v_start IS NOT NULL "
             "AND v_end IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
             params,
         )
@@ -239,7 +242,7 @@ def _fill(conn: sqlite3.Connection, where: str, params: tuple[str, ...]) -> None
         )
         conn.execute(
             f"INSERT INTO long_variants SELECT g.gid, {_CLASS}, r.v_start, r.v_end, r.rid {joined} "
-            "CROSS JOIN records r INDEXED BY records_by_position ON r.coll = 'g_variants' AND r.v_chr = c.chrom "
+            f"CROSS JOIN records r INDEXED BY records_by_position ON r.coll = '{VARIANTS}' AND r.v_chr = c.chrom "
             f"AND r.v_start >= c.bin * {BIN} AND r.v_start < (c.bin + 1) * {BIN} "
             f"AND (r.v_end < r.v_start OR r.v_end - r.v_start > {SHORT}) "
             "AND r.dataset = c.dataset AND r.part = c.part AND r.v_asm IS c.asm WHERE c.odd"

@@ -23,7 +23,7 @@ from typing import Any
 from beacon.genome.assemblies import refseq_accession, sequence_id
 from beacon.genome.hgvs import genomic_expression
 from beacon.genome.vrs import sequence_variation
-from beacon.store.base import Document, IndexedRecord, LoadTally
+from beacon.store.base import Document, IndexedRecord, LoadTally, VariantPosition
 
 _HGVS = 1  # flag: identifiers.genomicHGVSId was dropped
 _SOURCE_REFERENCE = 2  # flag: frequencyInPopulations[].sourceReference was dropped
@@ -189,7 +189,7 @@ class RowBatch:
         for n, path, text, number in self.vals:
             vals.setdefault(n, []).append((path, text, number))
         for n, coll, dataset, _, rid, text, *columns in self.records:
-            variant = tuple(columns) if columns[1] is not None else None
+            variant = VariantPosition(*columns) if columns[1] is not None else None
             scope = self.scopes[coll]
             yield IndexedRecord(
                 collection=coll,
@@ -226,8 +226,9 @@ class RowPacker:
             text = encode(rec.doc, None)
             batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *NO_VARIANT))
         else:
-            text = encode(rec.doc, (self.dataset, rec.id, *variant[:7]))
-            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *variant))
+            columns = variant.columns()
+            text = encode(rec.doc, (self.dataset, rec.id, *columns[:7]))
+            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *columns))
         batch.keys.extend([(kind, value, n) for kind, value in rec.keys])
         if rec.terms:
             batch.terms.extend([(term, n) for term, _ in rec.terms])

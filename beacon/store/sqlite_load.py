@@ -138,7 +138,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> tuple[dict[str, int]
         "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
         [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in tally.terms(load)],
     )
-    return tally.counts, (*filled, "term_catalog")
+    return tally.catalog_counts(), (*filled, "term_catalog")
 
 
 def _packed(load: DatasetLoad) -> Iterator[RowBatch]:

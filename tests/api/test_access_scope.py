@@ -46,7 +46,7 @@ async def test_test_datasets_answer_only_in_test_mode(aiohttp_client: AiohttpCli
     client = await aiohttp_client(create_app(config))
     normal = await fetch(client, "GET", "/api/individuals", params={"requestedGranularity": "count"})
     assert normal["responseSummary"] == {"exists": False, "numTotalResults": 0}
-    assert "testMode" not in normal["meta"]
+    assert normal["meta"]["testMode"] is False
     test = await fetch(client, "GET", "/api/individuals", params={"requestedGranularity": "count", "testMode": "true"})
     assert test["responseSummary"]["numTotalResults"] == 2504
     assert test["meta"]["testMode"] is True

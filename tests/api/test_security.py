@@ -11,15 +11,13 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
@@ -28,103 +26,18 @@ from beacon.model.plan import HasKey, Query
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from tests.conftest import CINECA, AiohttpClient, fetch, make_config
+from tests.security.issuers import AUDIENCE, Authority, AuthorityFactory, new_authority
 
 OPEN, REG, CTL = "open-ds", "reg-ds", "ctl-ds"
-AUDIENCE = "beacon-test"
 SEQUENCE = {"referenceName": "22", "start": "16050074", "alternateBases": "A"}  # one variant per dataset
-
-
-@dataclass
-class Authority:
-    """An OpenID provider or passport broker: its own keys, JWKS and userinfo."""
-
-    server: TestServer
-    keys: dict[str, Any] = field(default_factory=dict)  # kid -> private key
-    published: list[str] = field(default_factory=list)  # kids in the JWKS
-    passports: dict[str, list[str]] = field(default_factory=dict)  # access token -> visas (userinfo)
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("")).rstrip("/")
-
-    def add_key(self, kid: str, kind: str = "RSA", publish: bool = True) -> None:
-        self.keys[kid] = (
-            rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            if kind == "RSA"
-            else ec.generate_private_key(ec.SECP256R1())
-        )
-        if publish:
-            self.published.append(kid)
-
-    def sign(self, claims: dict[str, Any], kid: str, **headers: Any) -> str:
-        key = self.keys[kid]
-        alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
-        return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, **headers})
-
-    def token(self, sub: str = "alice", kid: str = "rsa-1", **claims: Any) -> str:
-        now = int(time.time())
-        body = {"iss": self.url, "sub": sub, "aud": AUDIENCE, "iat": now, "exp": now + 600, **claims}
-        return self.sign(body, kid)
-
-    def visa(self, value: str, kid: str = "ec-1", exp_in: int = 600, **headers: Any) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": self.url,
-            "sub": "alice",
-            "iat": now,
-            "exp": now + exp_in,
-            "ga4gh_visa_v1": {
-                "type": "ControlledAccessGrants",
-                "value": value,
-                "source": "https://dac.example",
-                "by": "dac",
-                "asserted": now,
-            },
-        }
-        return self.sign(claims, kid, **headers)
-
-
-def _authority_app(authority: list[Authority]) -> web.Application:
-    async def discovery(request: web.Request) -> web.Response:
-        a = authority[0]
-        return web.json_response(
-            {"issuer": a.url, "jwks_uri": a.url + "/jwks", "userinfo_endpoint": a.url + "/userinfo"}
-        )
-
-    async def jwks(request: web.Request) -> web.Response:
-        a = authority[0]
-        keys = []
-        for kid in a.published:
-            key = a.keys[kid].public_key()
-            algo = jwt.algorithms.RSAAlgorithm if isinstance(key, rsa.RSAPublicKey) else jwt.algorithms.ECAlgorithm
-            jwk = algo.to_jwk(key, as_dict=True)
-            keys.append({**jwk, "kid": kid, "use": "sig"})
-        return web.json_response({"keys": keys})
-
-    async def userinfo(request: web.Request) -> web.Response:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        return web.json_response({"sub": "alice", "ga4gh_passport_v1": authority[0].passports.get(token, [])})
-
-    app = web.Application()
-    app.router.add_get("/.well-known/openid-configuration", discovery)
-    app.router.add_get("/jwks", jwks)
-    app.router.add_get("/userinfo", userinfo)
-    return app
-
-
-AuthorityFactory = Callable[[], Awaitable[Authority]]
 
 
 @pytest.fixture
 def authority(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> AuthorityFactory:
+    """A loopback issuer or broker publishing an RSA (`rsa-1`) and an EC P-256 (`ec-1`) key."""
+
     async def make() -> Authority:
-        holder: list[Authority] = []
-        server = await aiohttp_server(_authority_app(holder))
-        a = Authority(server)
-        holder.append(a)
-        a.add_key("rsa-1", "RSA")
-        a.add_key("ec-1", "EC")
-        return a
+        return await new_authority(aiohttp_server)
 
     return make
 
@@ -331,7 +244,7 @@ async def test_a_rotated_issuer_key_is_fetched_when_a_token_names_it(world: Worl
     await _ask(world, world.issuer.token(kid="rsa-1"), "/api/individuals", {}, status=401)
 
 
-async def test_counts_below_the_floor_are_reported_as_the_floor_zero_stays_zero_and_larger_counts_are_exact(
+async def test_floored_counts_are_rounded_up_to_the_floor_zero_stays_zero_and_unfloored_counts_are_exact(
     world: World,
 ) -> None:
     token = world.issuer.token()
@@ -351,8 +264,12 @@ async def test_counts_below_the_floor_are_reported_as_the_floor_zero_stays_zero_
         {**SEQUENCE, "alternateBases": "C", "requestedGranularity": "count", "includeResultsetResponses": "ALL"},
     )
     assert {s["id"]: s["resultsCount"] for s in none["response"]["resultSets"]} == {OPEN: 0, REG: 0}
+    assert one["response"]["resultSets"][1]["countPrecision"] == "rounded"
+    assert "countPrecision" not in one["response"]["resultSets"][0]
     many = await _ask(world, token, "/api/individuals", {"requestedGranularity": "count", "datasetIds": REG})
-    assert many["responseSummary"]["numTotalResults"] == 2504
+    # Every count of a floored dataset is rounded up to a multiple of its floor (docs/security.md): 2,504 -> 2,505.
+    assert many["responseSummary"]["numTotalResults"] == 2505
+    assert many["responseSummary"]["countAdjustedTo"] == [5]
 
 
 async def test_no_records_below_the_floor(world: World) -> None:

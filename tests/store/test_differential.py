@@ -95,7 +95,7 @@ async def store(backend: str, cineca_db: Path, cineca_mongo: MongoSource) -> Asy
 def _field(rec: IndexedRecord, field: Field) -> Any:
     if field == Field.ID:
         return rec.id
-    return rec.variant[_VARIANT_FIELDS[field]] if rec.variant is not None else None
+    return rec.variant.columns()[_VARIANT_FIELDS[field]] if rec.variant is not None else None
 
 
 def _like(pattern: str, text: str) -> bool:
@@ -153,7 +153,7 @@ class PlanMaker:
         if kind == "variant":
             assert rec.variant is not None
             field = rng.choice([Field.START, Field.END, Field.ALT, Field.REF, Field.TYPE, Field.LENGTH, Field.CHROM])
-            value = rec.variant[_VARIANT_FIELDS[field]]
+            value = rec.variant.columns()[_VARIANT_FIELDS[field]]
             if value is None:
                 return Compare(Field.CHROM, "=", "22")
             if isinstance(value, int):

@@ -2,133 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import settings_from
 from beacon.api.app import create_app
-from beacon.config import DatasetPolicy
-from beacon.model.granularity import Granularity
-from beacon.spec import spec_dir
-from beacon.store.sqlite import SqliteStore
-from ingest.bff import load_bff
-from tests.conftest import CINECA, CINECA_ID, AiohttpClient, fetch, make_config
-
-ServerFactory = Callable[..., Awaitable[TestServer]]
-SPEC_EXAMPLES = spec_dir() / "framework/json/responses/examples-fullDocuments"
-DEADLINE_S = 2.0
-
-
-@pytest.fixture(scope="module")
-def copies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """CINECA under two more dataset ids, so members hold different datasets."""
-    path = tmp_path_factory.mktemp("copies") / "beacon.db"
-
-    async def load() -> None:
-        store = SqliteStore(path)
-        await store.open()
-        try:
-            await load_bff(CINECA, "copy-a", store, assembly="GRCh37")
-        finally:
-            await store.close()
-
-    asyncio.run(load())
-    return path
-
-
-def _misbehaving(kind: str, seen: list[dict[str, str]]) -> web.Application:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        seen.append(dict(request.headers))
-        if request.path.endswith("/map"):
-            return web.json_response({"meta": {"beaconId": kind}, "response": {"endpointSets": {}}})
-        if kind == "slow":
-            await asyncio.sleep(30)
-        if kind == "http500":
-            return web.Response(status=500, text="Internal Server Error")
-        if kind == "malformed":
-            return web.Response(text='{"meta": {"beaconId": "x"', content_type="application/json")
-        if kind == "schema-invalid":
-            return web.json_response({"hello": "world", "responseSummary": {"exists": "maybe"}})
-        if kind == "endless":
-            resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-            await resp.prepare(request)
-            await resp.write(b'{"meta": {"beaconId": "endless"}, "padding": "')
-            while True:
-                await resp.write(b"x" * 65536)
-        if kind == "example":
-            name = "beaconCountResponse-example.json"
-            return web.json_response(json.loads(await asyncio.to_thread((SPEC_EXAMPLES / name).read_text)))
-        raise AssertionError(kind)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    return app
-
-
-class Network:
-    def __init__(
-        self, client: TestClient[Any, Any], members: dict[str, str], seen: dict[str, list[dict[str, str]]]
-    ) -> None:
-        self.client = client
-        self.members = members  # id -> API root
-        self.seen = seen
-
-
-async def _network(
-    aiohttp_server: ServerFactory,
-    aiohttp_client: AiohttpClient,
-    dbs: dict[str, Path],
-    misbehaving: tuple[str, ...],
-    **fanout: Any,
-) -> Network:
-    members: dict[str, str] = {}
-    seen: dict[str, list[dict[str, str]]] = {}
-    for member_id, db in dbs.items():
-        config = make_config(f"sqlite:///{db}", DatasetPolicy(CINECA_ID, max_granularity=Granularity.RECORD))
-        server = await aiohttp_server(create_app(config))
-        members[member_id] = str(server.make_url("/api"))
-    for kind in misbehaving:
-        seen[kind] = []
-        server = await aiohttp_server(_misbehaving(kind, seen[kind]))
-        members[kind] = str(server.make_url("/api"))
-    if "refused" in misbehaving:
-        members["refused"] = "http://127.0.0.1:9/api"
-    settings = settings_from(
-        {
-            "beacon": {
-                "id": "org.example.network",
-                "name": "Test network",
-                "organization": {"id": "org.example", "name": "Example"},
-            },
-            "fanout": {"deadline_s": DEADLINE_S, "max_response_bytes": 1 << 20, "cache_ttl_s": 0, **fanout},
-            "members": [
-                {"id": m, "url": url, "timeout_s": 1.0, **({"forward_token": True} if m == "cineca" else {})}
-                for m, url in members.items()
-            ],
-        }
-    )
-    client = await aiohttp_client(create_aggregator_app(settings))
-    return Network(client, members, seen)
-
-
-MISBEHAVING = ("slow", "refused", "http500", "malformed", "schema-invalid", "endless")
-
-
-@pytest.fixture
-async def network(
-    aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path, pi_db: Path, copies_db: Path
-) -> Network:
-    dbs = {"cineca": cineca_db, "pi": pi_db, "copies": copies_db, "cineca-mirror": cineca_db, "pi-mirror": pi_db}
-    return await _network(aiohttp_server, aiohttp_client, dbs, MISBEHAVING)
+from tests.aggregator.loopback import DEADLINE_S, Network, ServerFactory, build_network
+from tests.conftest import CINECA_ID, AiohttpClient, fetch, make_config
 
 
 async def _direct_count(client: TestClient[Any, Any], url: str, path: str) -> int:
@@ -173,7 +59,7 @@ async def test_partial_results_within_the_deadline_with_each_members_outcome(net
 async def test_a_member_answering_like_the_official_examples_merges(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path
 ) -> None:
-    network = await _network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, ("example",))
+    network = await build_network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, ("example",))
     document = await fetch(network.client, "GET", "/api/individuals", params={"requestedGranularity": "count"})
     assert {m["memberId"]: m["outcome"] for m in document["info"]["members"]} == {"cineca": "ok", "example": "ok"}
     assert document["responseSummary"]["numTotalResults"] == 2504 + 25355
@@ -266,7 +152,7 @@ async def test_metrics_count_outcomes_per_member(network: Network) -> None:
 async def test_identical_requests_within_the_ttl_come_from_the_cache(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path
 ) -> None:
-    network = await _network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, ("example",), cache_ttl_s=60)
+    network = await build_network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, ("example",), cache_ttl_s=60)
     first = await fetch(network.client, "GET", "/api/individuals", params={"requestedGranularity": "count"})
     calls = len(network.seen["example"])
     second = await fetch(network.client, "GET", "/api/individuals", params={"requestedGranularity": "count"})

@@ -32,21 +32,9 @@ def response_meta(
         "receivedRequestSummary": request.summary(entry.id if entry else ""),
         "returnedSchemas": returned_schemas(entry) if entry else [],
     }
-    if request.test_mode:
-        meta["testMode"] = True
+    # Always said, false included: clients of the EGA implementation read it on every response (docs/decisions.md).
+    meta["testMode"] = request.test_mode
     return meta
-
-
-def result_set(
-    dataset_id: str, count: int, results: list[dict[str, Any]], *, with_count: bool = True
-) -> dict[str, Any]:
-    return {
-        "id": dataset_id,
-        "setType": "dataset",
-        "exists": count > 0,
-        "resultsCount": count if with_count else 0,
-        "results": results,
-    }
 
 
 def error_document(
