@@ -9,7 +9,7 @@ import pytest
 from beacon.cli import main
 from beacon.config import load_config
 from beacon.errors import ConfigError
-from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.model.granularity import Granularity
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "conf" / "beacon.yaml"
@@ -38,7 +38,7 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL), env={})
     assert config.query.default_granularity is Granularity.BOOLEAN
     assert config.query.default_limit == 10
-    assert config.dataset_policy("anything").security is SecurityLevel.PUBLIC
+    assert config.dataset_policy("anything") is None  # fail closed: no datasets_default, not served
 
 
 @pytest.mark.parametrize(
