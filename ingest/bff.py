@@ -9,10 +9,12 @@ RefSeq accession in `identifiers.genomicHGVSId`. Both become the same stored doc
 from __future__ import annotations
 
 import asyncio
+import difflib
 import gzip
 import hashlib
 import itertools
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from beacon.spec import record_checker
 from beacon.store.base import Document, Store, Term
 from beacon.store.loading import LOAD_ORDER, dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.repair import repair
+from ingest.safeguard import RejectLimit, Safeguard
 
 FILE_NAMES = {
     "datasets": "datasets",
@@ -57,15 +61,17 @@ class BffReport:
     dataset_id: str
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    repairs: list[Problem] = field(default_factory=list)  # sub-values coerced or dropped, the record kept
     other_datasets: int = 0
     exact_duplicates: int = 0
+    notes: list[str] = field(default_factory=list)  # decisions the steward should know of, one line each
     unchanged: bool = False
 
 
 def find_files(directory: Path) -> dict[str, Path]:
     """BFF files present in `directory`, by base name (`individuals`, `caseLevelData`…).
 
-    :raise InputError: the directory does not exist or holds no BFF file.
+    :raise InputError: the directory does not exist, holds no BFF file, or a file named like one but not quite.
     """
     if not directory.is_dir():
         msg = f"{directory}: not a directory"
@@ -76,11 +82,28 @@ def find_files(directory: Path) -> dict[str, Path]:
             path = directory / f"{name}{suffix}"
             if path.is_file():
                 found[name] = path
+    _check_names(directory)
     if not any(name in found for name in FILE_NAMES.values()):
         expected = ", ".join(f"{n}.json[.gz]" for n in FILE_NAMES.values())
         msg = f"{directory}: no BFF files found (expected any of {expected})"
         raise InputError(msg)
     return found
+
+
+def _check_names(directory: Path) -> None:
+    """:raise InputError: a JSON file whose name is a near miss of a BFF file's (`biosample.json`)."""
+    known = [*FILE_NAMES.values(), "caseLevelData", "targets", "filtering_terms"]
+    for path in sorted(directory.iterdir()):
+        stem = path.name.removesuffix(".gz").removesuffix(".json")
+        if path.is_dir() and stem in known:
+            msg = f"{path}: a directory, not a BFF file"
+            raise InputError(msg)
+        if stem == path.name.removesuffix(".gz") or stem in known:
+            continue  # not JSON, or a BFF file
+        close = difflib.get_close_matches(stem, known, n=1, cutoff=0.8)
+        if close:
+            msg = f"{path}: not a BFF file name: did you mean {close[0]}.json? (rename it or move it out of the folder)"
+            raise InputError(msg)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -103,9 +126,15 @@ def stream_array(path: Path) -> Iterator[tuple[int, Any]]:
                 msg = f"{path}: expected a JSON array of records, found {found}"
                 raise InputError(msg)
             yield from enumerate(ijson.items(itertools.chain([first], events), "item"))
-    except (ijson.JSONError, OSError, EOFError) as exc:
-        msg = f"{path}: not a readable JSON array ({exc})"
+    except (ijson.JSONError, OSError, EOFError, zlib.error) as exc:
+        msg = f"{path}: not a readable JSON array ({_first_line(exc)})"
         raise InputError(msg) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """A library's message in one line (yajl draws a caret under the input on the lines after)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None, on_error: str = "skip") -> str:
@@ -117,9 +146,13 @@ def content_digest(files: dict[str, Path], dataset_id: str, assembly: str | None
     h = hashlib.sha256(f"{FORMAT_VERSION}\0{dataset_id}\0{assembly}\0{on_error}".encode())
     for name in sorted(files):
         h.update(f"\0{name}\0".encode())
-        with _open(files[name]) as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                h.update(chunk)
+        try:
+            with _open(files[name]) as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    h.update(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            msg = f"{files[name]}: the compressed data is damaged or cut short ({_first_line(exc)})"
+            raise InputError(msg) from exc
     return h.hexdigest()
 
 
@@ -179,11 +212,15 @@ class _Reader:
     dataset_id: str
     table: EntryTypeTable
     report: BffReport
-    fail_fast: bool
+    on_error: str
     progress: Progress | None = None
+    synthesized: int = 0  # records made here rather than read (the dataset record of a folder without one)
+    adopt_dataset: bool = False  # datasets.json holds one record, of another id: it describes this dataset
 
     def records(self, files: dict[str, Path]) -> Iterator[tuple[EntryType, Document]]:
         carriers = _carriers(files, self.dataset_id)
+        if "datasets" in files:
+            self.adopt_dataset = sum(1 for _ in stream_array(files["datasets"])) == 1
         by_path = {t.path: t for t in self.table.types}
         saw_dataset = False
         for collection in LOAD_ORDER:
@@ -196,11 +233,12 @@ class _Reader:
             if collection == "datasets" and not saw_dataset:
                 # Every loaded dataset answers /datasets/{id}, even without a datasets file.
                 self.report.counts["datasets"] = 1
+                self.synthesized = 1
                 yield entry, {"id": self.dataset_id, "name": self.dataset_id}
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
-        if self.fail_fast:
+        if self.on_error == "fail":
             raise RejectedRecords([problem])
 
     def _valid(self, entry: EntryType, path: Path, carriers: dict[str, list[dict[str, Any]]]) -> Iterator[Document]:
@@ -217,8 +255,16 @@ class _Reader:
             if entry.path == "datasets":
                 owner = doc.get("id")
             if isinstance(owner, str) and owner != self.dataset_id:
-                self.report.other_datasets += 1
-                continue
+                if entry.path == "datasets" and self.adopt_dataset:
+                    # The folder's only dataset record, written for another id: it is this dataset's.
+                    self.report.notes.append(
+                        f"{name}: record {index}: the only dataset record, id {owner!r}, "
+                        f"is taken as the record of dataset {self.dataset_id!r}"
+                    )
+                    doc = {**doc, "id": self.dataset_id}
+                else:
+                    self.report.other_datasets += 1
+                    continue
             doc = {k: v for k, v in doc.items() if k != "_id"} | {"_id": doc.get("_id")}
             if entry.path == "g_variants" and "caseLevelData" not in doc:
                 found = carriers.get(str(doc.get("_id"))) or carriers.get(
@@ -232,6 +278,16 @@ class _Reader:
                 self._reject(Problem(name, index, f"$.{entry.id_field}", "missing or not a non-empty string"))
                 continue
             violations = checker.problems(doc)
+            if violations and self.on_error == "repair":
+                repaired = repair(doc, checker)
+                if repaired.doc is not None:
+                    doc = repaired.doc
+                    self.report.repairs += [
+                        Problem(name, index, r.path, f"{r.action} (id {rid})") for r in repaired.repairs
+                    ]
+                    violations = []
+                else:
+                    violations = [repaired.rejected] if repaired.rejected else violations
             if violations:
                 where, message = violations[0]
                 self._reject(Problem(name, index, where, f"{message} (id {rid})"))
@@ -273,28 +329,43 @@ async def load_bff(
     store: Store | None,
     *,
     assembly: str | None = None,
-    on_error: str = "skip",
+    on_error: str = "repair",
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> BffReport:
     """Validate a BFF directory and replace dataset `dataset_id` with it (store None: validate only).
 
-    Invalid records are reported and skipped (`on_error="skip"`) or abort the whole load
-    (`on_error="fail"`); either way the previous version of the dataset stays intact on failure.
+    Invalid records are repaired (`on_error="repair"`, ingest/repair.py: invalid sub-values coerced
+    or dropped, each change reported), reported and skipped (`"skip"`) or abort the whole load
+    (`"fail"`); either way the previous version of the dataset stays intact on failure.
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
 
     :raise InputError: unreadable input or an assembly that is unknown or cannot be inferred.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid.
+    :raise LoadRefused: the load would replace the dataset with less than it held (nothing changes).
     """
     table = table or EntryTypeTable()
     # File system work happens on a worker thread: the event loop may be serving requests.
     files, assembly, digest, terms = await asyncio.to_thread(_prepare, directory, dataset_id, assembly, table, on_error)
     report = BffReport(dataset_id)
-    reader = _Reader(directory, dataset_id, table, report, on_error == "fail", progress)
+    reader = _Reader(directory, dataset_id, table, report, on_error, progress)
     records = reader.records(files)
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in records))
         return report
-    summary = await store.replace_dataset(dataset_load(dataset_id, assembly, digest, records, terms, part="bff"))
+    guard = Safeguard(
+        dataset_id,
+        lambda: sum(report.counts.values()) - reader.synthesized,
+        lambda: report.problems,
+        allow_empty,
+        max_rejected,
+    )
+    load = dataset_load(dataset_id, assembly, digest, records, terms, part="bff", check=guard.check, phase=phase)
+    summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     if summary.unchanged:
         report.counts = dict(summary.counts)

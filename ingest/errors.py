@@ -2,11 +2,13 @@
 
 IngestError (exit 1)
 ├── InputError (exit 2): a file is missing, unreadable or not the expected format
-└── RejectedRecords (exit 3): records violated the model and --on-error fail was given
+├── RejectedRecords (exit 3): records violated the model and --on-error fail was given
+└── LoadRefused (exit 4): the load would replace a dataset with less than the steward meant (ingest/safeguard.py)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -49,3 +51,11 @@ class RejectedRecords(IngestError):
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"{first}{more}; nothing was loaded")
+
+
+class LoadRefused(IngestError):
+    exit_code = 4
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = list(problems)
+        super().__init__(message)

@@ -26,7 +26,8 @@ from beacon.model.plan import Compare, Condition, Field, Query, all_of
 from beacon.model.request import BeaconRequest
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.query.assemblies import SearchGroup, assembly_groups
-from beacon.query.planner import StoreTerms, filter_warnings, lookup_condition, lookup_datasets, plan_condition
+from beacon.query.catalog import read_term_catalog
+from beacon.query.planner import PlanContext, filter_warnings, lookup_condition, lookup_datasets, plan_condition
 from beacon.security.access import Access, accessible, unconfigured
 from beacon.security.limits import QueryBudget
 from beacon.security.tokens import Caller
@@ -161,22 +162,24 @@ class AnswerService:
             raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
         if lookup is None:
             return holders, Compare(Field.ID, "=", record_id)
-        # Lookups stay inside the datasets that hold the source record.
-        return holders, await lookup_condition(self.store, entry, record_id, lookup.via, holders)
+        # Every dataset in scope is searched (and listed with includeResultsetResponses=ALL); the
+        # condition pairs target records with the source record of their own dataset only.
+        return datasets, lookup_condition(entry, record_id, lookup.via)
 
-    async def plan(self, prepared: Prepared, terms: StoreTerms) -> list[Search]:
-        """One condition per group of datasets searched alike (lifted groups differ)."""
-        breq, target = prepared.ask.request, prepared.target
+    async def plan(self, prepared: Prepared) -> tuple[list[Search], PlanContext]:
+        """One condition per group of datasets searched alike (lifted groups differ), and the context
+        they were planned in (the term catalog, read here: planning itself never reads the store)."""
+        breq, target, table = prepared.ask.request, prepared.target, self.config.entry_types
+        terms = await read_term_catalog(self.store, breq, target, table, prepared.datasets)
+        context = PlanContext(table, self.ontologies, terms)
         searches = []
         for group in prepared.groups:
             grouped = replace(breq, variant=group.params)
-            table = self.genes.get(group.assembly or "")
-            regions = table.lookup(breq.variant.geneId) if table and breq.variant.geneId else ()
-            condition = await plan_condition(
-                grouped, target, self.config.entry_types, self.store, group.datasets, regions, self.ontologies, terms
-            )
+            genes = self.genes.get(group.assembly or "")
+            regions = genes.lookup(breq.variant.geneId) if genes and breq.variant.geneId else ()
+            condition = plan_condition(grouped, target, replace(context, gene_regions=regions))
             searches.append(Search(group.datasets, all_of(prepared.path_condition, condition)))
-        return searches
+        return searches, context
 
     async def answer(self, ask: Ask) -> Answer:
         prepared = await self.prepare(ask)
@@ -190,16 +193,12 @@ class AnswerService:
         ):
             msg = f"{target.path} needs at least one filter or request parameter"
             raise InvalidRequest(msg)
-        # The store's filtering-term catalog, read at most once per collection for this question.
-        terms = StoreTerms(self.store, prepared.datasets)
-        searches = await self.plan(prepared, terms)
+        searches, context = await self.plan(prepared)
         exact: dict[str, int] = {}
         for search in searches:
             exact.update(await self.store.count_by_dataset(Query(target.collection, search.datasets, search.condition)))
         body = await self._body(prepared, searches, exact)
-        warnings = list(prepared.warnings) + await filter_warnings(
-            breq, target, self.config.entry_types, self.store, prepared.datasets, self.ontologies, terms
-        )
+        warnings = list(prepared.warnings) + filter_warnings(breq, target, context)
         info: dict[str, Any] = {}
         if warnings:
             info["warnings"] = warnings

@@ -44,7 +44,7 @@ from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity, IncludeResultsets
 from beacon.model.plan import And, Compare, Field
 from beacon.model.request import API_VERSION
-from beacon.query.planner import StoreTerms, filter_warnings
+from beacon.query.planner import filter_warnings
 
 Counter = Callable[[tuple[object, ...]], dict[str, int]]
 
@@ -269,11 +269,8 @@ class FastLane:
         prepared = await service.prepare(Ask(entry, breq, request[CALLER]))
         if not _lane_shaped(prepared, entry):
             return None
-        terms = StoreTerms(service.store, prepared.datasets)
-        (search,) = await service.plan(prepared, terms)
-        warnings = list(prepared.warnings) + await filter_warnings(
-            breq, entry, config.entry_types, service.store, prepared.datasets, service.ontologies, terms
-        )
+        (search,), context = await service.plan(prepared)
+        warnings = list(prepared.warnings) + filter_warnings(breq, entry, context)
         expected = {Field.CHROM: allele.chrom, Field.START: allele.start, Field.REF: allele.ref, Field.ALT: allele.alt}
         assembly = canonical_assembly(allele.assembly_id) if allele.assembly_id else None
         if assembly is not None:

@@ -279,6 +279,17 @@ class EntryTypeTable:
         """The enabled entry type holding genomic variants, if any."""
         return next((t for t in self.enabled() if t.holds_variants), None)
 
+    def dataset_type(self) -> EntryType:
+        """The entry type whose records describe datasets, enabled or not (every load writes one).
+
+        :raise KeyError: the table has none.
+        """
+        found = next((t for t in self.types if t.lists_datasets), None)
+        if found is None:
+            msg = "the entry-type table has no entry type listing datasets"
+            raise KeyError(msg)
+        return found
+
     def variant_type(self) -> EntryType:
         """The entry type holding genomic variants, enabled or not (variant parameters are asked of it).
 

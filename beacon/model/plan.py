@@ -86,6 +86,26 @@ class HasElement:
 
 
 @dataclass(frozen=True)
+class Related:
+    """The record is linked to some record of collection `source` that meets `where`, in the same dataset.
+
+    Linked: both carry a key of kind `via` with the same value (a variant and an individual through
+    `individual`); with `via` equal to `SAME_DATASET` the dataset itself is the link (a dataset record
+    and the records it holds). Pairs never cross datasets: individual I1 of dataset A is not linked to
+    a variant of dataset B whose carrier is B's own I1. Each store evaluates the source side itself
+    (a sub-select in SQL; a within-dataset first step on MongoDB), so planning never reads the store.
+    """
+
+    source: str
+    via: str
+    where: Condition
+
+
+# `Related.via` for "the same dataset": datasets are not keys records carry, they hold them.
+SAME_DATASET = "dataset"
+
+
+@dataclass(frozen=True)
 class And:
     parts: tuple[Condition, ...]
 
@@ -105,7 +125,7 @@ class Nothing:
     """Matches no record (e.g. a lookup from an id with no links)."""
 
 
-Condition: TypeAlias = Compare | In | HasKey | HasTerm | HasValue | HasElement | And | Or | Not | Nothing
+Condition: TypeAlias = Compare | In | HasKey | HasTerm | HasValue | HasElement | Related | And | Or | Not | Nothing
 
 
 def all_of(*parts: Condition | None) -> Condition | None:

@@ -11,6 +11,7 @@ from typing import Final
 
 from beacon.errors import InvalidRequest
 from beacon.model.durations import duration_days
+from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.model.plan import And, Condition, HasElement, HasTerm, HasValue, Not, Op, Or, Scalar
 from beacon.model.request import Filter
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
@@ -38,6 +39,20 @@ MEASURES: Final = {"individual": ("measures", "assayCode.id", "measurementValue.
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:]+$")
 # Decimal numbers only: float() would also take "nan", "inf" and "1_000", which no filter means as numbers.
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+
+
+def filter_scope(f: Filter, target: EntryType, table: EntryTypeTable) -> EntryType:
+    """The entry type whose records `f` is evaluated on: its `scope`, else the queried `target`.
+
+    :raise InvalidRequest: an unknown scope (the message lists the known ones).
+    """
+    if f.scope is None:
+        return target
+    scopes = table.by_scope()
+    if f.scope not in scopes:
+        msg = f"filter {f.id!r}: unknown scope {f.scope!r}; known: {', '.join(sorted(scopes))}"
+        raise InvalidRequest(msg)
+    return scopes[f.scope]
 
 
 def _number(text: str) -> float | None:

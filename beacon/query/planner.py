@@ -1,25 +1,45 @@
-"""A BeaconRequest for one entry type into the store-neutral condition, resolving cross-entity pivots.
+"""A BeaconRequest for one entry type into the store-neutral condition: a pure function of values.
 
 Conditions on other entry types (variant parameters on /individuals, a filter scoped to biosamples
-on /individuals) are resolved in two steps: the matching records of that other type are reduced to
-shared keys (individual or biosample ids), and the target records must carry one of those keys.
+on /individuals, the path of `/g_variants/{id}/individuals`) become `Related` conditions: records of
+the target type linked, within their own dataset, to the records of the other type that match. The
+store evaluates them (a sub-select, or a first step per dataset); planning reads nothing from it.
+Everything planning needs besides the request is one `PlanContext` value; the only store read a
+plan depends on, the filtering-term catalog, is read before (`beacon/query/catalog.py`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from beacon.errors import InvalidRequest
 from beacon.genome.genes import GeneRegion
 from beacon.model.entry_types import DATASET_KEY, EntryType, EntryTypeTable
-from beacon.model.plan import Condition, Field, HasKey, In, Not, Nothing, Or, Query, all_of
+from beacon.model.plan import SAME_DATASET, Compare, Condition, Field, Not, Nothing, Or, Related, all_of
 from beacon.model.request import BeaconRequest, Filter
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
-from beacon.query.filters import filter_condition
+from beacon.query.catalog import TermCatalog
+from beacon.query.filters import filter_condition, filter_scope
 from beacon.query.variants import variant_condition
-from beacon.store.base import Store
 
 # Biosample and individual ids are the keys every layout fills in (carriers name biosamples;
 # run and analysis ids on carriers are rare), so they are preferred over a target's own key.
 _PIVOT_PREFERENCE = ("biosample", "individual")
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What planning reads besides the request: the entry types, hierarchies, term catalog, gene regions.
+
+    `terms` holds the catalog of the collections the request's filters are evaluated on
+    (`read_term_catalog`); `gene_regions` are the regions of the queried gene in the assembly of the
+    datasets planned for (one context per assembly group).
+    """
+
+    table: EntryTypeTable = field(default_factory=EntryTypeTable)
+    ontologies: OntologySet = NO_ONTOLOGIES
+    terms: TermCatalog = field(default_factory=TermCatalog)
+    gene_regions: tuple[GeneRegion, ...] = ()
 
 
 def self_kind(entry: EntryType) -> str | None:
@@ -45,126 +65,75 @@ def pivot(source: EntryType, target: EntryType) -> str | None:
     return None
 
 
-async def _through(
-    store: Store, source: EntryType, target: EntryType, cond: Condition, datasets: tuple[str, ...]
-) -> Condition:
-    """Target records linked to the `source` records matching `cond`."""
-    if target.id == "dataset":
-        counts = await store.count_by_dataset(Query(source.collection, datasets, cond))
-        return In(Field.ID, tuple(sorted(counts)))
+def related(source: EntryType, target: EntryType, cond: Condition) -> Condition:
+    """Target records linked, in their own dataset, to the `source` records matching `cond`.
+
+    Dataset records are linked to what their dataset holds; other types through `pivot`.
+    :raise InvalidRequest: no key links the two entry types.
+    """
+    if isinstance(cond, Nothing):
+        return cond
+    if target.lists_datasets:
+        return Related(source.collection, SAME_DATASET, cond)
     kind = pivot(source, target)
     if kind is None:
         msg = f"{source.path} cannot be related to {target.path}"
         raise InvalidRequest(msg)
-    values = await store.distinct_keys(Query(source.collection, datasets, cond), kind)
-    return HasKey(kind, tuple(values)) if values else Nothing()
+    return Related(source.collection, kind, cond)
 
 
-class StoreTerms:
-    """The filtering terms the store holds per collection in `datasets`, each collection read at most once."""
-
-    def __init__(self, store: Store, datasets: tuple[str, ...]) -> None:
-        self._store = store
-        self._datasets = datasets
-        self._read: dict[str, frozenset[str]] = {}
-
-    async def of(self, collection: str) -> frozenset[str]:
-        found = self._read.get(collection)
-        if found is None:
-            found = frozenset(t.id for t in await self._store.terms((collection,), self._datasets))
-            self._read[collection] = found
-        return found
-
-
-def _scope_entry(f: Filter, target: EntryType, table: EntryTypeTable) -> EntryType:
-    if f.scope is None:
-        return target
-    scopes = table.by_scope()
-    if f.scope not in scopes:
-        msg = f"filter {f.id!r}: unknown scope {f.scope!r}; known: {', '.join(sorted(scopes))}"
-        raise InvalidRequest(msg)
-    return scopes[f.scope]
-
-
-async def _filter(
-    f: Filter,
-    target: EntryType,
-    table: EntryTypeTable,
-    store: Store,
-    datasets: tuple[str, ...],
-    ontologies: OntologySet,
-    terms: StoreTerms,
-) -> Condition:
-    scope_entry = _scope_entry(f, target, table)
+def _filter(f: Filter, target: EntryType, context: PlanContext) -> Condition:
+    scope_entry = filter_scope(f, target, context.table)
     # A hierarchy can widen a term to thousands (HP:0000118: 18,386): keep those the store holds.
-    widened = not f.is_alphanumeric and ontologies.knows(f.id)
-    present = await terms.of(scope_entry.collection) if widened else None
-    cond = filter_condition(f, scope_entry.id, ontologies, present)
+    widened = not f.is_alphanumeric and context.ontologies.knows(f.id)
+    present = context.terms.of(scope_entry.collection) if widened else None
+    cond = filter_condition(f, scope_entry.id, context.ontologies, present)
     if scope_entry.id == target.id:
         return cond
-    return await _through(store, scope_entry, target, cond, datasets)
+    return related(scope_entry, target, cond)
 
 
-async def plan_condition(
-    request: BeaconRequest,
-    target: EntryType,
-    table: EntryTypeTable,
-    store: Store,
-    datasets: tuple[str, ...],
-    gene_regions: tuple[GeneRegion, ...] = (),
-    ontologies: OntologySet = NO_ONTOLOGIES,
-    terms: StoreTerms | None = None,
-) -> Condition | None:
+def plan_condition(request: BeaconRequest, target: EntryType, context: PlanContext) -> Condition | None:
     """Everything the request asks of `target` records, as one condition (None: no restriction).
 
-    `gene_regions` are the regions of the queried gene in the datasets' assembly, when a gene table is configured.
-    Ontology filters are widened through `ontologies` (docs/filters.md); filter groups (the anyOf/noneOf
-    extension) are ANDed with the filters.
+    Ontology filters are widened through `context.ontologies` (docs/filters.md), narrowed to the terms
+    `context.terms` holds for the filter's scope; filter groups (the anyOf/noneOf extension) are ANDed
+    with the filters. Pure: the same request and context always give the same condition.
 
-    :raise InvalidRequest: malformed variant parameters or an unknown filter scope.
+    :raise InvalidRequest: malformed variant parameters, an unknown filter scope, or a scope no key links.
     """
     parts: list[Condition | None] = []
-    variants = table.by_id("genomicVariant")
-    vcond = variant_condition(request.variant, gene_regions)
+    variants = context.table.variant_type()
+    vcond = variant_condition(request.variant, context.gene_regions)
     if vcond is not None:
-        if target.id == variants.id:
-            parts.append(vcond)
-        else:
-            parts.append(await _through(store, variants, target, vcond, datasets))
-    # One catalog read per request: callers pass the reader they share with `filter_warnings`.
-    terms = terms or StoreTerms(store, datasets)
+        parts.append(vcond if target.id == variants.id else related(variants, target, vcond))
     for f in request.filters:
-        parts.append(await _filter(f, target, table, store, datasets, ontologies, terms))
+        parts.append(_filter(f, target, context))
     for group in request.filter_groups:
-        members = [await _filter(f, target, table, store, datasets, ontologies, terms) for f in group.filters]
+        members = [_filter(f, target, context) for f in group.filters]
         anyof: Condition = members[0] if len(members) == 1 else Or(tuple(members))
         parts.append(anyof if group.kind == "anyOf" else Not(anyof))
     return all_of(*parts)
 
 
-async def filter_warnings(
-    request: BeaconRequest,
-    target: EntryType,
-    table: EntryTypeTable,
-    store: Store,
-    datasets: tuple[str, ...],
-    ontologies: OntologySet,
-    terms: StoreTerms | None = None,
-) -> list[str]:
+def filter_warnings(request: BeaconRequest, target: EntryType, context: PlanContext) -> list[str]:
     """What `info.warnings` says about the filters: ids nothing can match, similarity without a hierarchy.
 
-    An ontology or custom filter id is unknown when no loaded hierarchy has it and the store holds
-    it on no record of the filter's scope in the datasets searched (alphanumeric filters name paths
-    and are not checked).
+    An ontology or custom filter id is unknown when no loaded hierarchy has it and the catalog of its
+    scope (`context.terms`, over the datasets searched) does not hold it; alphanumeric filters name
+    paths and are not checked, nor are filters on a collection whose catalog was not read.
+
+    :raise InvalidRequest: an unknown filter scope.
     """
-    terms = terms or StoreTerms(store, datasets)
     warnings: list[str] = []
     every = [*request.filters, *(f for g in request.filter_groups for f in g.filters)]
+    ontologies = context.ontologies
     for f in every:
         if f.is_alphanumeric:
             continue
-        scope_entry = _scope_entry(f, target, table)
-        if not ontologies.knows(f.id) and f.id not in await terms.of(scope_entry.collection):
+        scope_entry = filter_scope(f, target, context.table)
+        held = context.terms.of(scope_entry.collection)
+        if not ontologies.knows(f.id) and held is not None and f.id not in held:
             warnings.append(
                 f"filter {f.id}: unknown term: in no loaded ontology and on no {scope_entry.path} record "
                 "of the datasets searched, so it matches nothing"
@@ -175,12 +144,9 @@ async def filter_warnings(
     return list(dict.fromkeys(warnings))
 
 
-async def lookup_condition(
-    store: Store, source: EntryType, record_id: str, via: str, datasets: tuple[str, ...]
-) -> Condition:
-    """Target records sharing a `via` key with the source record (`/{source}/{id}/{target}`)."""
-    values = await store.keys_of(source.collection, record_id, via, datasets)
-    return HasKey(via, tuple(values)) if values else Nothing()
+def lookup_condition(source: EntryType, record_id: str, via: str) -> Condition:
+    """Target records sharing a `via` key with the source record, in its dataset (`/{source}/{id}/{target}`)."""
+    return Related(source.collection, SAME_DATASET if via == DATASET_KEY else via, Compare(Field.ID, "=", record_id))
 
 
 def lookup_datasets(record_id: str, via: str, datasets: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -10,9 +10,11 @@ from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import Query
 
 Document = dict[str, Any]
+# Judges a load before it becomes visible: (previous counts of the part or None, new counts) -> None;
+# raising aborts the load and the previous version stays as it was.
+LoadCheck = Callable[[Mapping[str, int] | None, Mapping[str, int]], None]
 # How a dataset catalog persists LoadTally.transcript_annotated_variants: beside the collection counts,
-# under this key (stores written before the field existed hold it there too). Also still in
-# DatasetInfo.counts for its last reader (api/entries.py), until that reads the field instead.
+# under this key (stores written before the field existed hold it there too).
 TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
 
 
@@ -95,6 +97,14 @@ class DatasetLoad:
     terms: tuple[tuple[str, Term], ...] = field(default=())  # (collection, term)
     # A dataset is the union of its parts (e.g. "bff" metadata and "vcf" variants); a load replaces one part.
     part: str = "main"
+    # Called once every record is written and before the switch (both backends), in the load's thread.
+    check: LoadCheck | None = None
+    # Told each phase after the records ("building indexes", "analysing", "switching"), in the load's thread.
+    phase: Callable[[str], None] | None = None
+
+    def enter(self, phase: str) -> None:
+        if self.phase is not None:
+            self.phase(phase)
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,11 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
-        """Matching records per dataset (datasets without matches are absent)."""
+        """Matching records per dataset (datasets without matches are absent).
+
+        Every query method evaluates the `Related` conditions of its plan itself, pairing the records
+        of each dataset with source records of the same dataset only.
+        """
         ...
 
     async def find(self, query: Query) -> list[Document]:
@@ -122,7 +136,11 @@ class Store(Protocol):
         ...
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
-        """Distinct values of key `kind` over the records matching `query` (cross-entity pivots)."""
+        """Distinct values of key `kind` over the records matching `query`.
+
+        Not used for cross-entity conditions: those are `Related` plan nodes, paired within each
+        dataset by the backend itself.
+        """
         ...
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:

@@ -20,7 +20,9 @@ from beacon.store.base import Document, IndexedRecord, VariantPosition
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
-_NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info"})
+# A variant's cross-references (dbSNP:rs…) are identifiers, not annotations: found by an alphanumeric
+# filter on identifiers.variantAlternativeIds.id, never listed as filtering terms.
+_NO_TERMS = frozenset({"info", "variation", "frequencyInPopulations", "_info", "variantAlternativeIds"})
 _NO_VALUES = frozenset({"info", "variation", "caseLevelData", "frequencyInPopulations", "_info"})
 _MAX_TEXT = 256
 

@@ -45,6 +45,7 @@ from beacon.store.base import (
     merge_parts,
     stream_batches,
 )
+from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
     META,
@@ -60,6 +61,9 @@ from beacon.store.mongo_translate import (
     key_value,
     keys_pipeline,
     match_filter,
+    related_conditions,
+    related_found,
+    related_pipeline,
 )
 
 log = logging.getLogger(__name__)
@@ -197,13 +201,27 @@ class MongoStore:
             by_dataset=tuple((d, tuple(sorted(g))) for d, g in sorted(by_dataset.items())),
         )
 
+    async def _query_scope(self, query: Query) -> Scope:
+        """The catalog's scope of `query`, with the first step of each of its Related conditions run.
+
+        One aggregation per Related condition (inner ones first), grouped by dataset, so the second
+        step pairs each dataset's records with its own source records only (mongo_translate).
+        """
+        scope = await self._scope(query.datasets)
+        if not scope.generations:
+            return scope
+        for cond in related_conditions(query.where):
+            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope)))
+            scope = scope.with_related(cond, related_found(cond, rows))
+        return scope
+
     # -- queries ------------------------------------------------------------------------------
 
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         if not query.datasets:
             return {}
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return {}
             # One count per dataset, concurrently: each is a count over one generation's index range,
@@ -219,7 +237,7 @@ class MongoStore:
         if not query.datasets or query.limit == 0:
             return []
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return []
             spec = find_spec(query, scope)
@@ -232,7 +250,7 @@ class MongoStore:
         if not query.datasets:
             return []
         async with _translated():
-            scope = await self._scope(query.datasets)
+            scope = await self._query_scope(query)
             if not scope.generations:
                 return []
             rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind)))
@@ -319,10 +337,13 @@ class MongoStore:
             await catalog.update_one(key, {"$push": {"pending": generation}}, upsert=True)
             try:
                 tally = await self._write(load, generation)
+                if load.check is not None:
+                    load.check(current.get("counts") if current is not None else None, tally.counts)
             except BaseException:
                 await asyncio.shield(self._abandon(key, generation))
                 raise
             counts = tally.catalog_counts()
+            load.enter("switching")
             switched = await catalog.find_one_and_update(
                 key,
                 {
@@ -338,9 +359,9 @@ class MongoStore:
                 },
                 return_document=ReturnDocument.BEFORE,
             )
-            if counts.get("datasets"):
+            if counts.get(DATASET_RECORDS):
                 # A dataset has one dataset record: the part loaded last that brings one wins.
-                await self._db["datasets"].delete_many({"ds": load.dataset_id, "part": {"$ne": load.part}})
+                await self._db[DATASET_RECORDS].delete_many({"ds": load.dataset_id, "part": {"$ne": load.part}})
         previous = switched.get("gen") if switched else None
         if previous is not None:
             self._retire(previous)

@@ -1,16 +1,24 @@
 """Translate query-plan conditions into MongoDB filter documents and pipelines (golden-tested).
 
 Pure functions: the store passes in what it read from the catalog (the live generations of the
-queried datasets and the longest variant span loaded), so a plan always translates the same way.
+queried datasets and the longest variant span loaded) and, for `Related` conditions, what the first
+step of the query found (`related_pipeline`), so a plan always translates the same way.
+
+`Related` is two steps on MongoDB: a `$lookup` joining records of the same dataset needs its
+`pipeline`/`let` forms, which the test stand-in (mongomock) does not implement, and would run per
+target document, where `count_documents` counts from an index. The first step groups the matching
+source records' keys by dataset; the second matches each dataset's records against its own keys only.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.model.plan import (
+    SAME_DATASET,
     And,
     Compare,
     Condition,
@@ -24,6 +32,7 @@ from beacon.model.plan import (
     Nothing,
     Or,
     Query,
+    Related,
 )
 from beacon.store.mongo_schema import FIELDS
 
@@ -40,12 +49,18 @@ class Scope:
     max_span: int = 0
     # Live generations per dataset (a dataset is the union of its loaded parts).
     by_dataset: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # What the first step found for each Related condition: dataset -> stored keys ("kind:value") of the
+    # matching source records there; a dataset without matching source records is absent.
+    related: Mapping[Related, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
 
     def of(self, dataset: str) -> Scope:
         """The same scope narrowed to one dataset's generations (counts are taken per dataset)."""
-        return Scope(
-            dict(self.by_dataset).get(dataset, ()), self.max_span, ((dataset, dict(self.by_dataset).get(dataset, ())),)
-        )
+        generations = dict(self.by_dataset).get(dataset, ())
+        return Scope(generations, self.max_span, ((dataset, generations),), self.related)
+
+    def with_related(self, cond: Related, found: Mapping[str, tuple[str, ...]]) -> Scope:
+        """This scope knowing what the first step of `cond` found."""
+        return Scope(self.generations, self.max_span, self.by_dataset, {**self.related, cond: found})
 
 
 def key_value(kind: str, value: str) -> str:
@@ -86,6 +101,8 @@ def condition_filter(cond: Condition, scope: Scope) -> Filter:
                 # compared; as in SQL, such an element is neither equal nor unequal.
                 test.update({"$type": "number"} if isinstance(value, int | float) else {"$exists": True})
         return {f"doc.{cond.array}": {"$elemMatch": match}}
+    if isinstance(cond, Related):
+        return _related_filter(cond, scope)
     if isinstance(cond, And):
         parts = [condition_filter(p, scope) for p in cond.parts]
         parts.extend(_overlap_bound(cond, scope))
@@ -98,6 +115,71 @@ def condition_filter(cond: Condition, scope: Scope) -> Filter:
         return {"rid": {"$in": []}}
     msg = f"no MongoDB translation for {cond!r}"
     raise TypeError(msg)
+
+
+def _related_filter(cond: Related, scope: Scope) -> Filter:
+    """Each dataset's records against the keys its own matching source records carry (never another's)."""
+    if cond not in scope.related:
+        msg = f"the first step of {cond!r} has not run"
+        raise LookupError(msg)
+    found = scope.related[cond]
+    matched = [(gens, found[d]) for d, gens in scope.by_dataset if d in found]
+    if not matched:
+        return condition_filter(Nothing(), scope)
+    if cond.via == SAME_DATASET:
+        return {"gen": {"$in": sorted(g for gens, _ in matched for g in gens)}}
+    if len(scope.by_dataset) == 1:
+        # Counts are taken per dataset: the query's own generation filter already names the dataset.
+        return {"keys": {"$in": list(matched[0][1])}}
+    return {"$or": [{"gen": {"$in": list(gens)}, "keys": {"$in": list(keys)}} for gens, keys in matched]}
+
+
+def related_conditions(cond: Condition | None) -> list[Related]:
+    """The Related conditions in `cond`, each once, inner ones (in a source's condition) first."""
+    found: list[Related] = []
+
+    def walk(node: Condition | None) -> None:
+        if isinstance(node, Related):
+            walk(node.where)
+            if node not in found:
+                found.append(node)
+        elif isinstance(node, And | Or):
+            for part in node.parts:
+                walk(part)
+        elif isinstance(node, Not):
+            walk(node.part)
+
+    walk(cond)
+    return found
+
+
+def related_pipeline(cond: Related, scope: Scope) -> Pipeline:
+    """The first step of `cond`: per dataset, the `via` keys of the matching source records (`_id.ds`, `_id.key`).
+
+    With `via` the dataset itself, just the datasets holding a matching source record (`_id`).
+    `scope` must already know the Related conditions inside `cond.where` (`related_conditions` order).
+    """
+    match = {"$match": match_filter(Query(cond.source, (), cond.where), scope)}
+    if cond.via == SAME_DATASET:
+        return [match, {"$group": {"_id": "$ds"}}, {"$sort": {"_id": 1}}]
+    return [
+        match,
+        {"$project": {"_id": 0, "ds": 1, "keys": 1}},
+        {"$unwind": "$keys"},
+        {"$match": {"keys": key_prefix_range(cond.via)}},
+        {"$group": {"_id": {"ds": "$ds", "key": "$keys"}}},
+        {"$sort": {"_id.ds": 1, "_id.key": 1}},
+    ]
+
+
+def related_found(cond: Related, rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """What `related_pipeline` returned, as `Scope.related` holds it."""
+    if cond.via == SAME_DATASET:
+        return {str(r["_id"]): () for r in rows}
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(str(r["_id"]["ds"]), []).append(str(r["_id"]["key"]))
+    return {d: tuple(sorted(keys)) for d, keys in found.items()}
 
 
 def like_regex(pattern: str) -> str:

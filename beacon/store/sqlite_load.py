@@ -1,9 +1,11 @@
 """Dataset replacement in the embedded store: one write transaction per part, bulk inserts, then statistics.
 
 Readers (WAL) keep seeing the previous content until COMMIT; a failed or interrupted load rolls back
-whole, dropped indexes included. When the rest of the store is small, the secondary indexes are
-dropped for the load and built again before COMMIT: SQLite inserts several times faster into
-unindexed tables, and an index built in one sorted pass is smaller than one grown row by row.
+whole, dropped indexes included. When a load grows larger than what the rest of the store holds,
+the secondary indexes are dropped for the rest of it and built again before COMMIT: SQLite inserts
+several times faster into unindexed tables, and an index built in one sorted pass is smaller than
+one grown row by row. A small load into a large store keeps the indexes and refreshes the planner's
+statistics by its own row counts instead of a full ANALYZE, so it costs time in proportion to itself.
 """
 
 from __future__ import annotations
@@ -12,27 +14,41 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from beacon.store import sqlite_bins
 from beacon.store.base import DatasetLoad, LoadSummary, LoadTally
+from beacon.store.loading import DATASET_RECORDS
 from beacon.store.sqlite_docs import RowBatch, RowPacker, RowStream
 from beacon.store.sqlite_schema import INDEX_NAMES, INDEX_STATEMENTS
 
-# Rows left in the store below which dropping and rebuilding the indexes beats maintaining them
-# (measured: rebuilding all indexes costs about 6 µs per row; maintaining them, over 10 µs per inserted row).
-_REBUILD_BELOW = 250_000
+# Records loaded, as a multiple of the records left in the store, from which dropping the indexes and
+# building them again beats maintaining them (measured: rebuilding all indexes costs about 6 µs per
+# row of the store; maintaining them, over 10 µs per inserted row). Decided as the load goes: its size
+# is not known before.
+_REBUILD_FROM = 1.5
+# A table whose rows a load changes by less than this share keeps its statistics, row counts adjusted.
+_FRESH_STATS_FROM = 0.10
 # Page cache of the loading connection (KiB), for the index builds; the default is restored after.
 _LOAD_CACHE_KIB = 65_536
 _SIDE_TABLES = ("keys", "terms", "vals")
 
 
-def delete_part(conn: sqlite3.Connection, dataset_id: str, part: str | None = None) -> bool:
-    """Remove one part of a dataset, or the whole dataset when `part` is None (inside the caller's transaction)."""
+def delete_part(
+    conn: sqlite3.Connection, dataset_id: str, part: str | None = None, changed: dict[str, int] | None = None
+) -> bool:
+    """Remove one part of a dataset, or the whole dataset when `part` is None (inside the caller's transaction).
+
+    `changed` gets the rows removed per table, subtracted.
+    """
     where, params = ("dataset = ?", (dataset_id,)) if part is None else ("dataset = ? AND part = ?", (dataset_id, part))
+    tally = changed if changed is not None else {}
     for table in _SIDE_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE rid IN (SELECT rid FROM records WHERE {where})", params)
-    conn.execute(f"DELETE FROM records WHERE {where}", params)
-    conn.execute(f"DELETE FROM term_catalog WHERE {where}", params)
+        _counted(
+            conn, tally, table, -1, f"DELETE FROM {table} WHERE rid IN (SELECT rid FROM records WHERE {where})", params
+        )
+    _counted(conn, tally, "records", -1, f"DELETE FROM records WHERE {where}", params)
+    _counted(conn, tally, "term_catalog", -1, f"DELETE FROM term_catalog WHERE {where}", params)
     cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
     sqlite_bins.forget(conn, dataset_id, part)
     return cur.rowcount > 0
@@ -49,18 +65,21 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
         if row is not None and row[0] == load.digest:
             conn.execute("ROLLBACK")
             return LoadSummary(load.dataset_id, json.loads(row[1]), unchanged=True)
-        delete_part(conn, load.dataset_id, load.part)
+        previous = json.loads(row[1]) if row is not None else None
+        changed: dict[str, int] = {}
+        delete_part(conn, load.dataset_id, load.part, changed)
         (remaining,) = conn.execute("SELECT count(*) FROM records").fetchone()
-        rebuild = remaining < _REBUILD_BELOW
+        writer = _Writer(conn, int(remaining * _REBUILD_FROM), changed)
+        counts, filled = _insert(conn, load, writer)
+        if load.check is not None:
+            # Before the index builds: a refused load costs only its inserts, rolled back below.
+            load.check(previous, counts)
+        rebuild = writer.dropped
         if rebuild:
-            conn.execute(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB}")
-            for name in INDEX_NAMES:
-                conn.execute(f"DROP INDEX IF EXISTS {name}")
-        counts, filled = _insert(conn, load)
-        if rebuild:
+            load.enter("building indexes")
             for statement in INDEX_STATEMENTS:
                 conn.execute(statement)
-        if counts.get("datasets"):
+        if counts.get(DATASET_RECORDS):
             _keep_one_dataset_record(conn, load)
         conn.execute(
             "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
@@ -73,9 +92,9 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
         # (measured: 1.4 ms -> 7 µs for a sequence query on CINECA); sampled statistics (analysis_limit)
         # were not enough to get that plan. Taken before COMMIT, so readers never see rebuilt indexes
         # without them; tables the load wrote nothing to keep theirs unless their indexes were rebuilt.
-        conn.execute("PRAGMA analysis_limit=0")
-        for table in ("",) if rebuild else ("records", *filled):
-            conn.execute(f"ANALYZE {table}")
+        load.enter("analysing")
+        _statistics(conn, rebuild, ("records", *filled), changed)
+        load.enter("switching")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -94,7 +113,81 @@ def _keep_one_dataset_record(conn: sqlite3.Connection, load: DatasetLoad) -> Non
     conn.execute(f"DELETE FROM records WHERE rid IN ({stale})", params)
 
 
-def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> tuple[dict[str, int], tuple[str, ...]]:
+def _counted(conn: sqlite3.Connection, tally: dict[str, int], table: str, sign: int, sql: str, params: object) -> None:
+    """Run one statement; add the rows it changed, times `sign`, to `tally[table]`."""
+    before = conn.total_changes
+    conn.execute(sql, params)  # type: ignore[arg-type]
+    tally[table] = tally.get(table, 0) + sign * (conn.total_changes - before)
+
+
+class _Writer:
+    """Inserts a load's rows, counting them per table, and drops the indexes once the load outgrows the store."""
+
+    def __init__(self, conn: sqlite3.Connection, drop_from: int, changed: dict[str, int]) -> None:
+        self.conn = conn
+        self.drop_from = drop_from
+        self.changed = changed
+        self.records = 0
+        self.dropped = False
+
+    def many(self, table: str, sql: str, rows: list[Any]) -> None:
+        conn = self.conn
+        if table == "records":
+            if not self.dropped and self.records + len(rows) > self.drop_from:
+                self._drop()
+            self.records += len(rows)
+        before = conn.total_changes
+        conn.executemany(sql, rows)
+        self.changed[table] = self.changed.get(table, 0) + conn.total_changes - before
+
+    def one(self, table: str, sql: str) -> None:
+        before = self.conn.total_changes
+        self.conn.execute(sql)
+        self.changed[table] = self.changed.get(table, 0) + self.conn.total_changes - before
+
+    def _drop(self) -> None:
+        self.conn.execute(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB}")
+        for name in INDEX_NAMES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+        self.dropped = True
+
+
+def _statistics(conn: sqlite3.Connection, rebuilt: bool, written: tuple[str, ...], changed: dict[str, int]) -> None:
+    """Planner statistics after a load: all taken again after a rebuild; else each written table's
+    taken again when the load changed a tenth of its rows or more, or its row counts adjusted.
+
+    Adjusting keeps the per-key averages, which a small load barely moves, and costs nothing; a full
+    ANALYZE reads every index of the table (seconds on a store of a few million rows).
+    """
+    conn.execute("PRAGMA analysis_limit=0")
+    if rebuilt:
+        conn.execute("ANALYZE")
+        return
+    (known,) = conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone()
+    adjusted = False
+    for table in dict.fromkeys(written):
+        if not known:
+            conn.execute(f"ANALYZE {table}")
+            continue
+        rows = conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).fetchall()
+        delta = changed.get(table, 0)
+        total = int(str(rows[0][1]).split()[0]) if rows else 0
+        if not rows or total <= 0 or abs(delta) >= _FRESH_STATS_FROM * total:
+            conn.execute(f"ANALYZE {table}")
+            continue
+        if delta == 0:
+            continue
+        for idx, stat in rows:
+            numbers = str(stat).split()
+            numbers[0] = str(max(int(numbers[0]) + delta, 1))
+            conn.execute("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx IS ?", (" ".join(numbers), table, idx))
+        adjusted = True
+    if adjusted:
+        # Makes the planner read the adjusted statistics (https://sqlite.org/lang_analyze.html).
+        conn.execute("ANALYZE sqlite_schema")
+
+
+def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tuple[dict[str, int], tuple[str, ...]]:
     """Insert the load's records; their counts per collection and the side tables that got rows.
 
     Rows arrive numbered from 1 within the load (a RowStream's batches; other loads are packed into
@@ -112,7 +205,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> tuple[dict[str, int]
     filled: dict[str, None] = {}
     staged = False
     for batch in batches:
-        conn.executemany(f"INSERT INTO records VALUES (? + {base},?,?,?,?,?,?,?,?,?,?,?,?,?)", batch.records)
+        writer.many("records", f"INSERT INTO records VALUES (? + {base},?,?,?,?,?,?,?,?,?,?,?,?,?)", batch.records)
         if batch.key_lists and not staged:
             # In the load's transaction: a failed load leaves no staging table behind.
             conn.execute("CREATE TEMP TABLE staged_keys (kind TEXT, value TEXT, rid INTEGER)")
@@ -124,17 +217,18 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad) -> tuple[dict[str, int]
             ("vals", f"INSERT INTO vals VALUES (? + {base}, ?, ?, ?)", batch.vals),
         ):
             if rows:
-                conn.executemany(sql, rows)
+                writer.many(table, sql, rows)
                 filled[table] = None
         tally.merge(batch.tally)
     if staged:
-        conn.execute("INSERT OR IGNORE INTO keys SELECT * FROM temp.staged_keys ORDER BY kind, value, rid")
+        writer.one("keys", "INSERT OR IGNORE INTO keys SELECT * FROM temp.staged_keys ORDER BY kind, value, rid")
         conn.execute("DROP TABLE temp.staged_keys")
     conn.execute(
         "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) WHERE key = 'max_span'",
         (tally.max_span,),
     )
-    conn.executemany(
+    writer.many(
+        "term_catalog",
         "INSERT OR REPLACE INTO term_catalog VALUES (?,?,?,?,?,?,?)",
         [(load.dataset_id, load.part, coll, t.id, t.type, t.scope, t.label) for coll, t in tally.terms(load)],
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from beacon.model.plan import (
+    SAME_DATASET,
     And,
     Compare,
     Condition,
@@ -18,6 +20,7 @@ from beacon.model.plan import (
     Nothing,
     Or,
     Query,
+    Related,
 )
 from beacon.store.sqlite_schema import COLUMNS
 
@@ -25,38 +28,108 @@ Params = list[object]
 _SQL_OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-def condition_sql(cond: Condition, params: Params) -> str:
-    """SQL boolean expression over `records r` for `cond`, appending its parameters to `params`."""
+@dataclass
+class _At:
+    """Where a condition is translated: the parameters so far, the records alias, the datasets searched.
+
+    The query's records are `r`; the source records of a `Related` are `s1` (`s2` inside another…).
+    """
+
+    params: Params
+    datasets: tuple[str, ...]
+    alias: str = "r"
+    depth: int = 0
+    collection: str = field(default="")
+
+    def column(self, f: Field) -> str:
+        return f"{self.alias}.{COLUMNS[f].partition('.')[2]}"
+
+    def inside(self, collection: str) -> _At:
+        """The same parameters for the records of a sub-select over `collection`."""
+        return _At(self.params, self.datasets, f"s{self.depth + 1}", self.depth + 1, collection)
+
+
+def condition_sql(cond: Condition, params: Params, datasets: tuple[str, ...] = ()) -> str:
+    """SQL boolean expression over `records r` for `cond`, appending its parameters to `params`.
+
+    `datasets` bound the source records of `Related` conditions (the datasets the query searches).
+    """
+    return _sql(cond, _At(params, datasets))
+
+
+def _sql(cond: Condition, at: _At) -> str:
+    params, r = at.params, at.alias
     if isinstance(cond, Compare):
         params.append(cond.value)
-        return f"{COLUMNS[cond.field]} {_SQL_OPS[cond.op]} ?"
+        return f"{at.column(cond.field)} {_SQL_OPS[cond.op]} ?"
     if isinstance(cond, In):
         params.append(json.dumps(list(cond.values)))
-        return f"{COLUMNS[cond.field]} IN (SELECT value FROM json_each(?))"
+        return f"{at.column(cond.field)} IN (SELECT value FROM json_each(?))"
     if isinstance(cond, HasKey):
         params.extend([cond.kind, json.dumps(list(cond.values))])
-        return "r.rid IN (SELECT k.rid FROM keys k WHERE k.kind = ? AND k.value IN (SELECT value FROM json_each(?)))"
+        return f"{r}.rid IN (SELECT k.rid FROM keys k WHERE k.kind = ? AND k.value IN (SELECT value FROM json_each(?)))"
     if isinstance(cond, HasTerm):
         params.append(json.dumps(list(cond.terms)))
-        return f"r.rid IN ({_TERM_RIDS})"
+        return f"{r}.rid IN ({_TERM_RIDS})"
     if isinstance(cond, HasValue):
-        return _value_sql(cond, params)
+        return _value_sql(cond, at)
     if isinstance(cond, HasElement):
-        return _element_sql(cond, params)
+        return _element_sql(cond, at)
+    if isinstance(cond, Related):
+        return _related_sql(cond, at)
     if isinstance(cond, And):
-        sql = " AND ".join(_and_parts(cond, params)) + _overlap_bound(cond, params)
+        sql = " AND ".join(_and_parts(cond, at)) + _overlap_bound(cond, at)
         return "(" + sql + ")"
     if isinstance(cond, Or):
-        return "(" + " OR ".join(condition_sql(p, params) for p in cond.parts) + ")"
+        return "(" + " OR ".join(_sql(p, at) for p in cond.parts) + ")"
     if isinstance(cond, Not):
-        return f"NOT ({condition_sql(cond.part, params)})"
+        return f"NOT ({_sql(cond.part, at)})"
     if isinstance(cond, Nothing):
         return "0"
     msg = f"no SQL translation for {cond!r}"
     raise TypeError(msg)
 
 
-def _and_parts(cond: And, params: Params) -> list[str]:
+def _related_sql(cond: Related, at: _At) -> str:
+    """Records linked to matching `source` records of the same dataset, as one uncorrelated sub-select.
+
+    The sub-select starts from the source records (bounded by the datasets searched and their own
+    indexed condition), follows their `via` keys to the records carrying the same key, and keeps those
+    of the same dataset: the rid list the outer query seeks, as for a literal `HasKey` list, but
+    without the list passing through Python and never across datasets.
+    """
+    inner = at.inside(cond.source)
+    s = inner.alias
+    at.params.extend([cond.source, json.dumps(list(at.datasets))])
+    bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
+    where = _sql(_as_and(cond.where), inner)
+    if cond.via == SAME_DATASET:
+        return f"{at.alias}.dataset IN (SELECT {s}.dataset FROM records {s} WHERE {bound} AND {where})"
+    at.params.extend([cond.via, cond.via, at.collection, at.collection, at.collection])
+    d = inner.depth
+    # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
+    pairs = (
+        f"SELECT DISTINCT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} "
+        f"JOIN keys ks{d} ON ks{d}.rid = {s}.rid WHERE {bound} AND {where} AND ks{d}.kind = ?"
+    )
+    # A key value is on records of every collection (an individual's id on each variant it carries):
+    # the rids of the target collection in the pair's dataset bound the key index seek to its records.
+    ends = [
+        f"(SELECT {fn}(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = p{d}.dataset)"
+        for fn in ("min", "max")
+    ]
+    return (
+        f"{at.alias}.rid IN (SELECT t{d}.rid FROM ({pairs}) p{d} "
+        f"JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value AND kt{d}.rid BETWEEN {ends[0]} AND {ends[1]} "
+        f"JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?)"
+    )
+
+
+def _as_and(cond: Condition) -> And:
+    return cond if isinstance(cond, And) else And((cond,))
+
+
+def _and_parts(cond: And, at: _At) -> list[str]:
     """The parts of an And; two or more term conditions become one set intersection.
 
     `r.rid IN (A) AND r.rid IN (B)` probes the records of A and builds B whole for each query;
@@ -69,41 +142,43 @@ def _and_parts(cond: And, params: Params) -> list[str]:
     for part in cond.parts:
         if len(terms) > 1 and isinstance(part, HasTerm):
             if part is terms[0]:
-                params.extend(json.dumps(list(t.terms)) for t in terms)
+                at.params.extend(json.dumps(list(t.terms)) for t in terms)
                 sets = " INTERSECT ".join([_TERM_RIDS] * len(terms))
-                sqls.append(f"r.rid IN ({sets})")
+                sqls.append(f"{at.alias}.rid IN ({sets})")
             continue
-        sqls.append(condition_sql(part, params))
+        sqls.append(_sql(part, at))
     return sqls
 
 
 _TERM_RIDS = "SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?))"
 
 
-def _value_sql(cond: HasValue, params: Params) -> str:
+def _value_sql(cond: HasValue, at: _At) -> str:
+    params, r = at.params, at.alias
     numeric = isinstance(cond.value, int | float)
     column = "v.nval" if numeric else "v.sval"
     if cond.op == "!=":
         # "not equal" = the record has the field, and none of its values equals the given one.
         params.extend([cond.path, cond.path, cond.value])
         return (
-            "EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ?) AND NOT EXISTS "
-            f"(SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.path = ? AND {column} = ?)"
+            f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = {r}.rid AND v.path = ?) AND NOT EXISTS "
+            f"(SELECT 1 FROM vals v WHERE v.rid = {r}.rid AND v.path = ? AND {column} = ?)"
         )
     if cond.pattern:
         # Only `%` is a wildcard (Beacon filters); `_` and `\` are literal characters.
         pattern = str(cond.value).replace("\\", "\\\\").replace("_", "\\_")
         params.extend([cond.path, pattern])
-        return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} LIKE ? ESCAPE '\\')"
+        return f"{r}.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} LIKE ? ESCAPE '\\')"
     params.extend([cond.path, cond.value])
-    return f"r.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {_SQL_OPS[cond.op]} ?)"
+    return f"{r}.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {_SQL_OPS[cond.op]} ?)"
 
 
 def _json_path(dotted: str) -> str:
     return "$" + "".join(f'."{part}"' for part in dotted.split("."))
 
 
-def _element_sql(cond: HasElement, params: Params) -> str:
+def _element_sql(cond: HasElement, at: _At) -> str:
+    params = at.params
     params.append(_json_path(cond.array))
     tests = []
     for path, op, value in cond.where:
@@ -114,10 +189,10 @@ def _element_sql(cond: HasElement, params: Params) -> str:
             tests.append("json_type(e.value, ?) IN ('integer', 'real')")
         params.extend([json_path, value])
         tests.append(f"json_extract(e.value, ?) {_SQL_OPS[op]} ?")
-    return f"EXISTS (SELECT 1 FROM json_each(r.doc, ?) e WHERE {' AND '.join(tests)})"
+    return f"EXISTS (SELECT 1 FROM json_each({at.alias}.doc, ?) e WHERE {' AND '.join(tests)})"
 
 
-def _overlap_bound(where: Condition | None, params: Params) -> str:
+def _overlap_bound(where: Condition | None, at: _At) -> str:
     """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
 
     Without it an overlap query reads every variant that starts before the range's end. The
@@ -126,8 +201,9 @@ def _overlap_bound(where: Condition | None, params: Params) -> str:
     parts = where.parts if isinstance(where, And) else (where,)
     for part in parts:
         if isinstance(part, Compare) and part.field == Field.END and part.op in (">", ">="):
-            params.append(part.value)
-            return " AND r.v_start >= ? - (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'max_span')"
+            at.params.append(part.value)
+            start = at.column(Field.START)
+            return f" AND {start} >= ? - (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'max_span')"
     return ""
 
 
@@ -136,8 +212,7 @@ def _scope(query: Query, params: Params) -> str:
     params.append(json.dumps(list(query.datasets)))
     sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
     if query.where is not None:
-        where = query.where if isinstance(query.where, And) else And((query.where,))
-        sql += " AND " + condition_sql(where, params)
+        sql += " AND " + _sql(_as_and(query.where), _At(params, query.datasets, collection=query.collection))
     return sql
 
 

@@ -11,19 +11,23 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryType, EntryTypeTable
-from beacon.spec import record_checker
+from beacon.spec import RecordChecker, record_checker
 from beacon.store.base import Document, Store
 from beacon.store.indexing import LoadContext
 from beacon.store.loading import dataset_load
+from ingest.dataset_record import DatasetRecord, planned_record
 from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.phenopackets.elements import as_list, as_object
 from ingest.phenopackets.mapping import Carrier, map_phenopacket
 from ingest.phenopackets.sources import Source, find_sources, read_sources
+from ingest.repair import repair
+from ingest.safeguard import RejectLimit, Safeguard
 
 FORMAT_VERSION = "phenopackets-1"
 ID_SOURCES = ("phenopacket", "subject")
@@ -37,6 +41,7 @@ class PhenopacketReport:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # records not stored
     warnings: list[Problem] = field(default_factory=list)  # parts of stored records not representable
+    repairs: list[Problem] = field(default_factory=list)  # sub-values coerced or dropped, the record kept
     exact_duplicates: int = 0
     unchanged: bool = False
 
@@ -45,9 +50,11 @@ class PhenopacketReport:
 class PhenopacketOptions:
     dataset_id: str
     assembly: str | None = None  # None: inferred from the first vcfRecord
-    on_error: str = "skip"
+    on_error: str = "repair"
     id_from: str = "phenopacket"  # the individual id: the phenopacket's id or its subject's id
     part: str = "phenopackets"
+    name: str | None = None  # of the dataset record (default: the dataset id, or the record's earlier name)
+    description: str | None = None
 
 
 def _fingerprint(doc: Mapping[str, Any]) -> bytes:
@@ -63,6 +70,7 @@ class _Stream:
     table: EntryTypeTable
     context: LoadContext
     progress: Progress | None = None
+    record: DatasetRecord | None = None
 
     def _reject(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -74,9 +82,6 @@ class _Stream:
 
     def records(self) -> Iterator[tuple[EntryType, Document]]:
         by_path = {t.path: t for t in self.table.types}
-        dataset_id = self.options.dataset_id
-        self._count("datasets")
-        yield by_path["datasets"], {"id": dataset_id, "name": dataset_id}
         sizes: dict[str, int] = {}
         for source in self.sources:
             if source.cohort:
@@ -97,7 +102,7 @@ class _Stream:
             mapped = self._map(source, parsed)
             if mapped is None:
                 continue
-            doc = mapped.individual
+            doc = self._repaired(mapped.individual, check_individual, source.name)
             problems = check_individual.problems(doc)
             if problems:
                 where, message = problems[0]
@@ -135,6 +140,22 @@ class _Stream:
         yield from self._checked(by_path["biosamples"], (doc for doc, _ in biosamples.values()), "biosample")
         merged = ({**doc, "caseLevelData": cases} for doc, cases in variants.values())
         yield from self._checked(by_path["g_variants"], merged, "variant")
+        if self.record is not None:
+            # Last: its counts are the load's.
+            counts = dict(self.report.counts)
+            self._count("datasets")
+            yield by_path["datasets"], self.record.document(self.assembly, counts)
+
+    def _repaired(self, doc: Document, checker: RecordChecker, where: str) -> Document:
+        """Under `repair`, the record with its invalid sub-values coerced or dropped (reported); else as is."""
+        if self.options.on_error != "repair":
+            return doc
+        repaired = repair(doc, checker)
+        if repaired.doc is None:
+            return doc  # rejected with its own problem by the caller
+        rid = doc.get("id")
+        self.report.repairs += [Problem(where, None, r.path, f"{r.action} (id {rid})") for r in repaired.repairs]
+        return repaired.doc
 
     @property
     def _by_packet(self) -> bool:
@@ -177,6 +198,7 @@ class _Stream:
     def _checked(self, entry: EntryType, docs: Iterator[Document], what: str) -> Iterator[tuple[EntryType, Document]]:
         checker = record_checker(entry.schema_file)
         for doc in docs:
+            doc = self._repaired(doc, checker, f"{what} {doc.get(entry.id_field)}")
             problems = checker.problems(doc)
             if problems:
                 where, message = problems[0]
@@ -195,11 +217,11 @@ def infer_assembly(sources: list[Source], limit: int = 200) -> str | None:
             break
         if not isinstance(parsed, Mapping):
             continue
-        for interpretation in parsed.get("interpretations") or []:
-            diagnosis = interpretation.get("diagnosis") if isinstance(interpretation, Mapping) else None
-            for gi in (diagnosis or {}).get("genomicInterpretations") or []:
-                descriptor = ((gi or {}).get("variantInterpretation") or {}).get("variationDescriptor") or {}
-                vcf = descriptor.get("vcfRecord") if isinstance(descriptor, Mapping) else None
+        for interpretation in as_list(parsed.get("interpretations")):
+            diagnosis = as_object(as_object(interpretation).get("diagnosis"))
+            for gi in as_list(diagnosis.get("genomicInterpretations")):
+                descriptor = as_object(as_object(as_object(gi).get("variantInterpretation")).get("variationDescriptor"))
+                vcf = descriptor.get("vcfRecord")
                 if isinstance(vcf, Mapping) and (found := canonical_assembly(str(vcf.get("genomeAssembly", "")))):
                     return found
     return None
@@ -208,7 +230,8 @@ def infer_assembly(sources: list[Source], limit: int = 200) -> str | None:
 def digest_of(sources: list[Source], options: PhenopacketOptions, assembly: str | None) -> str:
     """Digest of everything that determines the load, so an identical re-run is a no-op."""
     h = hashlib.sha256(
-        f"{FORMAT_VERSION}\0{options.dataset_id}\0{assembly}\0{options.on_error}\0{options.id_from}".encode()
+        f"{FORMAT_VERSION}\0{options.dataset_id}\0{assembly}\0{options.on_error}\0{options.id_from}"
+        f"\0{options.name}\0{options.description}".encode()
     )
     hashed: set[Path] = set()
     for source in sources:
@@ -240,11 +263,18 @@ async def load_phenopackets(
     *,
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> PhenopacketReport:
     """Replace part `options.part` of the dataset with these phenopackets (store None: validate only).
 
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
+
     :raise InputError: unreadable input or an unknown assembly.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
+    :raise LoadRefused: the load would replace the part with less than it held (nothing changes).
     """
     if options.id_from not in ID_SOURCES:
         msg = f"--id-from: {options.id_from!r} is not one of {', '.join(ID_SOURCES)}"
@@ -253,12 +283,29 @@ async def load_phenopackets(
     sources, assembly = await asyncio.to_thread(_prepare, inputs, options)
     report = PhenopacketReport(options.dataset_id, files=len(sources))
     context = LoadContext(options.dataset_id, assembly)
-    stream = _Stream(sources, options, assembly, report, table, context, progress)
+    record = await planned_record(
+        store, options.dataset_id, options.part, "phenopackets", options.name, options.description
+    )
+    if record is not None and record.description is None:
+        record = replace(record, described=f"{len(sources)} phenopacket(s) from {', '.join(p.name for p in inputs)}")
+    stream = _Stream(sources, options, assembly, report, table, context, progress, record)
     if store is None:
         await asyncio.to_thread(lambda: sum(1 for _ in stream.records()))
         return report
     digest = await asyncio.to_thread(digest_of, sources, options, assembly)
-    load = dataset_load(options.dataset_id, assembly, digest, stream.records(), part=options.part, context=context)
+    # Individuals are what a phenopacket is read for; the rest follows from them.
+    accepted = lambda: report.counts.get("individuals", 0)  # noqa: E731
+    guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
+    load = dataset_load(
+        options.dataset_id,
+        assembly,
+        digest,
+        stream.records(),
+        part=options.part,
+        context=context,
+        check=guard.check,
+        phase=phase,
+    )
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     if summary.unchanged:

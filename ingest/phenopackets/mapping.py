@@ -6,13 +6,13 @@ represented in the Beacon model is returned as a problem with its JSON path, nev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
 from beacon.genome.hgvs import HgvsError, parse
+from ingest.phenopackets.elements import as_list, as_object, term, time_element
 from ingest.vcf.normalize import sequence_type, trim
 from ingest.vcf.records import variant_document
 
@@ -31,6 +31,8 @@ UNKNOWN_TERM = {"id": "NCIT:C17998", "label": "Unknown"}
 SPECIMEN = {"id": "OBI:0100051", "label": "specimen"}
 
 Json = dict[str, Any]
+# Top-level phenopacket fields that are lists; another value there is reported and not stored.
+_LISTS = ("phenotypicFeatures", "diseases", "measurements", "medicalActions", "biosamples", "interpretations")
 
 
 @dataclass(frozen=True)
@@ -49,56 +51,12 @@ class Mapped:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (JSON path, message)
 
 
-_CURIE = re.compile(r"^\w[^:]+:.+$")  # what Beacon's ontologyTerm requires of an id
-
-
-def _term(node: object) -> Json | None:
-    if isinstance(node, Mapping) and isinstance(node.get("id"), str) and _CURIE.match(node["id"]):
-        out: Json = {"id": node["id"]}
-        if isinstance(node.get("label"), str):
-            out["label"] = node["label"]
-        return out
-    return None
-
-
-def time_element(node: object) -> Json | None:
-    """A phenopacket TimeElement in the Beacon timeElement shapes.
-
-    A single timestamp becomes a TimeInterval starting and ending at that instant: Beacon's
-    timeElement is an object, so a bare timestamp string cannot be expressed otherwise.
-    """
-    if not isinstance(node, Mapping):
-        return None
-    if isinstance(node.get("age"), Mapping) and isinstance(node["age"].get("iso8601duration"), str):
-        return {"iso8601duration": node["age"]["iso8601duration"]}
-    if isinstance(node.get("ageRange"), Mapping):
-        start, end = node["ageRange"].get("start"), node["ageRange"].get("end")
-        if isinstance(start, Mapping) and isinstance(end, Mapping):
-            return {
-                "start": {"iso8601duration": start.get("iso8601duration")},
-                "end": {"iso8601duration": end.get("iso8601duration")},
-            }
-    if isinstance(node.get("gestationalAge"), Mapping):
-        gestational = node["gestationalAge"]
-        out: Json = {"weeks": gestational.get("weeks", 0)}
-        if "days" in gestational:
-            out["days"] = gestational["days"]
-        return out
-    if (term := _term(node.get("ontologyClass"))) is not None:
-        return term
-    if isinstance(node.get("timestamp"), str):
-        return {"start": node["timestamp"], "end": node["timestamp"]}
-    if isinstance(node.get("interval"), Mapping):
-        return {"start": node["interval"].get("start"), "end": node["interval"].get("end")}
-    return None
-
-
 def _evidence(items: object) -> Json | None:
     """Beacon keeps one evidence per feature: the first; phenopackets allow several."""
     if not isinstance(items, list) or not items or not isinstance(items[0], Mapping):
         return None
     first = items[0]
-    code = _term(first.get("evidenceCode"))
+    code = term(first.get("evidenceCode"))
     if code is None:
         return None
     out: Json = {"evidenceCode": code}
@@ -118,8 +76,10 @@ def _with(out: Json, key: str, value: object) -> None:
         out[key] = value
 
 
-def phenotypic_feature(node: Mapping[str, Any]) -> Json | None:
-    feature_type = _term(node.get("type"))
+def phenotypic_feature(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
+    feature_type = term(node.get("type"))
     if feature_type is None:
         return None
     out: Json = {"featureType": feature_type}
@@ -127,20 +87,22 @@ def phenotypic_feature(node: Mapping[str, Any]) -> Json | None:
         out["excluded"] = True
     _with(out, "onset", time_element(node.get("onset")))
     _with(out, "resolution", time_element(node.get("resolution")))
-    _with(out, "severity", _term(node.get("severity")))
-    _with(out, "modifiers", [t for t in map(_term, node.get("modifiers") or []) if t])
+    _with(out, "severity", term(node.get("severity")))
+    _with(out, "modifiers", [t for t in map(term, as_list(node.get("modifiers"))) if t])
     _with(out, "evidence", _evidence(node.get("evidence")))
     _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
     return out
 
 
-def disease(node: Mapping[str, Any]) -> Json | None:
-    code = _term(node.get("term"))
+def disease(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
+    code = term(node.get("term"))
     if code is None:
         return None
     out: Json = {"diseaseCode": code}
     _with(out, "ageOfOnset", time_element(node.get("onset")))
-    stages = [t for t in map(_term, node.get("diseaseStage") or []) if t]
+    stages = [t for t in map(term, as_list(node.get("diseaseStage"))) if t]
     if stages:
         out["stage"] = stages[0]  # Beacon has one stage; the others go to notes
         if len(stages) > 1:
@@ -151,41 +113,43 @@ def disease(node: Mapping[str, Any]) -> Json | None:
 def _quantity(node: object) -> Json | None:
     if not isinstance(node, Mapping) or not isinstance(node.get("value"), int | float):
         return None
-    unit = _term(node.get("unit"))
+    unit = term(node.get("unit"))
     if unit is None:
         return None
     out: Json = {"unit": unit, "value": node["value"]}
     rr = node.get("referenceRange")
-    if isinstance(rr, Mapping) and _term(rr.get("unit")) and {"low", "high"} <= rr.keys():
-        out["referenceRange"] = {"unit": _term(rr["unit"]), "low": rr["low"], "high": rr["high"]}
+    if isinstance(rr, Mapping) and term(rr.get("unit")) and {"low", "high"} <= rr.keys():
+        out["referenceRange"] = {"unit": term(rr["unit"]), "low": rr["low"], "high": rr["high"]}
     return out
 
 
 def _procedure(node: object) -> Json | None:
     if not isinstance(node, Mapping):
         return None
-    code = _term(node.get("code"))
+    code = term(node.get("code"))
     if code is None:
         return None
     out: Json = {"procedureCode": code}
-    _with(out, "bodySite", _term(node.get("bodySite")))
+    _with(out, "bodySite", term(node.get("bodySite")))
     _with(out, "ageAtProcedure", time_element(node.get("performed")))
     return out
 
 
-def measurement(node: Mapping[str, Any]) -> Json | None:
-    assay = _term(node.get("assay"))
+def measurement(node: object) -> Json | None:
+    if not isinstance(node, Mapping):
+        return None
+    assay = term(node.get("assay"))
     if assay is None:
         return None
     value: Json | None = None
     raw = node.get("value")
     if isinstance(raw, Mapping):
-        value = _quantity(raw.get("quantity")) or _term(raw.get("ontologyClass"))
+        value = _quantity(raw.get("quantity")) or term(raw.get("ontologyClass"))
     elif isinstance(node.get("complexValue"), Mapping):
         typed = []
-        for tq in node["complexValue"].get("typedQuantities") or []:
+        for tq in as_list(node["complexValue"].get("typedQuantities")):
             q = _quantity(tq.get("quantity")) if isinstance(tq, Mapping) else None
-            kind = _term(tq.get("type")) if isinstance(tq, Mapping) else None
+            kind = term(tq.get("type")) if isinstance(tq, Mapping) else None
             if q and kind:
                 typed.append({"quantityType": kind, "quantity": q})
         value = {"typedQuantities": typed} if typed else None
@@ -208,18 +172,18 @@ def _medical_actions(actions: list[Any], out: Json, problems: list[tuple[str, st
             continue
         if "procedure" in action and (p := _procedure(action["procedure"])):
             procedures.append(p)
-        elif isinstance(action.get("treatment"), Mapping) and (agent := _term(action["treatment"].get("agent"))):
+        elif isinstance(action.get("treatment"), Mapping) and (agent := term(action["treatment"].get("agent"))):
             t: Json = {"treatmentCode": agent}
-            _with(t, "routeOfAdministration", _term(action["treatment"].get("routeOfAdministration")))
+            _with(t, "routeOfAdministration", term(action["treatment"].get("routeOfAdministration")))
             cumulative = _quantity(action["treatment"].get("cumulativeDose"))
             _with(t, "cumulativeDose", cumulative)
             treatments.append(t)
         elif isinstance(action.get("radiationTherapy"), Mapping) and (
-            modality := _term(action["radiationTherapy"].get("modality"))
+            modality := term(action["radiationTherapy"].get("modality"))
         ):
             treatments.append({"treatmentCode": modality})
         elif isinstance(action.get("therapeuticRegimen"), Mapping) and (
-            regimen := _term(action["therapeuticRegimen"].get("ontologyClass"))
+            regimen := term(action["therapeuticRegimen"].get("ontologyClass"))
         ):
             treatments.append({"treatmentCode": regimen})
         else:
@@ -236,21 +200,21 @@ def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
         # A phenopacket's biosamples are its subject's: the phenopacket names the subject by its own id,
         # but the stored individual may be keyed otherwise (--id-from phenopacket), so link to that.
         "individualId": individual_id,
-        "biosampleStatus": _term(node.get("materialSample")) or dict(UNKNOWN_TERM),
-        "sampleOriginType": _term(node.get("sampledTissue")) or dict(SPECIMEN),
+        "biosampleStatus": term(node.get("materialSample")) or dict(UNKNOWN_TERM),
+        "sampleOriginType": term(node.get("sampledTissue")) or dict(SPECIMEN),
     }
-    _with(out, "histologicalDiagnosis", _term(node.get("histologicalDiagnosis")))
-    _with(out, "tumorProgression", _term(node.get("tumorProgression")))
-    _with(out, "tumorGrade", _term(node.get("tumorGrade")))
-    _with(out, "pathologicalStage", _term(node.get("pathologicalStage")))
-    _with(out, "pathologicalTnmFinding", [t for t in map(_term, node.get("pathologicalTnmFinding") or []) if t])
-    _with(out, "diagnosticMarkers", [t for t in map(_term, node.get("diagnosticMarkers") or []) if t])
-    _with(out, "sampleProcessing", _term(node.get("sampleProcessing")))
-    _with(out, "sampleStorage", _term(node.get("sampleStorage")))
+    _with(out, "histologicalDiagnosis", term(node.get("histologicalDiagnosis")))
+    _with(out, "tumorProgression", term(node.get("tumorProgression")))
+    _with(out, "tumorGrade", term(node.get("tumorGrade")))
+    _with(out, "pathologicalStage", term(node.get("pathologicalStage")))
+    _with(out, "pathologicalTnmFinding", [t for t in map(term, as_list(node.get("pathologicalTnmFinding"))) if t])
+    _with(out, "diagnosticMarkers", [t for t in map(term, as_list(node.get("diagnosticMarkers"))) if t])
+    _with(out, "sampleProcessing", term(node.get("sampleProcessing")))
+    _with(out, "sampleStorage", term(node.get("sampleStorage")))
     _with(out, "obtentionProcedure", _procedure(node.get("procedure")))
-    features = [f for f in map(phenotypic_feature, node.get("phenotypicFeatures") or []) if f]
+    features = [f for f in map(phenotypic_feature, as_list(node.get("phenotypicFeatures"))) if f]
     _with(out, "phenotypicFeatures", features)
-    _with(out, "measurements", [m for m in map(measurement, node.get("measurements") or []) if m])
+    _with(out, "measurements", [m for m in map(measurement, as_list(node.get("measurements"))) if m])
     if isinstance(node.get("description"), str):
         out["notes"] = node["description"]
     return out
@@ -269,7 +233,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
         ref, alt = str(vcf.get("ref", "")).upper(), str(vcf.get("alt", "")).upper()
         try:
             pos = int(vcf.get("pos", ""))
-        except ValueError:
+        except (TypeError, ValueError):
             return f"vcfRecord.pos: not a position: {vcf.get('pos')!r}"
         if chrom is None:
             return f"vcfRecord.chrom: unknown chromosome {vcf.get('chrom')!r}"
@@ -277,7 +241,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
             return f"vcfRecord: REF/ALT must be nucleotide sequences, got {ref!r}/{alt!r}"
         pos, ref, alt = trim(pos, ref, alt)
         return chrom, pos, ref, alt
-    for expression in descriptor.get("expressions") or []:
+    for expression in as_list(descriptor.get("expressions")):
         if isinstance(expression, Mapping) and expression.get("syntax") == "hgvs.g":
             try:
                 allele = parse(str(expression.get("value", "")))
@@ -288,7 +252,7 @@ def _allele(descriptor: Mapping[str, Any], assembly: str) -> tuple[str, int, str
             if allele.kind == "substitution" and allele.ref and allele.alt:
                 return allele.chrom, allele.start + 1, allele.ref, allele.alt
             return f"expressions: {expression.get('value')}: without a vcfRecord only substitutions have both alleles"
-    label = descriptor.get("label") or (descriptor.get("structuralType") or {}).get("label")
+    label = descriptor.get("label") or as_object(descriptor.get("structuralType")).get("label")
     what = f" ({label})" if label else ""
     return f"no vcfRecord or genomic HGVS: the variant{what} has no position to store"
 
@@ -305,7 +269,7 @@ def variant(descriptor: Mapping[str, Any], assembly: str) -> Json | str:
         variant_type=sequence_type(ref, alt), pos=pos, internal_id=f"{chrom}:{pos}:{ref}>{alt}",
     )  # fmt: skip
     transcripts, proteins = [], []
-    for expression in descriptor.get("expressions") or []:
+    for expression in as_list(descriptor.get("expressions")):
         if not isinstance(expression, Mapping) or not isinstance(expression.get("value"), str):
             continue
         if expression.get("syntax") in ("hgvs.c", "hgvs.n"):
@@ -324,58 +288,58 @@ def variant(descriptor: Mapping[str, Any], assembly: str) -> Json | str:
 
 def _interpretations(packet: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Json | None]]:
     """(JSON path, genomic interpretation, diagnosed disease term) for every interpretation."""
-    for i, interpretation in enumerate(packet.get("interpretations") or []):
-        if not isinstance(interpretation, Mapping):
-            continue
-        diagnosis = interpretation.get("diagnosis") or {}
-        condition = _term(diagnosis.get("disease")) if isinstance(diagnosis, Mapping) else None
-        for g, gi in enumerate(diagnosis.get("genomicInterpretations") or [] if isinstance(diagnosis, Mapping) else []):
+    for i, interpretation in enumerate(as_list(packet.get("interpretations"))):
+        diagnosis = as_object(as_object(interpretation).get("diagnosis"))
+        condition = term(diagnosis.get("disease"))
+        for g, gi in enumerate(as_list(diagnosis.get("genomicInterpretations"))):
             if isinstance(gi, Mapping):
                 yield f"$.interpretations[{i}].diagnosis.genomicInterpretations[{g}]", gi, condition
 
 
 def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str | None) -> Mapped:
     """The Beacon documents of one phenopacket; `assembly` is the dataset's (None: variants are reported)."""
-    subject = packet.get("subject") if isinstance(packet.get("subject"), Mapping) else {}
-    assert isinstance(subject, Mapping)
+    subject = as_object(packet.get("subject"))
     sex = subject.get("sex", "UNKNOWN_SEX")
     individual: Json = {"id": individual_id, "sex": dict(SEX_TERMS.get(str(sex), UNKNOWN_TERM))}
     problems: list[tuple[str, str]] = []
-    if sex not in SEX_TERMS:
+    if not isinstance(sex, str) or sex not in SEX_TERMS:
         problems.append(("$.subject.sex", f"unknown sex {sex!r}; stored as Unknown"))
     karyotype = subject.get("karyotypicSex")
-    if karyotype in KARYOTYPES:
+    if isinstance(karyotype, str) and karyotype in KARYOTYPES:
         individual["karyotypicSex"] = karyotype
-    features = packet.get("phenotypicFeatures") or []
+    for key in _LISTS:
+        if key in packet and not isinstance(packet[key], list | None):
+            problems.append((f"$.{key}", f"expected a list, got {type(packet[key]).__name__}: not stored"))
+    features = as_list(packet.get("phenotypicFeatures"))
     _with(individual, "phenotypicFeatures", [f for f in map(phenotypic_feature, features) if f])
-    diseases = [d for d in packet.get("diseases") or [] if isinstance(d, Mapping)]
+    diseases = [d for d in as_list(packet.get("diseases")) if isinstance(d, Mapping)]
     present = (d for d in diseases if d.get("excluded") is not True)
     _with(individual, "diseases", [x for x in map(disease, present) if x])
-    _with(individual, "measures", [m for m in map(measurement, packet.get("measurements") or []) if m])
-    _medical_actions(list(packet.get("medicalActions") or []), individual, problems)
+    _with(individual, "measures", [m for m in map(measurement, as_list(packet.get("measurements"))) if m])
+    _medical_actions(as_list(packet.get("medicalActions")), individual, problems)
     info: Json = {"phenopacketId": packet.get("id"), "subjectId": subject.get("id")}
     for key in ("timeAtLastEncounter", "vitalStatus", "dateOfBirth", "taxonomy"):
         if key in subject:
             info[key] = subject[key]
-    excluded = [_term(d.get("term")) for d in diseases if d.get("excluded") is True]
+    excluded = [term(d.get("term")) for d in diseases if d.get("excluded") is True]
     _with(info, "excludedDiseases", [t for t in excluded if t])
     if isinstance(packet.get("metaData"), Mapping):
-        refs = [r.get("id") for r in packet["metaData"].get("externalReferences") or [] if isinstance(r, Mapping)]
+        refs = [r.get("id") for r in as_list(packet["metaData"].get("externalReferences")) if isinstance(r, Mapping)]
         _with(info, "externalReferences", [r for r in refs if isinstance(r, str)])
     individual["info"] = info
     for n, feature in enumerate(features):
         if phenotypic_feature(feature if isinstance(feature, Mapping) else {}) is None:
             problems.append((f"$.phenotypicFeatures[{n}].type", "missing or without a CURIE id: feature not stored"))
             continue
-        for m, modifier in enumerate(feature.get("modifiers") or []):
-            if _term(modifier) is None:
+        for m, modifier in enumerate(as_list(feature.get("modifiers"))):
+            if term(modifier) is None:
                 message = (
                     f"{modifier.get('id') if isinstance(modifier, Mapping) else modifier!r}: not a CURIE: not stored"
                 )
                 problems.append((f"$.phenotypicFeatures[{n}].modifiers[{m}]", message))
     mapped = Mapped(individual, problems=problems)
     biosample_ids = set()
-    for n, node in enumerate(packet.get("biosamples") or []):
+    for n, node in enumerate(as_list(packet.get("biosamples"))):
         doc = biosample(node, individual_id) if isinstance(node, Mapping) else None
         if doc is None:
             problems.append((f"$.biosamples[{n}].id", "missing or not a non-empty string"))
@@ -383,7 +347,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
         biosample_ids.add(doc["id"])
         mapped.biosamples.append(doc)
     for where, gi, condition in _interpretations(packet):
-        descriptor = (gi.get("variantInterpretation") or {}).get("variationDescriptor")
+        descriptor = as_object(gi.get("variantInterpretation")).get("variationDescriptor")
         if not isinstance(descriptor, Mapping):
             problems.append((where, "no variantInterpretation.variationDescriptor (gene descriptors are not variants)"))
             continue
@@ -399,7 +363,7 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
         # subject, whose individual id then stands in for it (docs/phenopackets.md).
         sample = named if isinstance(named, str) and named in biosample_ids else individual_id
         case: Json = {"biosampleId": sample, "individualId": individual_id}
-        _with(case, "zygosity", _term(descriptor.get("allelicState")))
+        _with(case, "zygosity", term(descriptor.get("allelicState")))
         if condition is not None:
             case["clinicalInterpretations"] = [{"conditionId": condition["id"], "effect": condition}]
         mapped.carriers.append(Carrier(found, case))

@@ -18,6 +18,7 @@ from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.store.base import Document
 from beacon.store.indexing import LoadContext, index_record
 from beacon.store.sqlite_docs import RowBatch, RowPacker
+from ingest.dataset_record import DatasetRecord
 from ingest.errors import InputError
 from ingest.vcf.fasta import Reference
 from ingest.vcf.parse import Progress, Site, VcfOptions, VcfParser, VcfReport
@@ -36,6 +37,7 @@ class Job:
     owners: dict[str, str] = field(default_factory=dict)  # biosample -> individual, already in the dataset
     cohorts: list[str] = field(default_factory=list)  # the dataset's cohorts
     table: EntryTypeTable = field(default_factory=EntryTypeTable)
+    record: DatasetRecord | None = None  # the dataset record the load brings, last (ingest/dataset_record.py)
 
     def context(self) -> LoadContext:
         return LoadContext(self.options.dataset_id, self.options.stored_assembly, dict(self.owners), list(self.cohorts))
@@ -77,32 +79,45 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
         packer.add(index_record(entry, doc, ctx))
         if packer.full:
             yield packer.take()
-    variants = job.table.by_id("genomicVariant")
+    variants = job.table.variant_type()
     direct = DirectRows(packer, ctx, options.stored_assembly, variants, counts_only=options.counts_only)
     report = parser.report
     for path in parser.paths:
-        vcf, header_lines = parser.open(path)
-        file = parser.file
-        direct.start_file(file)
-        annotated = file.header.annotated
-        for site in parser.sites(path, vcf, header_lines):
-            if site.plain and not (annotated and _annotated(site)):
-                direct.add(site, file)
-            else:
-                variant = site_document(parser, site)
-                if variant is None:
-                    continue
-                packer.add(index_record(variants, variant, ctx))
-            report.variants_written += 1
-            if packer.full:
-                yield packer.take()
+        line = 0
+        try:
+            vcf, header_lines = parser.open(path)
+            file = parser.file
+            direct.start_file(file)
+            annotated = file.header.annotated
+            line = header_lines
+            for site in parser.sites(path, vcf, header_lines):
+                line = site.line
+                if site.plain and not (annotated and _annotated(site)):
+                    direct.add(site, file)
+                else:
+                    variant = site_document(parser, site)
+                    if variant is None:
+                        continue
+                    packer.add(index_record(variants, variant, ctx))
+                report.variants_written += 1
+                if packer.full:
+                    yield packer.take()
+        except UnicodeDecodeError as exc:
+            # cyvcf2 decodes text fields when they are read: a damaged byte surfaces here, not in the reader.
+            msg = f"{path.name}: after line {line}: not UTF-8 text ({exc.reason} at byte {exc.start} of a field)"
+            raise InputError(msg) from exc
+    if job.record is not None:
+        variants, biosamples = job.table.variant_type(), job.table.by_id("biosample")
+        counts = {variants.collection: report.variants_written, biosamples.collection: report.samples}
+        doc = job.record.document(options.stored_assembly, {c: n for c, n in counts.items() if n})
+        packer.add(index_record(job.table.dataset_type(), doc, ctx))
     yield packer.take()
 
 
 def documents(parser: VcfParser, table: EntryTypeTable) -> Iterator[tuple[EntryType, Document]]:
     """The load as (entry type, document) pairs, every allele through `site_document` (what the rows must equal)."""
     yield from parser.sample_documents(table)
-    variants = table.by_id("genomicVariant")
+    variants = table.variant_type()
     for path in parser.paths:
         vcf, header_lines = parser.open(path)
         for site in parser.sites(path, vcf, header_lines):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,17 +20,21 @@ from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad, Store
 from beacon.store.sqlite_docs import RowBatch, RowStream
+from ingest.dataset_record import planned_record
 from ingest.errors import InputError
+from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
-from ingest.vcf.reader import check_header
+from ingest.vcf.reader import check_header, check_intact, header_value
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
 
 __all__ = ["FORMAT_VERSION", "VcfOptions", "VcfReport", "digest_of", "load_vcf"]
 
 FORMAT_VERSION = "vcf-1"
+# What the store is handed besides the rows: the load's safeguard and the phase reporter.
+_Hooks = tuple[Safeguard, Callable[[str], None] | None]
 # Input size (bytes, as stored) from which a child parser pays for its start (about 0.4 s of imports,
 # overlapped with this process's preparation): bgzipped sites-only VCF is ~50 bytes a record.
 CHILD_FROM_BYTES = 2_000_000
@@ -46,6 +50,8 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
         options.counts_only,
         options.fasta,
         options.on_error,
+        options.name,
+        options.description,
     )
     h = hashlib.sha256("\0".join(map(str, settings)).encode())
     extra = [p for p in (options.samples_table, options.chain) if p is not None]
@@ -59,13 +65,21 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
 
 def _prepare(paths: list[Path], samples_table: Path | None) -> dict[str, SampleInfo]:
     """File checks and the sample table, off the event loop."""
-    missing = [p for p in paths if not p.is_file()]
+    missing = [p for p in paths if not p.exists()]
     if missing:
         msg = f"{missing[0]}: no such file"
         raise InputError(msg)
     for path in paths:
         check_header(path)
+        check_intact(path)
     return read_samples(samples_table) if samples_table else {}
+
+
+def _described(paths: list[Path]) -> str:
+    """A description from the files: their names and the first header's ##source, if any."""
+    source = header_value(paths[0], "source")
+    names = ", ".join(p.name for p in paths)
+    return f"Variants of {names} ({source})" if source else f"Variants of {names}"
 
 
 async def _existing(store: Store | None, dataset_id: str) -> tuple[dict[str, str], list[str]]:
@@ -89,7 +103,9 @@ def _checked(options: VcfOptions) -> VcfOptions:
     if (options.chain is None) != (target is None):
         msg = "--chain and --target-assembly go together"
         raise InputError(msg)
-    return replace(options, assembly=assembly, target_assembly=target)
+    # A VCF record has no sub-value to repair: repair skips what it cannot store, as skip does.
+    on_error = "skip" if options.on_error == "repair" else options.on_error
+    return replace(options, assembly=assembly, target_assembly=target, on_error=on_error)
 
 
 def _child(paths: list[Path], wanted: bool | None) -> ParserProcess | None:
@@ -106,12 +122,19 @@ async def load_vcf(
     table: EntryTypeTable | None = None,
     progress: Progress | None = None,
     parse_in_child: bool | None = None,
+    allow_empty: bool = False,
+    max_rejected: RejectLimit | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> VcfReport:
     """Replace part `options.part` of the dataset with these VCFs (store None: validate only).
+
+    The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
+    store's phases after the records.
 
     `parse_in_child` None: parse in a child process when storing CHILD_FROM_BYTES or more of input.
     :raise InputError: unreadable input, unknown assembly or sample table problems.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
+    :raise LoadRefused: the load would replace the part with less than it held (nothing changes).
     """
     options = _checked(options)
     # Started first: the child's imports overlap the checks and store queries below.
@@ -119,20 +142,27 @@ async def load_vcf(
     try:
         samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
         owners, cohorts = await _existing(store, options.dataset_id)
-        job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable())
+        record = await planned_record(store, options.dataset_id, options.part, "vcf", options.name, options.description)
+        if record is not None and record.description is None:
+            record = replace(record, described=await asyncio.to_thread(_described, paths))
+        job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable(), record)
         report = VcfReport(options.dataset_id)
+        accepted = lambda: report.variants_written  # noqa: E731
+        guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
         if child is None:
-            return await _load_here(job, report, store, progress)
+            return await _load_here(job, report, store, progress, (guard, phase))
         assert store is not None
         digest = await asyncio.to_thread(digest_of, paths, options)
         await asyncio.to_thread(child.start, job)
-        return await _store(job, report, store, digest, child.batches(job, report, progress))
+        return await _store(job, report, store, digest, child.batches(job, report, progress), (guard, phase))
     finally:
         if child is not None:
             await asyncio.to_thread(child.close)
 
 
-async def _load_here(job: Job, report: VcfReport, store: Store | None, progress: Progress | None) -> VcfReport:
+async def _load_here(
+    job: Job, report: VcfReport, store: Store | None, progress: Progress | None, hooks: _Hooks
+) -> VcfReport:
     """Parse in this process, on the store's worker thread (or a thread of its own when validating)."""
     lifter, reference = await asyncio.to_thread(job.aids)
     try:
@@ -141,15 +171,19 @@ async def _load_here(job: Job, report: VcfReport, store: Store | None, progress:
             await asyncio.to_thread(drain, batches)
             return report
         digest = await asyncio.to_thread(digest_of, job.paths, job.options)
-        return await _store(job, report, store, digest, batches)
+        return await _store(job, report, store, digest, batches, hooks)
     finally:
         if reference is not None:
             reference.close()
 
 
-async def _store(job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch]) -> VcfReport:
+async def _store(
+    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch], hooks: _Hooks
+) -> VcfReport:
+    guard, phase = hooks
     options = job.options
-    load = DatasetLoad(options.dataset_id, options.stored_assembly, digest, RowStream(batches), part=options.part)
+    assembly, stream = options.stored_assembly, RowStream(batches)
+    load = DatasetLoad(options.dataset_id, assembly, digest, stream, part=options.part, check=guard.check, phase=phase)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report

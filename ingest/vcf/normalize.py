@@ -45,11 +45,18 @@ def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos, ref, alt
 
 
-def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple[int, str]]]:
+def reference_copy_number(copies: int) -> str:
+    """The skip reason of the reference-state copy-number allele."""
+    if copies == 1:
+        return "reference copy number <CN1> (one copy per haplotype)"
+    return f"reference copy number <CN{copies}> (the header's ##ALT makes it the normal state)"
+
+
+def split(pos: int, ref: str, alts: list[str], reference_copies: int = 1) -> tuple[list[Allele], list[tuple[int, str]]]:
     """The normalised alleles of a record and the skipped ones as (allele number, reason).
 
-    Spanning deletions (`*`), missing alleles (`.`), ALT equal to REF and the copy-neutral `<CN2>`
-    describe no variant of their own.
+    Spanning deletions (`*`), missing alleles (`.`), ALT equal to REF and the reference copy number
+    (`<CN1>` per haplotype, or `reference_copies`) describe no variant of their own.
     """
     alleles: list[Allele] = []
     skipped: list[tuple[int, str]] = []
@@ -60,9 +67,11 @@ def split(pos: int, ref: str, alts: list[str]) -> tuple[list[Allele], list[tuple
             skipped.append((index, "spanning deletion allele '*'"))
         elif alt in (".", ""):
             skipped.append((index, "no alternate allele"))
-        elif alt == "<CN2>":
-            # The copy-neutral state beside <CN0>,<CN1>,<CN3>… in a CNV record: the reference, not a variant.
-            skipped.append((index, "copy-neutral allele <CN2>"))
+        elif alt == f"<CN{reference_copies}>":
+            # Copy-number alleles count copies per haplotype (VCF 4.3 §5.5, 1000 Genomes phase 3): a
+            # haplotype carries one copy of the reference, so <CN1> is the reference state, not a variant
+            # (<CN2> when the header says two copies are normal).
+            skipped.append((index, reference_copy_number(reference_copies)))
         elif alt == ref:
             skipped.append((index, "ALT equals REF"))
         elif _SEQUENCE.match(alt) and _SEQUENCE.match(ref):

@@ -55,6 +55,8 @@ class VcfOptions:
     chain: Path | None = None
     target_assembly: str | None = None
     fasta: Path | None = None
+    name: str | None = None  # of the dataset record (default: the dataset id, or the record's earlier name)
+    description: str | None = None
 
     @property
     def stored_assembly(self) -> str:
@@ -181,7 +183,7 @@ class VcfParser:
                 else:
                     yield from self._distinct(name, line, record, chrom, [snv], genotypes, recent)
             else:
-                alleles, skipped = split(pos, ref, list(alts))
+                alleles, skipped = split(pos, ref, list(alts), self.file.header.reference_copies)
                 if self.reference is not None:
                     alleles = [self._left_aligned(chrom, a) for a in alleles]
                 for _, reason in skipped:

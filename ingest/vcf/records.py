@@ -12,6 +12,7 @@ from beacon.store.base import Document
 from ingest.errors import Problem
 from ingest.vcf.annotations import molecular_attributes, transcript_hgvs
 from ingest.vcf.genotypes import AlleleCounts
+from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfParser
 from ingest.vcf.structural import Unrepresentable, structural
@@ -71,7 +72,15 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
         svlen = record.INFO.get("SVLEN")
         svlen = svlen[allele.index - 1] if isinstance(svlen, tuple) else svlen
         try:
-            sv = structural(allele.pos, allele.alt, end, svlen, record.INFO.get("SVTYPE"), record.INFO.get("CHR2"))
+            sv = structural(
+                allele.pos,
+                allele.alt,
+                end,
+                svlen,
+                record.INFO.get("SVTYPE"),
+                record.INFO.get("CHR2"),
+                parser.file.header.reference_copies,
+            )
         except Unrepresentable as exc:
             parser.reject(Problem(name, line, "ALT", str(exc), is_line=True))
             return None
@@ -96,6 +105,9 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
             alt=allele.alt, variant_type=sequence_type(allele.ref, allele.alt), pos=allele.pos,
             internal_id=f"{chrom}:{allele.pos}:{allele.ref}>{allele.alt}",
         )  # fmt: skip
+    ids = alternative_ids(record.ID)
+    if ids:
+        doc.setdefault("identifiers", {})["variantAlternativeIds"] = [{"id": i} for i in ids]
     header = parser.file.header
     ann, csq = (record.INFO.get("ANN"), record.INFO.get("CSQ")) if header.annotated else (None, None)
     vcf_alt = record.ALT[allele.index - 1]

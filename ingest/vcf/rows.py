@@ -22,6 +22,7 @@ from beacon.model.entry_types import EntryType
 from beacon.store.indexing import LoadContext
 from beacon.store.sqlite_docs import RowPacker
 from ingest.vcf.genotypes import ZYGOSITIES, AlleleCounts, GenotypeTable
+from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
 
@@ -114,6 +115,13 @@ class DirectRows:
             flags = _HGVS_FLAG
             batch.keys.append(("hgvs", hgvs, n))
             vals.append((n, "identifiers.genomicHGVSId", hgvs[:_MAX_TEXT], None))
+        ids = alternative_ids(record.ID)
+        if ids:
+            # records.site_document puts them right after the genomic HGVS id, which the columns spell.
+            references = ",".join(f'{{"id":{_json(i)}}}' for i in ids)
+            parts.append(f'"identifiers":{{"variantAlternativeIds":[{references}]}}')
+            for i in ids:
+                vals.append((n, "identifiers.variantAlternativeIds.id", i[:_MAX_TEXT], None))
         weight = 4
         if genotypes is not None:
             flags |= _SOURCE_REFERENCE_FLAG

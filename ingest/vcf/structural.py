@@ -32,11 +32,17 @@ class StructuralAllele:
 
 
 def structural(
-    pos: int, alt: str, end: int | None, svlen: int | None, svtype: str | None, chr2: str | None = None
+    pos: int,
+    alt: str,
+    end: int | None,
+    svlen: int | None,
+    svtype: str | None,
+    chr2: str | None = None,
+    reference_copies: int = 1,
 ) -> StructuralAllele:
     """Interpret one symbolic or breakend allele of a record at 1-based `pos`.
 
-    :raise Unrepresentable: a copy-neutral <CN2>, an unknown symbol, or a span that cannot be determined.
+    :raise Unrepresentable: the reference copy number, an unknown symbol, or a span that cannot be determined.
     """
     bnd = _BND.match(alt)
     if bnd:
@@ -45,11 +51,13 @@ def structural(
         return StructuralAllele("BND", pos - 1, pos)
     cn = _CN.match(alt)
     if cn:
+        # Copies per haplotype, whose reference carries one: 0 is a loss, 2 and more a gain (or as
+        # many as the header makes normal, `reference_copies`).
         copies = int(cn.group(1))
-        if copies == 2:
-            msg = f"{alt} is the copy-neutral (reference) state"
+        if copies == reference_copies:
+            msg = f"{alt} is the reference copy number"
             raise Unrepresentable(msg)
-        kind = "DEL" if copies < 2 else "DUP"
+        kind = "DEL" if copies < reference_copies else "DUP"
     else:
         base = alt.strip("<>").split(":")[0]
         found = _SYMBOLIC_TYPES.get(base) or _SYMBOLIC_TYPES.get(svtype or "")

@@ -349,7 +349,8 @@ async def test_the_audit_log_records_who_asked_what_and_never_the_token(world: W
     assert first["identity"] == f"{world.issuer.url}#alice"
     assert first["datasets"] == [CTL]
     assert first["granularity"] == "record"
-    assert first["query"]["filters"] == ["NCIT:C16576"]
+    # The question as evaluated: each filter with its similarity, descendants, scope and group (docs/security.md).
+    assert first["query"]["filters"] == [{"id": "NCIT:C16576", "similarity": "exact", "includeDescendantTerms": True}]
     assert first["status"] == 200
     assert (second["identity"], second["datasets"], second["granularity"]) == ("anonymous", [OPEN], "boolean")
     assert (third["identity"], third["status"]) == ("anonymous", 401)

@@ -86,11 +86,11 @@ class Loaded:
     reports: dict[str, BffReport]
 
 
-def load_once(path: Path, loads: list[tuple[Path, str, str | None]]) -> Loaded:
+def load_once(path: Path, loads: list[tuple[Path, str, str | None]], on_error: str = "repair") -> Loaded:
     async def run() -> dict[str, BffReport]:
         async with opened(path) as store:
             return {
-                dataset: await load_bff(folder, dataset, store, assembly=assembly)
+                dataset: await load_bff(folder, dataset, store, assembly=assembly, on_error=on_error)
                 for folder, dataset, assembly in loads
             }
 
@@ -106,6 +106,13 @@ def classic(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
 def pi(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     loads = [(PI_FORMAT, CINECA_ID, "GRCh37"), (PI_TEST / "test", "test", None), (PI_TEST / "test2", "test2", None)]
     return load_once(tmp_path_factory.mktemp("pi") / "b.db", loads)
+
+
+@pytest.fixture(scope="module")
+def pi_skip(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    """The PI test fixtures loaded with `--on-error skip`: invalid records rejected whole."""
+    loads: list[tuple[Path, str, str | None]] = [(PI_TEST / "test", "test", None), (PI_TEST / "test2", "test2", None)]
+    return load_once(tmp_path_factory.mktemp("pi_skip") / "b.db", loads, on_error="skip")
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +235,11 @@ async def test_pi_layout_takes_the_chromosome_from_the_refseq_accession(pi: Load
     assert on_22 == everywhere == {CINECA_ID: 999}
 
 
-async def test_pi_test_fixture_rejects_every_individual_and_biosample_with_its_location(pi: Loaded) -> None:
-    report = pi.reports["test"]
-    async with opened(pi.path) as store:
+async def test_pi_test_fixture_under_skip_rejects_every_individual_and_biosample_with_its_location(
+    pi_skip: Loaded,
+) -> None:
+    report = pi_skip.reports["test"]
+    async with opened(pi_skip.path) as store:
         stored = await counts(store, "test")
         loaded = await info(store, "test")
     assert [(p.file, p.record) for p in report.problems] == [
@@ -248,9 +257,11 @@ async def test_pi_test_fixture_rejects_every_individual_and_biosample_with_its_l
     assert loaded.assembly == "GRCh37"
 
 
-async def test_pi_test2_fixture_rejects_its_one_individual_for_a_list_measurement_value(pi: Loaded) -> None:
-    (problem,) = pi.reports["test2"].problems
-    async with opened(pi.path) as store:
+async def test_pi_test2_fixture_under_skip_rejects_its_one_individual_for_a_list_measurement_value(
+    pi_skip: Loaded,
+) -> None:
+    (problem,) = pi_skip.reports["test2"].problems
+    async with opened(pi_skip.path) as store:
         stored = await counts(store, "test2")
     assert (problem.file, problem.record, problem.path) == ("individuals.json.gz", 0, "$.measures[0].measurementValue")
     assert problem.message.endswith("is not valid under any of the schemas listed in the 'oneOf' keyword (id NONE)")
@@ -379,7 +390,8 @@ async def test_new_input_replaces_the_dataset_and_spares_the_others(store: Sqlit
     await load_bff(FIXTURES / "two_individuals", "b", store)
     other = await info(store, "b")
     assert (await ids(store, "individuals", "a"), await ids(store, "biosamples", "a")) == (["P1", "P2", "P3"], ["S1"])
-    report = await load_bff(FIXTURES / "one_individual_without_sex", "a", store)
+    # The new input has no biosamples: dropping the previous one is asked for (tests/ingest/test_safeguard.py).
+    report = await load_bff(FIXTURES / "one_individual_without_sex", "a", store, allow_empty=True)
     assert report.unchanged is False
     assert (await ids(store, "individuals", "a"), await ids(store, "biosamples", "a")) == (["P1", "P3"], [])
     assert (await counts(store, "a"))["individuals"] == 2

@@ -75,7 +75,7 @@ def test_sequence_types(ref: str, alt: str, kind: str) -> None:
     assert sequence_type(ref, alt) == kind
 
 
-def test_copy_neutral_allele_is_skipped_not_rejected() -> None:
-    alleles, skipped = split(100, "A", ["<CN0>", "<CN2>", "<CN3>"])
-    assert [a.alt for a in alleles] == ["<CN0>", "<CN3>"]
-    assert skipped == [(2, "copy-neutral allele <CN2>")]
+def test_the_reference_copy_number_of_a_haplotype_is_skipped_not_rejected() -> None:
+    alleles, skipped = split(100, "A", ["<CN0>", "<CN1>", "<CN2>", "<CN3>"])
+    assert [a.alt for a in alleles] == ["<CN0>", "<CN2>", "<CN3>"]
+    assert skipped == [(2, "reference copy number <CN1> (one copy per haplotype)")]

@@ -141,3 +141,42 @@ async def test_a_percent_pattern_treats_underscore_literally(store: Store) -> No
     assert [v["variantInternalId"] for v in await store.find(query)] == ["a_1"]
     query = Query("g_variants", ("a",), HasValue("variantInternalId", "=", "A%", pattern=True))
     assert len(await store.find(query)) == 2  # case-insensitive, like SQL LIKE
+
+
+BIOSAMPLES = TABLE.by_id("biosample")
+INDIVIDUALS = TABLE.by_id("individual")
+
+
+async def load_people(store: Store, dataset: str, variants: list[Document]) -> None:
+    """Individuals I1, I2 with biosamples S1, S2 (the same ids in every dataset), then `variants`."""
+    records = [
+        *((INDIVIDUALS, {"id": i}) for i in ("I1", "I2")),
+        *((BIOSAMPLES, {"id": f"S{n}", "individualId": f"I{n}"}) for n in (1, 2)),
+        *((VARIANTS, v) for v in variants),
+    ]
+    await store.replace_dataset(dataset_load(dataset, "GRCh38", dataset, records))
+
+
+async def test_related_records_are_paired_within_their_dataset(store: Store) -> None:
+    """Issue 20 at the store: the same sample ids in a and b; the variant at 10 is in b only."""
+    from beacon.model.plan import SAME_DATASET, Related
+
+    await load_people(store, "a", [variant("a1", 50, 60, carriers=("S2",))])
+    await load_people(store, "b", [variant("b1", 10, 20, carriers=("S1",))])
+    at_10 = Compare(Field.START, "=", 10)
+    carriers = Related("g_variants", "individual", at_10)
+    assert await store.count_by_dataset(Query("individuals", ("a", "b"), carriers)) == {"b": 1}
+    # One find over both datasets (collections page so): each dataset's records meet its own keys only.
+    assert [d["id"] for d in await store.find(Query("individuals", ("a", "b"), carriers))] == ["I1"]
+    everyone = Related("g_variants", "individual", Compare(Field.START, ">", 0))
+    found = await store.find(Query("individuals", ("a", "b"), everyone))
+    assert [d["id"] for d in found] == ["I2", "I1"]  # a's carrier of a1, then b's carrier of b1
+    # Nested: biosamples of individuals who carry the variant at 10, and the datasets holding it.
+    nested = Related("individuals", "individual", carriers)
+    assert await store.count_by_dataset(Query("biosamples", ("a", "b"), nested)) == {"b": 1}
+    holding = Related("g_variants", SAME_DATASET, at_10)
+    assert await store.count_by_dataset(Query("individuals", ("a", "b"), holding)) == {"b": 2}
+    # A lookup from a record id: /g_variants/a1/individuals.
+    lookup = Related("g_variants", "individual", Compare(Field.ID, "=", "a1"))
+    assert await store.count_by_dataset(Query("individuals", ("a", "b"), lookup)) == {"a": 1}
+    assert await store.count_by_dataset(Query("individuals", ("b",), lookup)) == {}

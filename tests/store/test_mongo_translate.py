@@ -9,15 +9,39 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from beacon.model.plan import And, Compare, Field, HasKey, HasTerm, HasValue, In, Not, Nothing, Or, Query
+from beacon.model.plan import (
+    SAME_DATASET,
+    And,
+    Compare,
+    Field,
+    HasKey,
+    HasTerm,
+    HasValue,
+    In,
+    Not,
+    Nothing,
+    Or,
+    Query,
+    Related,
+)
 from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
 from beacon.store.mongo import ENTRY_COLLECTIONS
 from beacon.store.mongo_schema import DATASETS_LOADED, TERM_CATALOG, indexes_for
-from beacon.store.mongo_translate import Scope, find_spec, keys_pipeline, like_regex, match_filter
+from beacon.store.mongo_translate import (
+    Scope,
+    find_spec,
+    keys_pipeline,
+    like_regex,
+    match_filter,
+    related_conditions,
+    related_found,
+    related_pipeline,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "mongo_plans.json"
 SCOPE = Scope(generations=(3, 7), max_span=1_000_000, by_dataset=(("d1", (3,)), ("d2", (7,))))
@@ -54,6 +78,43 @@ PLANS = {
     "unfiltered": Query("cohorts", ("d1",)),
 }
 
+ALLELE = And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G")))
+CARRIERS = Related("g_variants", "individual", ALLELE)
+BLOOD = Related("biosamples", "individual", HasTerm(("UBERON:0000178",)))
+RELATED_PLANS = {
+    "carriers of an allele": Query("individuals", ("d1", "d2"), CARRIERS),
+    "carriers and a term": Query("individuals", ("d1",), And((HasTerm(("NCIT:C16576",)), CARRIERS))),
+    "a variant's individuals lookup": Query(
+        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.ID, "=", "v1"))
+    ),
+    "samples of individuals with a blood sample": Query(
+        "biosamples", ("d1", "d2"), Related("individuals", "individual", BLOOD)
+    ),
+    "datasets holding the allele": Query("datasets", ("d1", "d2"), Related("g_variants", SAME_DATASET, ALLELE)),
+    "carriers nowhere": Query(
+        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.START, "=", 1))
+    ),
+}
+# What a first step could have found: d1 holds one carrier, d2 two; nobody carries a variant at 1.
+FIRST_STEP_ROWS: dict[str, list[dict[str, Any]]] = {
+    "individual": [
+        {"_id": {"ds": "d1", "key": "individual:HG1"}},
+        {"_id": {"ds": "d2", "key": "individual:HG2"}},
+        {"_id": {"ds": "d2", "key": "individual:HG1"}},
+    ],
+    SAME_DATASET: [{"_id": "d2"}],
+}
+
+
+def _first_steps(query: Query, scope: Scope) -> tuple[Scope, dict[str, object]]:
+    """The scope knowing the (made-up) first step of each Related, and the first-step pipelines."""
+    pipelines: dict[str, object] = {}
+    for n, cond in enumerate(related_conditions(query.where)):
+        pipelines[f"first step {n}: {cond.source} by {cond.via}"] = related_pipeline(cond, scope)
+        rows = [] if cond.where == Compare(Field.START, "=", 1) else FIRST_STEP_ROWS[cond.via]
+        scope = scope.with_related(cond, related_found(cond, rows))
+    return scope, pipelines
+
 
 def render() -> dict[str, object]:
     plans: dict[str, object] = {}
@@ -69,6 +130,13 @@ def render() -> dict[str, object]:
                 "limit": spec.limit,
             },
             "keys": keys_pipeline(query, SCOPE, "individual"),
+        }
+    for name, query in RELATED_PLANS.items():
+        scope, pipelines = _first_steps(query, SCOPE)
+        plans[f"related: {name}"] = {
+            **pipelines,
+            "count d1": match_filter(query, scope.of("d1")),
+            "find": find_spec(query, scope).filter,
         }
     indexes = {c: list(indexes_for(c)) for c in (*ENTRY_COLLECTIONS, DATASETS_LOADED, TERM_CATALOG)}
     return {"plans": plans, "indexes": indexes}
@@ -110,3 +178,14 @@ def test_like_patterns_treat_only_percent_as_a_wildcard(pattern: str, text: str,
     import re
 
     assert bool(re.match(like_regex(pattern), text, re.IGNORECASE | re.DOTALL)) is matches
+
+
+def test_a_related_condition_cannot_translate_before_its_first_step() -> None:
+    with pytest.raises(LookupError, match="has not run"):
+        match_filter(RELATED_PLANS["carriers of an allele"], SCOPE)
+
+
+def test_the_first_steps_run_inner_related_conditions_first() -> None:
+    query = RELATED_PLANS["samples of individuals with a blood sample"]
+    assert query.where is not None
+    assert related_conditions(query.where) == [BLOOD, query.where]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from beacon.model.plan import Query
+from beacon.model.plan import Query, Related
 from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
 from beacon.store.sqlite_translate import count_sql, find_sql
@@ -45,3 +45,22 @@ def test_query_type_uses_an_index(cineca_db: Path, name: str) -> None:
                 assert any("SEARCH k USING PRIMARY KEY (kind=? AND value=?)" in step for step in plan), plan
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("name", ["sequence", "range", "gene"])
+def test_carriers_of_a_variant_query_are_found_through_indexes(cineca_db: Path, name: str) -> None:
+    """/individuals with variant parameters: the variants by their index, their carriers by key, no scan."""
+    condition = variant_condition(QUERY_TYPES[name])
+    assert condition is not None
+    related = Related("g_variants", "individual", condition)
+    sql, params = count_sql(Query("individuals", (CINECA_ID,), related))
+    conn = sqlite3.connect(cineca_db)
+    try:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    finally:
+        conn.close()
+    assert not any(step.startswith("SCAN") and "json_each" not in step and "p1" not in step for step in plan), plan
+    assert "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert "SEARCH kt1 USING PRIMARY KEY (kind=? AND value=? AND rid>? AND rid<?)" in plan, plan
+    source_index = "records_by_position" if name != "gene" else "SEARCH k USING PRIMARY KEY"
+    assert any(source_index in step for step in plan), plan

@@ -11,7 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from beacon.model.plan import And, Compare, Field, HasKey, HasTerm, HasValue, In, Not, Nothing, Or, Query
+from beacon.model.plan import (
+    SAME_DATASET,
+    And,
+    Compare,
+    Field,
+    HasKey,
+    HasTerm,
+    HasValue,
+    In,
+    Not,
+    Nothing,
+    Or,
+    Query,
+    Related,
+)
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
 GOLDEN = Path(__file__).parent / "golden" / "sqlite_plans.json"
@@ -39,6 +53,38 @@ PLANS = {
     "negated pattern": Query("runs", ("d1",), Not(HasValue("platform", "=", "Ill%", pattern=True))),
     "nothing": Query("biosamples", ("d1",), Nothing()),
     "unfiltered": Query("cohorts", ("d1",)),
+    "carriers of an allele": Query(
+        "individuals",
+        ("d1", "d2"),
+        Related(
+            "g_variants",
+            "individual",
+            And((Compare(Field.CHROM, "=", "13"), Compare(Field.START, "=", 5), Compare(Field.ALT, "=", "G"))),
+        ),
+    ),
+    "carriers in a range, and a term": Query(
+        "individuals",
+        ("d1",),
+        And(
+            (
+                HasTerm(("NCIT:C16576",)),
+                Related("g_variants", "biosample", And((Compare(Field.START, "<", 20), Compare(Field.END, ">", 10)))),
+            )
+        ),
+    ),
+    "a variant's individuals lookup": Query(
+        "individuals", ("d1", "d2"), Related("g_variants", "individual", Compare(Field.ID, "=", "v1"))
+    ),
+    "samples of individuals with a blood sample and an old sample": Query(
+        "biosamples",
+        ("d1",),
+        Related(
+            "individuals",
+            "individual",
+            Related("biosamples", "individual", And((HasTerm(("UBERON:0000178",)), HasValue("age", ">", 30.0)))),
+        ),
+    ),
+    "datasets holding a term": Query("datasets", ("d1", "d2"), Related("g_variants", SAME_DATASET, HasTerm(("SO:1",)))),
 }
 
 
