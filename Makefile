@@ -1,11 +1,12 @@
 # Two commands matter: `make run` (demo beacon at http://127.0.0.1:5050) and `make test`.
+# `make check` (lint, types, import contracts, the full suite) is what CI runs (.ci/run); `make test-fast` is the
+# day-to-day tier. VENV=... points at another virtual environment (tests/packaging reuses the current one).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
-export BEACON_SPEC_DIR ?= $(abspath ../shared/beacon-v2-spec)
+STAMP ?= $(VENV)/.installed-stamp
 
-.PHONY: setup run demo test lint typecheck layering check bench bench-quick bench-smoke bench-throughput bench-aggregator bench-vcf bench-sizes compose-test soak fuzz clean
+.PHONY: setup run demo test test-fast lint typecheck layering check bench bench-quick bench-smoke bench-throughput bench-aggregator bench-vcf bench-sizes compose-test soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +22,18 @@ demo: $(STAMP)
 run: demo
 	$(BIN)/beacon serve
 
+# The full suite, the gate. Tests that need the large public data read it from BEACON_TEST_DATA (default
+# ../shared/data) and skip, saying so, when it is absent.
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Everything but the tests marked slow (tests/conftest.py SLOW says why each is): under 3 minutes on 2 cores.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
 lint: $(STAMP)
-	$(BIN)/ruff check beacon ingest tests
-	$(BIN)/ruff format --check beacon ingest tests
+	$(BIN)/ruff check beacon ingest tests setup.py
+	$(BIN)/ruff format --check beacon ingest tests setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -12,9 +13,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from beacon import __version__
 from beacon.config import Config, load_config
-from beacon.errors import BeaconError
+from beacon.config_errors import check_store_uri
+from beacon.errors import BeaconError, ConfigError
 from beacon.logs import LOG_FORMATS, configure_logging
+from beacon.served_urls import serving
 from beacon.store import redacted
 
 
@@ -33,61 +37,140 @@ def _log_format(text: str) -> str:
     return text
 
 
+_EXAMPLES = {
+    "beacon": """examples:
+  beacon demo                                  generate and load the demo cohort into var/beacon.db
+  beacon serve                                 serve it at http://127.0.0.1:5050/ (API under /api)
+  beacon serve --port 6102 --log-format text   another port, readable logs
+  beacon check-config --config conf/beacon.yaml
+  beacon aggregate --config conf/aggregator.yaml""",
+    "serve": """examples:
+  beacon serve
+  beacon serve --host 0.0.0.0 --port 8080 --store mongodb://db:27017/beacon
+  beacon serve --store sqlite:///var/empty.db --create --validate-responses""",
+    "demo": """examples:
+  beacon demo
+  beacon demo --individuals 2000 --store sqlite:///var/big-demo.db""",
+    "check-config": """examples:
+  beacon check-config
+  BEACON_PORT=6102 beacon check-config --config conf/beacon.yaml
+  beacon check-config --store sqlite:///var/beacon.db   also warn of loaded datasets without a policy""",
+    "aggregate": """examples:
+  beacon aggregate
+  beacon aggregate --config deploy/aggregator.yaml --port 5060 --log-format text""",
+}
+
+
+def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name, help=text, description=text, epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beacon", description="GA4GH Beacon v2 server.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the Beacon API")
-    demo = sub.add_parser("demo", help="generate the synthetic demo cohort and load it")
-    check = sub.add_parser("check-config", help="validate the configuration and exit")
-    aggregate = sub.add_parser("aggregate", help="serve a Beacon network aggregator over member beacons")
+    parser = argparse.ArgumentParser(
+        prog="beacon",
+        description="GA4GH Beacon v2 server.",
+        epilog=_EXAMPLES["beacon"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo,check-config,aggregate}")
+    serve = _sub(sub, "serve", "serve the Beacon API")
+    demo = _sub(sub, "demo", "generate the synthetic demo cohort and load it")
+    check = _sub(sub, "check-config", "validate the configuration and exit")
+    aggregate = _sub(sub, "aggregate", "serve a Beacon network aggregator over member beacons")
     for p in (serve, demo, check):
-        p.add_argument("--config", type=Path, help="configuration file (default conf/beacon.yaml)")
-    aggregate.add_argument("--config", type=Path, default=Path("conf/aggregator.yaml"), help="aggregator configuration")
-    aggregate.add_argument("--host")
-    aggregate.add_argument("--port", type=int)
+        p.add_argument(
+            "--config",
+            type=Path,
+            help="configuration file (default: env BEACON_CONFIG, then conf/beacon.yaml, then the one in the package)",
+        )
+    aggregate.add_argument(
+        "--config",
+        type=Path,
+        default=Path("conf/aggregator.yaml"),
+        help="aggregator configuration (default: %(default)s)",
+    )
+    for p in (serve, aggregate):
+        p.add_argument("--host", help="address to listen on (default: server.host of the configuration, 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port to listen on (default: server.port of the configuration, 5050)")
     for p in (serve, demo, check):
-        p.add_argument("--store", help="store URI, e.g. sqlite:///var/beacon.db (overrides config)")
+        p.add_argument(
+            "--store", help="store URI, e.g. sqlite:///var/beacon.db (default: store.uri of the configuration)"
+        )
     for p in (serve, aggregate):
         p.add_argument(
             "--log-format",
             type=_log_format,
             metavar="{json,text}",
             default=os.environ.get("BEACON_LOG_FORMAT", "json"),
-            help="one JSON object per line (default; env BEACON_LOG_FORMAT) or plain text for developers",
+            help="one JSON object per line or plain text for developers (default: env BEACON_LOG_FORMAT, then json)",
         )
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--validate-responses", action="store_true", help="check responses against the spec")
-    demo.add_argument("--individuals", type=_positive, default=400, help="cohort size (default 400)")
-    demo.add_argument("--out", type=Path, default=Path("var/demo-bff"), help="where the generated BFF files go")
+    serve.add_argument(
+        "--validate-responses", action="store_true", help="check every response against the spec (default: off)"
+    )
+    serve.add_argument(
+        "--create",
+        action="store_true",
+        help="serve an empty SQLite store when the file does not exist (default: off, a missing store is an error)",
+    )
+    demo.add_argument("--individuals", type=_positive, default=400, help="cohort size (default: %(default)s)")
+    demo.add_argument(
+        "--out", type=Path, default=Path("var/demo-bff"), help="where the generated BFF files go (default: %(default)s)"
+    )
     return parser
 
 
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config)
     if getattr(args, "store", None):
-        config = dataclasses.replace(config, store_uri=args.store)
+        config = dataclasses.replace(config, store_uri=check_store_uri(args.store, "--store"))
     return config
+
+
+def _require_sqlite_file(uri: str) -> None:
+    """Serving a SQLite file that does not exist would create and serve an empty store: refuse.
+
+    :raise ConfigError: the URI names a SQLite file that does not exist.
+    """
+    from beacon.store.sqlite import sqlite_path
+
+    if not uri.startswith("sqlite://"):
+        return
+    path = sqlite_path(uri)
+    if str(path) != ":memory:" and not Path(path).exists():
+        msg = (
+            f"{path}: no such SQLite store; load one first (`beacon demo` or `beacon-ingest`), "
+            "or pass --create to serve an empty store"
+        )
+        raise ConfigError(msg)
+
+
+def _listening(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"listening on http://{shown}:{port} (API under /api)"
 
 
 def _serve(args: argparse.Namespace) -> int:
     from beacon.api.app import create_app
 
-    config = _config(args)
+    config = serving(_config(args), args.host, args.port)
     server = dataclasses.replace(
-        config.server,
-        host=args.host or config.server.host,
-        port=args.port or config.server.port,
-        validate_responses=args.validate_responses or config.server.validate_responses,
+        config.server, validate_responses=args.validate_responses or config.server.validate_responses
     )
     config = dataclasses.replace(config, server=server)
+    if not args.create:
+        _require_sqlite_file(config.store_uri)
     configure_logging(args.log_format)
+    log = logging.getLogger("beacon.serve")
     # SIGTERM: stop accepting, let in-flight requests finish for up to shutdown_timeout_s, then close the store.
     web.run_app(
         create_app(config),
         host=server.host,
         port=server.port,
-        print=None,
+        # aiohttp calls this once every site is bound: the line is only written when it is true.
+        print=lambda _banner: log.info(_listening(server.host, server.port)),
         shutdown_timeout=server.shutdown_timeout_s,
         access_log=None,  # the metrics middleware writes the access log (route templates, request ids)
     )
@@ -129,12 +212,14 @@ def _aggregate(args: argparse.Namespace) -> int:
 
     settings = load_aggregator_settings(args.config)
     server = settings.beacon.server
+    host, port = args.host or server.host, args.port or server.port
     configure_logging(args.log_format)
+    log = logging.getLogger("beacon.aggregate")
     web.run_app(
         create_aggregator_app(settings),
-        host=args.host or server.host,
-        port=args.port or server.port,
-        print=None,
+        host=host,
+        port=port,
+        print=lambda _banner: log.info(_listening(host, port)),
         shutdown_timeout=server.shutdown_timeout_s,
         access_log=None,
     )

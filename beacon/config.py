@@ -15,26 +15,47 @@ from typing import Any
 import jsonschema
 import yaml
 
+from beacon.config_errors import violation_line, yaml_error
 from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
 from beacon.ontology import BUILTIN_HPO, OntologySource
+from beacon.served_urls import derived_urls
 from beacon.store.base import StoreOptions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
 def schemas_dir() -> Path:
-    """The project's own schemas: next to the package in a checkout, else ./schemas (container image)."""
-    for candidate in (PROJECT_ROOT / "schemas", Path.cwd() / "schemas"):
+    """The top-level `schemas/` folder: beside the package in a checkout, `beacon/schemas/` in a wheel.
+
+    setup.py maps `schemas/` onto the package `beacon.schemas`, so an installed wheel carries the same files.
+
+    :raise ConfigError: neither place holds `config.schema.json` (a broken installation).
+    """
+    for candidate in (PROJECT_ROOT / "schemas", PACKAGE_ROOT / "schemas"):
         if (candidate / "config.schema.json").is_file():
             return candidate
-    msg = f"the project's schemas/ folder was found neither in {PROJECT_ROOT} nor in {Path.cwd()}"
+    msg = f"the schemas/ folder is missing: neither {PROJECT_ROOT / 'schemas'} nor {PACKAGE_ROOT / 'schemas'} exists"
     raise ConfigError(msg)
 
 
 DEFAULT_CONFIG_PATH = Path("conf/beacon.yaml")
+
+
+def default_config_path() -> Path:
+    """`conf/beacon.yaml` in the working directory if there is one, else the copy shipped with the package.
+
+    setup.py maps the top-level `conf/` onto `beacon.conf`, so `pip install` and `beacon demo` work anywhere.
+    """
+    for candidate in (DEFAULT_CONFIG_PATH, PROJECT_ROOT / DEFAULT_CONFIG_PATH, PACKAGE_ROOT / DEFAULT_CONFIG_PATH):
+        if candidate.is_file():
+            return candidate
+    return DEFAULT_CONFIG_PATH
+
+
 DEFAULT_STORE_URI = "sqlite:///var/beacon.db"
 
 # Each override names the config path it replaces and how to read the string.
@@ -80,7 +101,7 @@ class BeaconInfo:
     contact_url: str = ""
     create_datetime: str = ""
     update_datetime: str = ""
-    base_url: str = "http://127.0.0.1:5050/api"
+    base_url: str = "http://127.0.0.1:5050/api"  # derived when not configured: beacon/served_urls.py
 
 
 @dataclass(frozen=True)
@@ -197,6 +218,8 @@ class Config:
     ontologies: tuple[OntologySource, ...] = (BUILTIN_HPO,)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     source: str = "<defaults>"
+    # True when base_url (and welcome_url) were derived from server.host and server.port, not configured.
+    urls_from_server: bool = False
 
     def dataset_policy(self, dataset_id: str) -> DatasetPolicy | None:
         """The policy of a dataset; None when conf names it nowhere and sets no `datasets_default`."""
@@ -208,20 +231,13 @@ class Config:
         return replace(self.datasets_default, id=dataset_id)
 
 
-def _format_path(path: Any) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
-
-
-def _validate(data: object, origin: str) -> None:
+def _validate(data: object, origin: str, text: str | None = None) -> None:
+    """:raise ConfigError: one line per violation, `file:line: key.path: message` (the line when `text` is given)."""
     schema = json.loads((schemas_dir() / "config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{origin}: {_format_path(e.absolute_path)}: {e.message}" for e in errors]
-        raise ConfigError("\n".join(lines))
+        raise ConfigError("\n".join(violation_line(e, origin, text) for e in errors))
 
 
 def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -257,19 +273,20 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         the file or variable and the path of the bad value).
     """
     env = os.environ if env is None else env
-    path = path or Path(env.get("BEACON_CONFIG", str(DEFAULT_CONFIG_PATH)))
+    path = path or (Path(env["BEACON_CONFIG"]) if "BEACON_CONFIG" in env else default_config_path())
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         msg = f"{path}: configuration file not found"
         raise ConfigError(msg) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        msg = f"{path}: not valid YAML: {exc}"
-        raise ConfigError(msg) from None
+        raise ConfigError(yaml_error(path, exc)) from None
     if not isinstance(data, dict):
         msg = f"{path}: expected a mapping at the top level"
         raise ConfigError(msg)
-    _validate(data, str(path))
+    _validate(data, str(path), text)
     overridden = _apply_env(json.loads(json.dumps(data)), env)
     if overridden != data:
         _validate(overridden, f"{path} with BEACON_* overrides")
@@ -368,12 +385,19 @@ def _build(data: Mapping[str, Any], source: str) -> Config:
             msg = f"{source}: genes[{n}].assembly: unknown assembly {item['assembly']!r}"
             raise ConfigError(msg)
         genes.append(GeneFile(assembly, Path(source).parent / item["file"]))
+    server = ServerConfig(**data.get("server", {}))
+    beacon = BeaconInfo(organization=org, **b)
+    if "base_url" not in b:
+        beacon = derived_urls(beacon, server, welcome="welcome_url" not in b)
+    elif "welcome_url" not in b and beacon.base_url.rstrip("/").endswith("/api"):
+        beacon = replace(beacon, welcome_url=beacon.base_url.rstrip("/").removesuffix("api"))
     return Config(
-        beacon=BeaconInfo(organization=org, **b),
+        beacon=beacon,
+        urls_from_server="base_url" not in b,
         liftover=tuple(chains),
         genes=tuple(genes),
         ontologies=_ontologies(data, source),
-        server=ServerConfig(**data.get("server", {})),
+        server=server,
         store_uri=data.get("store", {}).get("uri", DEFAULT_STORE_URI),
         store_options=StoreOptions(**{k: v for k, v in data.get("store", {}).items() if k != "uri"}),
         query=query,

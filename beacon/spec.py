@@ -1,8 +1,14 @@
-"""The official Beacon v2 schemas, read from BEACON_SPEC_DIR and resolved offline, as cached validators.
+"""The official Beacon v2 schemas, shipped with the package and resolved offline, as cached validators.
 
-The schemas are never copied into the project: they are located at run time (env `BEACON_SPEC_DIR`,
-default `../shared/beacon-v2-spec` next to the project), and every `$ref` that points at GitHub or
-w3id is mapped onto that folder so validation never touches the network.
+The schemas (v2.1.1, CC0, unchanged; provenance in `schemas/beacon-v2/README.md`) ship inside the
+package as `schemas/beacon-v2/` (`beacon/schemas/beacon-v2/` in an installed wheel); env
+`BEACON_SPEC_DIR` points elsewhere to use another copy. Every `$ref` that points at GitHub or w3id is
+mapped onto that folder so validation never touches the network.
+
+Fields newer than v2.1.1 that this beacon answers (v2.2's `countPrecision` and `countAdjustedTo` in
+`responseSummary` and in each result set) validate as additional properties: both v2.1.1 objects are
+open (`beaconSummaryResponseSection` declares no `additionalProperties`, `beaconResultsets` says
+`true`), so they are accepted and their values are not checked by these schemas.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
+from beacon.config import schemas_dir
 from beacon.errors import ConfigError
 
 _RAW_GITHUB = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
@@ -27,14 +34,15 @@ RESPONSES = "framework/json/responses"
 
 
 def spec_dir() -> Path:
-    """Folder of the official schemas.
+    """Folder of the official schemas: `BEACON_SPEC_DIR` when set, else the copy shipped with the package.
 
     :raise ConfigError: the folder does not hold the Beacon v2 schemas.
     """
-    default = Path(__file__).resolve().parent.parent.parent / "shared" / "beacon-v2-spec"
-    root = Path(os.environ.get("BEACON_SPEC_DIR", str(default))).resolve()
+    override = os.environ.get("BEACON_SPEC_DIR")
+    root = Path(override).resolve() if override else schemas_dir() / "beacon-v2"
     if not (root / "framework" / "json").is_dir():
-        msg = f"BEACON_SPEC_DIR={root}: no Beacon v2 schemas there (expected framework/json/)"
+        where = f"BEACON_SPEC_DIR={root}" if override else f"{root} (the copy shipped with the package)"
+        msg = f"{where}: no Beacon v2 schemas there (expected framework/json/)"
         raise ConfigError(msg)
     return root
 

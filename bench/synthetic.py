@@ -21,6 +21,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import random
 import tarfile
 from pathlib import Path
@@ -28,7 +29,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "data" / "phenopackets" / "phenopacket-store.tar.xz"
+# The published corpus from the large public test data (BEACON_TEST_DATA, default ../shared/data).
+CORPUS = (
+    Path(os.environ.get("BEACON_TEST_DATA", ROOT.parent / "shared" / "data")) / "phenopackets/phenopacket-store.tar.xz"
+)
 # GRCh37 lengths of the chromosomes the generator fills in order.
 LENGTHS = {
     "1": 249_250_621, "2": 243_199_373, "3": 198_022_430, "4": 191_154_276, "5": 180_915_260,

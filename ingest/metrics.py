@@ -44,11 +44,14 @@ def add_metrics_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics-textfile",
         type=_textfile,
-        help="write Prometheus counters to this .prom file (node-exporter textfile collector), atomically",
+        help="write Prometheus counters to this .prom file (node-exporter textfile collector), atomically "
+        "(default: none)",
     )
-    parser.add_argument("--metrics-port", type=_port, help="serve Prometheus counters on this port while loading")
     parser.add_argument(
-        "--metrics-interval", type=float, default=15.0, help="seconds between textfile rewrites (default 15)"
+        "--metrics-port", type=_port, help="serve Prometheus counters on this port while loading (default: none)"
+    )
+    parser.add_argument(
+        "--metrics-interval", type=float, default=15.0, help="seconds between textfile rewrites (default: %(default)s)"
     )
 
 

@@ -25,12 +25,93 @@ from tests.backends import BACKENDS, MongoSource, new_mongo_source, report_heade
 from tests.spec_check import response_problems
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("BEACON_TEST_DATA", ROOT.parent / "shared" / "data"))
-CINECA = DATA / "cineca"
+# Small public files the core suite needs, in the repository (provenance and licences: tests/data/README.md).
+PUBLIC = ROOT / "tests" / "data" / "public"
+# The large public files (190k-record chr22 VCF, the 10,580-phenopacket corpus, the 2,504-sample slices): tests
+# that need them skip, saying what to set, when this folder is absent (see pytest_runtest_makereport below).
+DATA = Path(os.environ.get("BEACON_TEST_DATA", ROOT.parent / "shared" / "data")).resolve()
+CINECA = PUBLIC / "cineca"
 CINECA_ID = "CINECA_synthetic_cohort_EUROPE_UK1"
-PI_TEST = DATA / "pi-test-fixtures"
+PI_TEST = PUBLIC / "pi-test-fixtures"
+
+
+def test_data(relative: str) -> Path:
+    """`relative` (a path as in shared/data) in the repository's public copy if it is there, else in DATA."""
+    public = PUBLIC / relative
+    return public if public.exists() else DATA / relative
+
+
+test_data.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, despite its name
+
+
+def large_data(relative: str) -> Path:
+    """`relative` in DATA; the calling test skips, saying what to set, when it is not there."""
+    path = DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs {relative} of the large public test data: set BEACON_TEST_DATA (not found in {DATA})")
+    return path
+
+
+def missing_large_data(exc: BaseException) -> str | None:
+    """The skip reason when `exc` (or an exception it chains) is a missing file under an absent DATA; else None.
+
+    Only when BEACON_TEST_DATA is not set: where it is set (as CI sets it) a missing file stays a failure.
+    """
+    if "BEACON_TEST_DATA" in os.environ or DATA.is_dir():
+        return None
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = f"{seen} {getattr(seen, 'filename', '') or ''}"
+        if str(DATA) in text:
+            return f"needs the large public test data: set BEACON_TEST_DATA to a copy of shared/data ({DATA} is absent)"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A test (or its fixture) that fails only because the large data is absent is reported as skipped."""
+    report = yield
+    if call.excinfo is not None and report.failed:
+        reason = missing_large_data(call.excinfo.value)
+        if reason is not None:
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {reason}")
+    return report
+
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+# `make test-fast` leaves out the tests marked slow; the full suite (`make test`, `make check`, CI) runs them all.
+# Chosen by measuring `--durations` on 2 cores; a key matches a substring of the test id.
+SLOW: dict[str, str] = {
+    # The same API, store and ingest tests run on SQLite in the fast tier; the stand-in roughly doubles their time.
+    "mongomock-stand-in": "the mongomock-motor stand-in copy of every backend-parametrised test",
+    "tests/web/": "drives Debian's chromium against real servers",
+    "tests/test_bench_smoke.py": "runs the benchmark suite at toy scale (~35 s)",
+    "tests/store/test_differential.py": "random plans against a reference implementation (12-24 s per entry type)",
+    "test_direct_rows_equal_the_document_path[CINECA": "the 2,504-sample annotated CINECA VCF twice (25-85 s)",
+    "test_direct_rows_equal_the_document_path[2504": "the 2,504-sample chr1 slice twice (~6 s)",
+    "test_backends_that_store_documents_read_the_rows_as_the_indexer_made_them": "every backend's rows (~30 s)",
+    "test_the_child_reports_progress_and_counts": "a child parser over a large VCF (~11 s)",
+    "test_vcf_variants_join_bff_metadata_in_one_dataset": "CINECA BFF plus its 2,504-sample VCF (~22 s)",
+    "test_the_whole_corpus_answers_cohort_counts_computed_from_the_files": "loads 10,580 phenopackets (~22 s)",
+    "test_a_page_never_exceeds_the_configured_maximum": "pages through every record type (~14 s)",
+    # Lookups from one record to CINECA's variants at record granularity: thousands of carriers each (6-8 s).
+    "SRR00000002/g_variants answers at record": "a lookup to every variant at record granularity",
+    "HG00097/g_variants answers at record": "a lookup to every variant at record granularity",
+    "UK1_analysisId_2/g_variants answers at record": "a lookup to every variant at record granularity",
+    "tests/packaging/test_wheel.py": "builds and installs the wheel (~45 s)",
+    "tests/packaging/test_bare_clone.py": "make run and make test-fast on a fresh clone (minutes)",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow what SLOW names, so `-m "not slow"` (make test-fast) leaves it out."""
+    for item in items:
+        if any(key in item.nodeid for key in SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 def make_config(store_uri: str, *policies: DatasetPolicy) -> Config:

@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import large_data
+
 ROOT = Path(__file__).resolve().parent.parent
 TOY = {
     "BENCH_VARIANTS": "3000",
@@ -39,7 +43,9 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_the_bench_suite_runs_at_toy_scale_and_writes_ratios(tmp_path: Path) -> None:
+    large_data("phenopackets/phenopacket-store.tar.xz")  # the synthetic cohorts rank its HPO terms
     results = tmp_path / "results"
     results.mkdir()
     (results / "summary.json").write_text(

@@ -9,7 +9,7 @@ import pytest
 from beacon.cli import main
 from beacon.config import load_config
 from beacon.errors import ConfigError
-from beacon.model.granularity import Granularity, SecurityLevel
+from beacon.model.granularity import Granularity
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "conf" / "beacon.yaml"
@@ -38,7 +38,7 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL), env={})
     assert config.query.default_granularity is Granularity.BOOLEAN
     assert config.query.default_limit == 10
-    assert config.dataset_policy("anything").security is SecurityLevel.PUBLIC
+    assert config.dataset_policy("anything") is None  # fail closed: no datasets_default, not served
 
 
 @pytest.mark.parametrize(
@@ -46,15 +46,28 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
     [
         pytest.param(
             MINIMAL + "datasets:\n  - id: a\n  - id: b\n    security: secret\n",
-            "beacon.yaml: datasets[1].security: 'secret' is not one of ['public', 'registered', 'controlled']",
-            id="a bad enum value is named by its path",
+            "beacon.yaml:9: datasets[1].security: 'secret' is not one of ['public', 'registered', 'controlled']",
+            id="a bad enum value is named by its file, line and path",
         ),
-        pytest.param(MINIMAL + "server:\n  port: 99999\n", "server.port: 99999 is greater than", id="port range"),
-        pytest.param(MINIMAL + "stor:\n  uri: x\n", "'stor' was unexpected", id="misspelt key"),
         pytest.param(
-            MINIMAL + "store:\n  uri: postgres://x\n", "store.uri: 'postgres://x' does not match", id="store scheme"
+            MINIMAL + "server:\n  port: 99999\n", "beacon.yaml:7: server.port: 99999 is greater than", id="port range"
         ),
-        pytest.param("beacon: [", "not valid YAML", id="broken YAML"),
+        pytest.param(
+            MINIMAL + "stor:\n  uri: x\n",
+            "beacon.yaml:6: stor: unknown key (known here: beacon, server, store,",
+            id="a misspelt key is named with its line and the keys known there",
+        ),
+        pytest.param(
+            MINIMAL + "store:\n  uri: postgres://x\n",
+            "beacon.yaml:7: store.uri: 'postgres://x' is not a store URI: write one of sqlite:///relative/path.db, "
+            "sqlite:////absolute/path.db, mongodb://host[:port]/database, for example sqlite:///var/beacon.db",
+            id="a bad store URI is one sentence with an example, not a regular expression",
+        ),
+        pytest.param(
+            "beacon: [",
+            "beacon.yaml:1:10: not valid YAML: expected the node content, but found '<stream end>'",
+            id="broken YAML names file, line and column, never <unicode string>",
+        ),
         pytest.param("- 1\n", "expected a mapping at the top level", id="not a mapping"),
         pytest.param(MINIMAL + "datasets:\n  - id: a\n  - id: a\n", "duplicate id(s) a", id="duplicate dataset ids"),
     ],
@@ -64,6 +77,7 @@ def test_invalid_configuration_names_file_and_path(tmp_path: Path, text: str, me
         load_config(write(tmp_path, text), env={})
     assert message in caught.value.message
     assert str(tmp_path / "beacon.yaml") in caught.value.message
+    assert "<unicode string>" not in caught.value.message
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
@@ -88,7 +102,7 @@ def test_check_config_command_reports_in_one_line(tmp_path: Path, capsys: pytest
     bad = write(tmp_path, MINIMAL + "query:\n  default_limit: 0\n")
     assert main(["check-config", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {bad}: query.default_limit: 0 is less than the minimum of 1")
+    assert err.startswith(f"error: {bad}:7: query.default_limit: 0 is less than the minimum of 1")
 
 
 def test_liftover_chains_resolve_relative_to_the_file_and_name_known_assemblies(tmp_path: Path) -> None:

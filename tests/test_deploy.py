@@ -227,13 +227,11 @@ def test_dockerfile_exposes_the_port_the_image_configuration_listens_on() -> Non
     assert re.search(rf"BEACON_PORT', '{config.server.port}'", healthcheck), healthcheck
 
 
-def test_dockerfile_spec_stage_is_an_empty_placeholder_copied_to_beacon_spec_dir() -> None:
-    spec = next(s for s in _stages() if s.name == "spec")
-    assert spec.base == "scratch"
-    assert not spec.instructions, "filled only by `--build-context spec=DIR`"
-    copies = [_options(r)[1] for r in _final().all("COPY") if _options(r)[0].get("from") == "spec"]
-    assert copies, "the runtime stage copies the spec stage"
-    assert copies[0][-1].rstrip("/") == _image_env()["BEACON_SPEC_DIR"]
+def test_dockerfile_builds_the_wheel_with_the_schemas_and_sets_no_spec_dir() -> None:
+    build = next(s for s in _stages() if s.name == "build")
+    copied = {w for rest in build.all("COPY") for w in _options(rest)[1][:-1]}
+    assert {"setup.py", "schemas"} <= copied, "setup.py maps schemas/ into the wheel"
+    assert "BEACON_SPEC_DIR" not in _image_env(), "the image reads the schemas shipped in its wheel"
 
 
 # --- compose ----------------------------------------------------------------------------------------
@@ -359,17 +357,12 @@ def test_compose_published_port_is_the_port_the_service_listens_on(service: str)
     assert container_ports == {listener.port}
 
 
-def test_compose_builds_from_the_repository_with_the_spec_as_a_named_context() -> None:
+def test_compose_builds_from_the_repository_alone() -> None:
     for name in _ours():
         build = _services()[name]["build"]
         assert (DEPLOY / build["context"]).resolve() == ROOT
         assert (ROOT / build["dockerfile"]).is_file()
-        contexts = build.get("additional_contexts", {})
-        placeholders = {s.name for s in _stages() if s.base == "scratch"}
-        assert set(contexts) == placeholders, "each named context fills one placeholder stage"
-        spec = (DEPLOY / contexts["spec"]).resolve()
-        assert (spec / "framework" / "json").is_dir(), f"{spec}: not the Beacon v2 schemas"
-        assert ROOT not in spec.parents, "the schemas stay outside the repository"
+        assert "additional_contexts" not in build, "the schemas ship inside the repository and the wheel"
 
 
 def test_compose_dependencies_name_services_that_can_meet_the_condition() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.conftest import CINECA_ID
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:
@@ -35,11 +36,14 @@ def _wait_for(port: int, deadline_s: float = 30) -> None:
     raise AssertionError("server did not start")
 
 
-def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(cineca_db: Path) -> None:
+def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(cineca_db: Path, tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "BEACON_STORE": f"sqlite:///{cineca_db}"}
+    # The shipped configuration names only the demo dataset; unnamed datasets are not served (fail closed).
+    config = tmp_path / "beacon.yaml"
+    config.write_text((ROOT / "conf" / "beacon.yaml").read_text() + "\ndatasets_default:\n  security: public\n")
     server = subprocess.Popen(
-        [BIN / "beacon", "serve", "--port", str(port)],
+        [BIN / "beacon", "serve", "--port", str(port), "--config", str(config)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -16,13 +16,11 @@ from beacon.aggregator.settings import settings_from
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy
 from beacon.model.granularity import Granularity
+from beacon.spec import spec_dir
 from tests.conftest import CINECA_ID, AiohttpClient, make_config
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
-SPEC_EXAMPLES = (
-    Path(__file__).resolve().parent.parent.parent.parent
-    / "shared/beacon-v2-spec/framework/json/responses/examples-fullDocuments"
-)
+SPEC_EXAMPLES = spec_dir() / "framework/json/responses/examples-fullDocuments"
 DEADLINE_S = 2.0
 
 

@@ -29,12 +29,13 @@ from beacon.config import Config, load_config
 from beacon.store.sqlite import SqliteStore
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
 from tests.backends import MongoSource, new_mongo_source
-from tests.conftest import CINECA, DATA, AiohttpClient, fetch
+from tests.conftest import CINECA, PUBLIC, AiohttpClient, fetch
 from tests.hpo_reference import ReferenceHpo, read_reference_hpo
 
 TESTS = Path(__file__).resolve().parents[1]
 ONTOLOGY_DATA = TESTS / "data" / "ontology"
-CORPUS = DATA / "phenopackets" / "phenopacket-store.tar.xz"
+# The six cohorts of the corpus, as they are in it (tests/data/README.md).
+CORPUS = PUBLIC / "phenopackets" / "phenopacket-store-six-cohorts.tar.xz"
 COHORTS = ("WWOX", "CNTNAP2", "CTCF", "CYP21A2", "KCNH5", "NHLRC1")
 DATASET = "pp"
 SEIZURE = "HP:0001250"

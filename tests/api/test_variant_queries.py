@@ -14,11 +14,11 @@ from beacon.api.app import create_app
 from beacon.config import GeneFile, LiftoverChain
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
-from tests.conftest import DATA, AiohttpClient, fetch, make_config
+from tests.conftest import DATA, AiohttpClient, fetch, make_config, test_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vcf"
-BND = DATA / "vcf/sv/cgbeacon2/BND.SV.vcf"
-TRIO = DATA / "vcf/sv/cgbeacon2/test_trio.SV.vcf.gz"
+BND = test_data("vcf/sv/cgbeacon2/BND.SV.vcf")
+TRIO = test_data("vcf/sv/cgbeacon2/test_trio.SV.vcf.gz")
 
 
 async def _load(db: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from referencing.jsonschema import DRAFT7, DRAFT202012
 
 from beacon.api.app import create_app
 from beacon.cli import main as beacon_main
+from beacon.spec import spec_dir
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from ingest.demo import DATASET_ID, GRCH38_REFSEQ, generate_demo
@@ -25,7 +25,7 @@ from tests.conftest import AiohttpClient, fetch, make_config
 from tests.hpo_reference import read_reference_hpo
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = Path(os.environ.get("BEACON_SPEC_DIR", ROOT.parent / "shared" / "beacon-v2-spec")).resolve()
+SPEC = spec_dir()
 RAW_GITHUB = "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/"
 VRS = "https://w3id.org/ga4gh/schema/vrs/1.3/vrs.json"
 COLLECTIONS = ("datasets", "cohorts", "individuals", "biosamples", "runs", "analyses", "genomicVariations")
@@ -55,7 +55,7 @@ def _retrieve(uri: str) -> Resource[Any]:
 
 def record_validator(collection: str) -> Draft202012Validator:
     schema = SPEC / "models/json/beacon-v2-default-model" / collection / "defaultSchema.json"
-    assert schema.is_file(), f"{schema} not found: set BEACON_SPEC_DIR to the beacon-v2-spec folder"
+    assert schema.is_file(), f"{schema} not found"
     return Draft202012Validator(
         {"$ref": schema.as_uri()},
         registry=Registry(retrieve=_retrieve),  # type: ignore[call-arg]

@@ -19,13 +19,15 @@ from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from ingest.errors import InputError, RejectedRecords
 from ingest.vcf.load import VcfOptions, load_vcf
-from tests.conftest import CINECA, DATA
+from tests.conftest import CINECA, DATA, PUBLIC, large_data, test_data
 
 G1K = DATA / "vcf/1000g_grch37"
 CHR1 = G1K / "1000G_phase3_chr1_10000-200000_2504samples.vcf.gz"
 SAMPLES = G1K / "1000G_sample_metadata_candig.json"
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vcf"
-SV_FILES = sorted((DATA / "vcf/sv").rglob("*.vcf*"))
+SV_FILES = sorted(
+    {test_data(str(p.relative_to(root))) for root in (PUBLIC, DATA) for p in root.glob("vcf/sv/**/*.vcf*")}
+)
 
 
 @pytest.fixture
@@ -151,7 +153,7 @@ async def test_bad_records_are_reported_with_file_line_and_field(store: SqliteSt
             G1K / "per_sample_raw_no_fileformat/HG00096.vcf.gz",
             "HG00096.vcf.gz:1: the file does not start with ##fileformat=VCF",
         ),
-        (G1K / "per_sample_raw_no_fileformat/HG00099.vcf.gz", "HG00099.vcf.gz: empty file"),
+        (test_data("vcf/1000g_grch37/per_sample_raw_no_fileformat/HG00099.vcf.gz"), "HG00099.vcf.gz: empty file"),
         (DATA / "vcf/sv/StructuralVariantAnnotation/manta-0.29.6.vcf", "manta-0.29.6.vcf:141: malformed record"),
     ],
     ids=["no fileformat line", "empty file", "record htslib cannot parse"],
@@ -214,7 +216,7 @@ def test_kill_9_during_ingest_leaves_the_previous_version_intact(tmp_path: Path)
     )
     assert first.returncode == 0, first.stderr
     assert _count_variants(db, "d") == 3
-    big = G1K / "1000G_phase3_chr22_99samples.vcf.gz"
+    big = large_data("vcf/1000g_grch37/1000G_phase3_chr22_99samples.vcf.gz")
     process = subprocess.Popen([*ingest, str(big)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     # Kill once the load is writing: the WAL file grows past its first pages.
