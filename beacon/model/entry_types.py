@@ -102,7 +102,12 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             LinkKey("biosample", "biosampleId"),
             LinkKey("individual", "individualId"),
         ),
-        lookups=(Lookup("genomicVariant", "biosample"),),
+        lookups=(
+            Lookup("biosample", "biosample"),
+            Lookup("genomicVariant", "biosample"),
+            Lookup("individual", "individual"),
+            Lookup("run", "run"),
+        ),
         load_order=5,
     ),
     EntryType(
@@ -119,6 +124,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
         lookups=(
             Lookup("analysis", "biosample"),
             Lookup("genomicVariant", "biosample"),
+            Lookup("individual", "individual"),
             Lookup("run", "biosample"),
         ),
         load_order=3,
@@ -235,7 +241,12 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
             LinkKey("biosample", "biosampleId"),
             LinkKey("individual", "individualId"),
         ),
-        lookups=(Lookup("analysis", "run"), Lookup("genomicVariant", "biosample")),
+        lookups=(
+            Lookup("analysis", "run"),
+            Lookup("biosample", "biosample"),
+            Lookup("genomicVariant", "biosample"),
+            Lookup("individual", "individual"),
+        ),
         load_order=4,
     ),
 )
