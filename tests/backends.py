@@ -112,3 +112,22 @@ def mongo_loaded(label: str, load: Loading) -> Iterator[MongoSource]:
     asyncio.run(load_into(source.store(), load))
     yield source
     asyncio.run(source.drop())
+
+
+@dataclass(frozen=True)
+class LoadedStores:
+    """The same load in a SQLite store file and in a MongoDB database (or the stand-in): a server per backend."""
+
+    sqlite_uri: str
+    mongo: MongoSource
+
+    def store_for(self, backend: str) -> Store | None:
+        """The store a server on `backend` is given: None on SQLite, where the config's store URI serves."""
+        return self.mongo.store() if backend != "sqlite" else None
+
+
+def loaded_stores(label: str, directory: Path, load: Loading) -> Iterator[LoadedStores]:
+    """What `load` writes, in a SQLite file under `directory` and in a MongoDB database, for one module's tests."""
+    path = sqlite_loaded(directory / "beacon.db", load)
+    for source in mongo_loaded(label, load):
+        yield LoadedStores(f"sqlite:///{path}", source)

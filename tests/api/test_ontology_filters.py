@@ -27,7 +27,7 @@ from beacon.api.app import create_app
 from beacon.config import Config, load_config
 from beacon.store.base import Store
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
-from tests.backends import MongoSource, mongo_loaded, sqlite_loaded
+from tests.backends import LoadedStores, loaded_stores
 from tests.conftest import CINECA, DATA, AiohttpClient, fetch
 from tests.hpo_reference import ReferenceHpo, read_reference_hpo
 
@@ -158,26 +158,21 @@ def _loading(folder: Path) -> Callable[[Store], Awaitable[None]]:
 
 
 @pytest.fixture(scope="module")
-def sqlite_db(packet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sqlite_loaded(tmp_path_factory.mktemp("ontology-db") / "beacon.db", _loading(packet_dir))
+def loaded(packet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("ontology", tmp_path_factory.mktemp("ontology-db"), _loading(packet_dir))
 
 
 @pytest.fixture(scope="module")
-def mongo_source(packet_dir: Path) -> Iterator[MongoSource]:
-    yield from mongo_loaded("ontology", _loading(packet_dir))
-
-
-@pytest.fixture(scope="module")
-def config(sqlite_db: Path) -> Config:
+def config(loaded: LoadedStores) -> Config:
     """tests/data/ontology/beacon.yaml: HPO built in, NCIT from an OBO file, GENO from an OBO-JSON file."""
-    return replace(load_config(ONTOLOGY_DATA / "beacon.yaml", env={}), store_uri=f"sqlite:///{sqlite_db}")
+    return replace(load_config(ONTOLOGY_DATA / "beacon.yaml", env={}), store_uri=loaded.sqlite_uri)
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: AiohttpClient, config: Config, mongo_source: MongoSource, backend: str
+    aiohttp_client: AiohttpClient, config: Config, loaded: LoadedStores, backend: str
 ) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(config, store=mongo_source.store() if backend != "sqlite" else None))
+    return await aiohttp_client(create_app(config, store=loaded.store_for(backend)))
 
 
 async def matched(

@@ -18,7 +18,7 @@ from beacon.api.app import create_app
 from beacon.config import DatasetPolicy
 from beacon.store.base import Store
 from ingest.bff import load_bff
-from tests.backends import MongoSource, mongo_loaded, sqlite_loaded
+from tests.backends import LoadedStores, loaded_stores
 from tests.conftest import AiohttpClient, fetch, make_config
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bff" / "issue_20_same_ids_in_two_datasets"
@@ -32,21 +32,14 @@ async def _load(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sqlite_loaded(tmp_path_factory.mktemp("issue-20") / "beacon.db", _load)
-
-
-@pytest.fixture(scope="module")
-def mongo_source() -> Iterator[MongoSource]:
-    yield from mongo_loaded("issue20", _load)
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("issue20", tmp_path_factory.mktemp("issue-20"), _load)
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: AiohttpClient, sqlite_db: Path, mongo_source: MongoSource, backend: str
-) -> TestClient[Any, Any]:
-    config = make_config(f"sqlite:///{sqlite_db}", DatasetPolicy("A"), DatasetPolicy("B"))
-    return await aiohttp_client(create_app(config, store=mongo_source.store() if backend != "sqlite" else None))
+async def client(aiohttp_client: AiohttpClient, loaded: LoadedStores, backend: str) -> TestClient[Any, Any]:
+    config = make_config(loaded.sqlite_uri, DatasetPolicy("A"), DatasetPolicy("B"))
+    return await aiohttp_client(create_app(config, store=loaded.store_for(backend)))
 
 
 async def counts(client: TestClient[Any, Any], path: str, **query: Any) -> dict[str, int]:

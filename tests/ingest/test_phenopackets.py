@@ -28,7 +28,7 @@ from ingest.cli import main as ingest_main
 from ingest.errors import RejectedRecords
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
 from ingest.phenopackets.mapping import map_phenopacket, time_element
-from tests.backends import MongoSource, load_into, mongo_loaded, sqlite_loaded
+from tests.backends import LoadedStores, load_into, loaded_stores, sqlite_loaded
 from tests.conftest import DATA, AiohttpClient, fetch, make_config
 from tests.hpo_reference import read_reference_hpo
 
@@ -131,21 +131,14 @@ async def _load_fixtures(store: Store, inputs: list[Path] | None = None, **optio
 
 
 @pytest.fixture(scope="module")
-def fixtures_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sqlite_loaded(tmp_path_factory.mktemp("pp") / "beacon.db", _write_fixtures)
-
-
-@pytest.fixture(scope="module")
-def fixtures_mongo() -> Iterator[MongoSource]:
-    yield from mongo_loaded("pp", _write_fixtures)
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("pp", tmp_path_factory.mktemp("pp"), _write_fixtures)
 
 
 @pytest.fixture
-async def pp(
-    aiohttp_client: AiohttpClient, fixtures_db: Path, fixtures_mongo: MongoSource, backend: str
-) -> TestClient[Any, Any]:
-    config = make_config(f"sqlite:///{fixtures_db}", DatasetPolicy(DATASET, max_granularity=Granularity.RECORD))
-    return await aiohttp_client(create_app(config, store=fixtures_mongo.store() if backend != "sqlite" else None))
+async def pp(aiohttp_client: AiohttpClient, fixtures: LoadedStores, backend: str) -> TestClient[Any, Any]:
+    config = make_config(fixtures.sqlite_uri, DatasetPolicy(DATASET, max_granularity=Granularity.RECORD))
+    return await aiohttp_client(create_app(config, store=fixtures.store_for(backend)))
 
 
 async def _count(client: TestClient[Any, Any], path: str, body: dict[str, Any] | None = None) -> int:
