@@ -84,47 +84,48 @@ def http_sections(s: Settings, variants: stores.BuiltStore, cohort: stores.Built
     try:
         with ceiling_server(variants, cohort, COHORT_TERM, COHORT_SEX) as ceiling:
             with beacon_server(variants) as beacon:
+                bench = SideBySide(s, gen, ceiling, beacon, results)
                 if "allele" not in s.skip:
-                    allele_section(s, gen, ceiling, beacon, variants, results)
+                    allele_section(bench, variants)
                 if "range" not in s.skip:
-                    range_section(s, gen, ceiling, beacon, variants, results)
+                    range_section(bench, variants)
             if "cohort" not in s.skip:
                 with beacon_server(cohort) as beacon:
-                    cohort_section(s, gen, ceiling, beacon, results)
+                    cohort_section(SideBySide(s, gen, ceiling, beacon, results))
     finally:
         gen.close()
 
 
-def allele_section(
-    s: Settings,
-    gen: loadgen.LoadGenerator,
-    ceiling: Server,
-    beacon: Server,
-    variants: stores.BuiltStore,
-    results: report.Results,
-) -> None:
+@dataclass(frozen=True)
+class SideBySide:
+    """What the HTTP sections share: the settings, the load generator, the bare handler, the beacon, the results."""
+
+    s: Settings
+    gen: loadgen.LoadGenerator
+    ceiling: Server
+    beacon: Server
+    results: report.Results
+
+    def measure(self, same: list[tuple[bytes, bytes]], scenarios: list[Scenario], concurrency: tuple[int, ...]) -> None:
+        """Record where the handler's and the beacon's counts of `same` (their request, ours) differ, then time
+        `scenarios` side by side at each concurrency."""
+        pairs = [(self.ceiling.port, theirs, self.beacon.port, ours) for theirs, ours in same]
+        self.results.problems += check_same_answers(pairs, beacon_count)
+        side_by_side(self.gen, scenarios, concurrency, self.s.runs, self.s.seconds)
+
+
+def allele_section(bench: SideBySide, variants: stores.BuiltStore) -> None:
     print("(1) allele queries: beacon vs bare aiohttp + one raw SQLite lookup", file=sys.stderr)
     reqs = allele_requests(sample_variants(variants))
-    results.problems += check_same_answers(
-        [
-            (ceiling.port, c, beacon.port, b)
-            for c, b in zip(reqs["ceiling GET"][:3], reqs["beacon count GET"][:3], strict=True)
-        ],
-        beacon_count,
-    )
-    scenarios = [Scenario(n, ceiling.port if n.startswith("ceiling") else beacon.port, r) for n, r in reqs.items()]
-    side_by_side(gen, scenarios, s.concurrency, s.runs, s.seconds)
-    results.allele(scenarios)
+    same = list(zip(reqs["ceiling GET"][:3], reqs["beacon count GET"][:3], strict=True))
+    scenarios = [
+        Scenario(n, bench.ceiling.port if n.startswith("ceiling") else bench.beacon.port, r) for n, r in reqs.items()
+    ]
+    bench.measure(same, scenarios, bench.s.concurrency)
+    bench.results.allele(scenarios)
 
 
-def range_section(
-    s: Settings,
-    gen: loadgen.LoadGenerator,
-    ceiling: Server,
-    beacon: Server,
-    variants: stores.BuiltStore,
-    results: report.Results,
-) -> None:
+def range_section(bench: SideBySide, variants: stores.BuiltStore) -> None:
     print("(4) 10 Mb range count: beacon vs raw SQL count, and vs EGA's 67 req/s", file=sys.stderr)
     windows = range_windows(variants)
     ours = [
@@ -137,17 +138,12 @@ def range_section(
         for c, a, b in windows
     ]
     theirs = [loadgen.get("/range?" + urlencode({"referenceName": c, "start": a, "end": b})) for c, a, b in windows]
-    results.problems += check_same_answers(
-        [(ceiling.port, t, beacon.port, o) for t, o in list(zip(theirs, ours, strict=True))[:3]], beacon_count
-    )
-    pair = [Scenario("ceiling range", ceiling.port, theirs), Scenario("beacon range", beacon.port, ours)]
-    side_by_side(gen, pair, (16,), s.runs, s.seconds)
-    results.range(pair, EGA_RPS)
+    pair = [Scenario("ceiling range", bench.ceiling.port, theirs), Scenario("beacon range", bench.beacon.port, ours)]
+    bench.measure(list(zip(theirs, ours, strict=True))[:3], pair, (16,))
+    bench.results.range(pair, EGA_RPS)
 
 
-def cohort_section(
-    s: Settings, gen: loadgen.LoadGenerator, ceiling: Server, beacon: Server, results: report.Results
-) -> None:
+def cohort_section(bench: SideBySide) -> None:
     print(f"(5) cohort count ({COHORT_TERM} + descendants, {COHORT_SEX}): beacon vs raw SQL", file=sys.stderr)
     filters = [COHORT_TERM, COHORT_SEX]
     ours_get = [
@@ -155,14 +151,13 @@ def cohort_section(
     ]
     ours_post = [loadgen.post("/api/individuals", beacon_body({}, "count", filters))]
     theirs = [loadgen.get("/cohort")]
-    results.problems += check_same_answers([(ceiling.port, theirs[0], beacon.port, ours_get[0])], beacon_count)
     trio = [
-        Scenario("ceiling cohort", ceiling.port, theirs),
-        Scenario("beacon cohort GET", beacon.port, ours_get),
-        Scenario("beacon cohort POST", beacon.port, ours_post),
+        Scenario("ceiling cohort", bench.ceiling.port, theirs),
+        Scenario("beacon cohort GET", bench.beacon.port, ours_get),
+        Scenario("beacon cohort POST", bench.beacon.port, ours_post),
     ]
-    side_by_side(gen, trio, (16,), s.runs, s.seconds)
-    results.cohort(trio)
+    bench.measure([(theirs[0], ours_get[0])], trio, (16,))
+    bench.results.cohort(trio)
 
 
 def store_lookup_section(s: Settings, variants: stores.BuiltStore, results: report.Results) -> None:

@@ -9,11 +9,13 @@ definitions pin instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import mongomock.collection
 from mongomock import aggregate as mongomock_aggregate
@@ -21,7 +23,9 @@ from mongomock_motor import AsyncMongoMockClient
 
 from beacon.store.base import Store, StoreOptions
 from beacon.store.mongo import MongoStore
+from beacon.store.sqlite import SqliteStore
 
+T = TypeVar("T")
 MONGO_URI = os.environ.get("BEACON_TEST_MONGO_URI")
 MONGO = "mongodb" if MONGO_URI else "mongomock-stand-in"
 BACKENDS = ("sqlite", MONGO)
@@ -84,3 +88,46 @@ def new_mongo_source(label: str) -> MongoSource:
 
 
 StoreFactory = Callable[[], Store]
+Loading = Callable[[Store], Awaitable[object]]
+
+
+async def load_into(store: Store, load: Callable[[Store], Awaitable[T]]) -> T:
+    """Open `store`, run `load` on it and close it again; what `load` returned."""
+    await store.open()
+    try:
+        return await load(store)
+    finally:
+        await store.close()
+
+
+def sqlite_loaded(path: Path, load: Loading) -> Path:
+    """A SQLite store file at `path` holding what `load` writes (for module- or session-scoped fixtures)."""
+    asyncio.run(load_into(SqliteStore(path), load))
+    return path
+
+
+def mongo_loaded(label: str, load: Loading) -> Iterator[MongoSource]:
+    """A MongoDB database (or the stand-in) holding what `load` writes, dropped when the fixture ends."""
+    source = new_mongo_source(label)
+    asyncio.run(load_into(source.store(), load))
+    yield source
+    asyncio.run(source.drop())
+
+
+@dataclass(frozen=True)
+class LoadedStores:
+    """The same load in a SQLite store file and in a MongoDB database (or the stand-in): a server per backend."""
+
+    sqlite_uri: str
+    mongo: MongoSource
+
+    def store_for(self, backend: str) -> Store | None:
+        """The store a server on `backend` is given: None on SQLite, where the config's store URI serves."""
+        return self.mongo.store() if backend != "sqlite" else None
+
+
+def loaded_stores(label: str, directory: Path, load: Loading) -> Iterator[LoadedStores]:
+    """What `load` writes, in a SQLite file under `directory` and in a MongoDB database, for one module's tests."""
+    path = sqlite_loaded(directory / "beacon.db", load)
+    for source in mongo_loaded(label, load):
+        yield LoadedStores(f"sqlite:///{path}", source)

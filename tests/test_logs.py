@@ -60,25 +60,19 @@ async def test_each_request_is_one_json_access_line_with_its_request_id_and_no_t
     assert refused.status == 401
 
     access = [line for line in lines(json_log) if line["logger"] == "beacon.access"]
+    requests = [(ok, "/api/individuals/{id}"), (refused, "/api/individuals")]
+    assert len(access) == len(requests)
     assert [{k: v for k, v in line.items() if k not in ("time", "duration_ms")} for line in access] == [
         {
             "level": "INFO",
             "logger": "beacon.access",
-            "message": access[0]["message"],
-            "request_id": ok.headers["X-Request-Id"],
+            "message": line["message"],
+            "request_id": resp.headers["X-Request-Id"],
             "method": "GET",
-            "endpoint": "/api/individuals/{id}",
-            "status": 200,
-        },
-        {
-            "level": "INFO",
-            "logger": "beacon.access",
-            "message": access[1]["message"],
-            "request_id": refused.headers["X-Request-Id"],
-            "method": "GET",
-            "endpoint": "/api/individuals",
-            "status": 401,
-        },
+            "endpoint": endpoint,
+            "status": resp.status,
+        }
+        for line, (resp, endpoint) in zip(access, requests, strict=True)
     ]
     assert access[0]["message"].startswith("GET /api/individuals/{id} 200 ")
     assert all(isinstance(line["duration_ms"], float) and line["duration_ms"] > 0 for line in access)

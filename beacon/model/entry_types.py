@@ -85,6 +85,13 @@ class EntryType:
 
 
 _CARRIER = "caseLevelData[]"
+_RECORD_TYPES = ("analysis", "biosample", "genomicVariant", "individual", "run")
+
+
+def _members_by(kind: str) -> tuple[Lookup, ...]:
+    """A collection's lookups (datasets, cohorts): the records of every record entry type holding its `kind` key."""
+    return tuple(Lookup(target, kind) for target in _RECORD_TYPES)
+
 
 DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType(
@@ -140,13 +147,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
         scope="cohort",
         collection_of=(("individual", "Individuals"),),
         links=(LinkKey("cohort", "id"),),
-        lookups=(
-            Lookup("analysis", "cohort"),
-            Lookup("biosample", "cohort"),
-            Lookup("genomicVariant", "cohort"),
-            Lookup("individual", "cohort"),
-            Lookup("run", "cohort"),
-        ),
+        lookups=_members_by("cohort"),
         filtering_terms_per_record=True,
         load_order=1,
         terms_over_all_entries=True,
@@ -163,13 +164,7 @@ DEFAULT_ENTRY_TYPES: tuple[EntryType, ...] = (
         scope="dataset",
         collection_of=(("genomicVariant", "Genomic Variants"), ("individual", "Individuals")),
         links=(LinkKey("dataset", "id"),),
-        lookups=(
-            Lookup("analysis", "dataset"),
-            Lookup("biosample", "dataset"),
-            Lookup("genomicVariant", "dataset"),
-            Lookup("individual", "dataset"),
-            Lookup("run", "dataset"),
-        ),
+        lookups=_members_by("dataset"),
         filtering_terms_per_record=True,
         load_order=0,
         terms_over_all_entries=True,

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from beacon.store.sqlite import SqliteStore
+from beacon.store.base import Store
 from ingest.bff import load_bff
 from tests.aggregator.loopback import MISBEHAVING, Network, ServerFactory, build_network
+from tests.backends import sqlite_loaded
 from tests.conftest import CINECA, AiohttpClient
 
 
 @pytest.fixture(scope="module")
 def copies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CINECA under two more dataset ids, so members hold different datasets."""
-    path = tmp_path_factory.mktemp("copies") / "beacon.db"
 
-    async def load() -> None:
-        store = SqliteStore(path)
-        await store.open()
-        try:
-            await load_bff(CINECA, "copy-a", store, assembly="GRCh37")
-        finally:
-            await store.close()
+    async def load(store: Store) -> None:
+        await load_bff(CINECA, "copy-a", store, assembly="GRCh37")
 
-    asyncio.run(load())
-    return path
+    return sqlite_loaded(tmp_path_factory.mktemp("copies") / "beacon.db", load)
 
 
 @pytest.fixture

@@ -20,6 +20,13 @@ async def _outcomes(network: Network, headers: dict[str, str] | None = None) -> 
     return {m["memberId"]: m for m in (await resp.json())["info"]["members"]}
 
 
+async def _forwarding_to(
+    server: ServerFactory, client: AiohttpClient, member: str, *, breaker_failures: int
+) -> Network:
+    """A network whose only member misbehaves as `member` does in loopback.py, and is sent the caller's token."""
+    return await build_network(server, client, {}, (member,), forward=(member,), breaker_failures=breaker_failures)
+
+
 async def test_a_members_refusal_of_the_callers_token_is_reported_and_never_opens_its_circuit(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path
 ) -> None:
@@ -46,9 +53,7 @@ async def test_a_refused_answer_is_never_cached_for_the_next_caller(
 async def test_a_5xx_provoked_by_a_forwarded_token_never_opens_the_members_circuit(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient
 ) -> None:
-    network = await build_network(
-        aiohttp_server, aiohttp_client, {}, ("token500",), forward=("token500",), breaker_failures=2
-    )
+    network = await _forwarding_to(aiohttp_server, aiohttp_client, "token500", breaker_failures=2)
     for _ in range(5):
         member = (await _outcomes(network, CRAFTED))["token500"]
         assert (member["outcome"], member["message"]) == ("error", "HTTP 500: error")
@@ -58,9 +63,7 @@ async def test_a_5xx_provoked_by_a_forwarded_token_never_opens_the_members_circu
 async def test_a_refused_connection_opens_the_circuit_whatever_the_caller_sent(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient
 ) -> None:
-    network = await build_network(
-        aiohttp_server, aiohttp_client, {}, ("refused",), forward=("refused",), breaker_failures=3
-    )
+    network = await _forwarding_to(aiohttp_server, aiohttp_client, "refused", breaker_failures=3)
     # The refused /map read at start is the first failure.
     for _ in range(2):
         assert (await _outcomes(network, CRAFTED))["refused"]["outcome"] == "error"

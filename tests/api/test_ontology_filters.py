@@ -9,13 +9,12 @@ with the loader's mapping or the server's query code. Every response is validate
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import re
 import shutil
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ from multidict import MultiDict
 
 from beacon.api.app import create_app
 from beacon.config import Config, load_config
-from beacon.store.sqlite import SqliteStore
+from beacon.store.base import Store
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import LoadedStores, loaded_stores
 from tests.conftest import CINECA, PUBLIC, AiohttpClient, fetch
 from tests.hpo_reference import ReferenceHpo, read_reference_hpo
 
@@ -149,41 +148,32 @@ def facts(packet_dir: Path, reference_hpo: ReferenceHpo) -> Facts:
     return Facts(packets, reference_hpo)
 
 
-async def _load(store: Any, folder: Path) -> None:
-    await store.open()
-    try:
+def _loading(folder: Path) -> Callable[[Store], Awaitable[None]]:
+    """The load of every phenopacket in `folder` as the one dataset, which must store them all."""
+
+    async def load(store: Store) -> None:
         report = await load_phenopackets([folder], PhenopacketOptions(DATASET), store)
-    finally:
-        await store.close()
-    assert report.problems == []
+        assert report.problems == []
+
+    return load
 
 
 @pytest.fixture(scope="module")
-def sqlite_db(packet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ontology-db") / "beacon.db"
-    asyncio.run(_load(SqliteStore(path), packet_dir))
-    return path
+def loaded(packet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("ontology", tmp_path_factory.mktemp("ontology-db"), _loading(packet_dir))
 
 
 @pytest.fixture(scope="module")
-def mongo_source(packet_dir: Path) -> Iterator[MongoSource]:
-    source = new_mongo_source("ontology")
-    asyncio.run(_load(source.store(), packet_dir))
-    yield source
-    asyncio.run(source.drop())
-
-
-@pytest.fixture(scope="module")
-def config(sqlite_db: Path) -> Config:
+def config(loaded: LoadedStores) -> Config:
     """tests/data/ontology/beacon.yaml: HPO built in, NCIT from an OBO file, GENO from an OBO-JSON file."""
-    return replace(load_config(ONTOLOGY_DATA / "beacon.yaml", env={}), store_uri=f"sqlite:///{sqlite_db}")
+    return replace(load_config(ONTOLOGY_DATA / "beacon.yaml", env={}), store_uri=loaded.sqlite_uri)
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: AiohttpClient, config: Config, mongo_source: MongoSource, backend: str
+    aiohttp_client: AiohttpClient, config: Config, loaded: LoadedStores, backend: str
 ) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(config, store=mongo_source.store() if backend != "sqlite" else None))
+    return await aiohttp_client(create_app(config, store=loaded.store_for(backend)))
 
 
 async def matched(

@@ -7,7 +7,6 @@ not the variant: no way of asking for the variant's carriers may count it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ from aiohttp.test_utils import TestClient
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy
 from beacon.store.base import Store
-from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import LoadedStores, loaded_stores
 from tests.conftest import AiohttpClient, fetch, make_config
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bff" / "issue_20_same_ids_in_two_datasets"
@@ -29,35 +27,19 @@ B_ONLY_ALLELE = {"referenceName": "22", "start": [199], "referenceBases": "G", "
 
 
 async def _load(store: Store) -> None:
-    await store.open()
-    try:
-        for name in ("A", "B"):
-            await load_bff(DATA / name.lower(), name, store, assembly="GRCh38")
-    finally:
-        await store.close()
+    for name in ("A", "B"):
+        await load_bff(DATA / name.lower(), name, store, assembly="GRCh38")
 
 
 @pytest.fixture(scope="module")
-def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("issue-20") / "beacon.db"
-    asyncio.run(_load(SqliteStore(path)))
-    return path
-
-
-@pytest.fixture(scope="module")
-def mongo_source() -> Iterator[MongoSource]:
-    source = new_mongo_source("issue20")
-    asyncio.run(_load(source.store()))
-    yield source
-    asyncio.run(source.drop())
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("issue20", tmp_path_factory.mktemp("issue-20"), _load)
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: AiohttpClient, sqlite_db: Path, mongo_source: MongoSource, backend: str
-) -> TestClient[Any, Any]:
-    config = make_config(f"sqlite:///{sqlite_db}", DatasetPolicy("A"), DatasetPolicy("B"))
-    return await aiohttp_client(create_app(config, store=mongo_source.store() if backend != "sqlite" else None))
+async def client(aiohttp_client: AiohttpClient, loaded: LoadedStores, backend: str) -> TestClient[Any, Any]:
+    config = make_config(loaded.sqlite_uri, DatasetPolicy("A"), DatasetPolicy("B"))
+    return await aiohttp_client(create_app(config, store=loaded.store_for(backend)))
 
 
 async def counts(client: TestClient[Any, Any], path: str, **query: Any) -> dict[str, int]:

@@ -184,25 +184,11 @@ VISAS: dict[str, Callable[[World], str]] = {
     "signed by a broker not on the allow-list": lambda w: w.rogue.visa("https://dac.example/datasets/ctl-ds"),
     "for another dataset": lambda w: w.broker.visa("https://dac.example/datasets/other"),
     "expired": lambda w: w.broker.visa("https://dac.example/datasets/ctl-ds", exp_in=-3600),
+    # The broker's own claims for ctl-ds, signed with the attacker's key that the header points at.
     "jku pointing at the attacker's keys": lambda w: w.rogue.sign(
-        {
-            "iss": w.broker.url,
-            "sub": "alice",
-            "exp": int(time.time()) + 600,
-            "ga4gh_visa_v1": {"type": "ControlledAccessGrants", "value": "https://dac.example/datasets/ctl-ds"},
-        },
-        "ec-1",
-        jku=w.rogue.url + "/jwks",
-    ),  # fmt: skip
-    "of another type": lambda w: w.broker.sign(
-        {
-            "iss": w.broker.url,
-            "sub": "alice",
-            "exp": int(time.time()) + 600,
-            "ga4gh_visa_v1": {"type": "AffiliationAndRole", "value": "https://dac.example/datasets/ctl-ds"},
-        },
-        "ec-1",
-    ),  # fmt: skip
+        w.broker.visa_claims(), "ec-1", jku=w.rogue.url + "/jwks"
+    ),
+    "of another type": lambda w: w.broker.visa(type="AffiliationAndRole"),
 }
 
 

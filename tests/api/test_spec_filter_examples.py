@@ -21,6 +21,7 @@ from beacon.api.app import create_app
 from beacon.config import DatasetPolicy
 from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
+from tests.backends import load_into
 from tests.conftest import AiohttpClient, fetch, make_config
 from tests.hpo_reference import ReferenceHpo, read_reference_hpo
 
@@ -85,12 +86,9 @@ def hpo() -> ReferenceHpo:
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
     db = tmp_path / "spec.db"
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        await load_bff(FIXTURE, DATASET, store, assembly="GRCh38", on_error="fail")
-    finally:
-        await store.close()
+    await load_into(
+        SqliteStore(db), lambda store: load_bff(FIXTURE, DATASET, store, assembly="GRCh38", on_error="fail")
+    )
     config = make_config(f"sqlite:///{db}", DatasetPolicy(DATASET))
     return await aiohttp_client(create_app(config))
 

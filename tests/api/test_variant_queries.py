@@ -12,8 +12,10 @@ from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
 from beacon.config import GeneFile, LiftoverChain
+from beacon.store.base import Store
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
+from tests.backends import load_into, sqlite_loaded
 from tests.conftest import DATA, AiohttpClient, fetch, make_config, test_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vcf"
@@ -21,21 +23,14 @@ BND = test_data("vcf/sv/cgbeacon2/BND.SV.vcf")
 TRIO = test_data("vcf/sv/cgbeacon2/test_trio.SV.vcf.gz")
 
 
-async def _load(db: Path) -> None:
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("small", "GRCh37"), store)
-        await load_vcf([BND, TRIO], VcfOptions("sv", "GRCh37"), store)
-    finally:
-        await store.close()
+async def _load(store: Store) -> None:
+    await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("small", "GRCh37"), store)
+    await load_vcf([BND, TRIO], VcfOptions("sv", "GRCh37"), store)
 
 
 @pytest.fixture(scope="module")
 def vcf_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("vcf") / "v.db"
-    asyncio.run(_load(db))
-    return db
+    return sqlite_loaded(tmp_path_factory.mktemp("vcf") / "v.db", _load)
 
 
 @pytest.fixture
@@ -102,19 +97,12 @@ GRCH38 = DATA / "vcf/1000g_grch38/1000G_GRCh38_chr22_10516173-11016173_2548sampl
 
 @pytest.fixture(scope="module")
 def grch38_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("grch38") / "g.db"
+    source = GRCH38.with_name(GRCH38.name + ".vcf.gz")
 
-    async def load() -> None:
-        store = SqliteStore(db)
-        await store.open()
-        try:
-            source = GRCH38.with_name(GRCH38.name + ".vcf.gz")
-            await load_vcf([source], VcfOptions("g38", "GRCh38", sites_only=True), store)
-        finally:
-            await store.close()
+    async def load(store: Store) -> None:
+        await load_vcf([source], VcfOptions("g38", "GRCh38", sites_only=True), store)
 
-    asyncio.run(load())
-    return db
+    return sqlite_loaded(tmp_path_factory.mktemp("grch38") / "g.db", load)
 
 
 async def test_every_normalised_record_is_found_and_a_wrong_base_is_not(
@@ -144,16 +132,11 @@ async def test_every_normalised_record_is_found_and_a_wrong_base_is_not(
 async def mixed(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
     db = tmp_path / "mixed.db"
 
-    async def load() -> None:
-        store = SqliteStore(db)
-        await store.open()
-        try:
-            await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("g37", "GRCh37"), store)
-            await load_vcf([FIXTURES / "haploid_x_and_missing_calls.vcf"], VcfOptions("g38", "GRCh38"), store)
-        finally:
-            await store.close()
+    async def load(store: Store) -> None:
+        await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("g37", "GRCh37"), store)
+        await load_vcf([FIXTURES / "haploid_x_and_missing_calls.vcf"], VcfOptions("g38", "GRCh38"), store)
 
-    await load()
+    await load_into(SqliteStore(db), load)
     return await aiohttp_client(create_app(make_config(f"sqlite:///{db}")))
 
 
@@ -192,13 +175,9 @@ CHAIN = "chain 1000 chr1 249250621 + 0 1000000 chr1 248956422 + 100 1000100 1\n1
 async def lifted(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
     db = tmp_path / "lift.db"
     await asyncio.to_thread((tmp_path / "37to38.chain").write_text, CHAIN)
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        # The fixture's variants, loaded as GRCh38: the same alleles 100 bases to the right of GRCh37.
-        await load_vcf([FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("g38", "GRCh38"), store)
-    finally:
-        await store.close()
+    # The fixture's variants, loaded as GRCh38: the same alleles 100 bases to the right of GRCh37.
+    trim = FIXTURES / "multiallelic_indel_needs_trim.vcf"
+    await load_into(SqliteStore(db), lambda store: load_vcf([trim], VcfOptions("g38", "GRCh38"), store))
     config = replace(
         make_config(f"sqlite:///{db}"), liftover=(LiftoverChain("GRCh37", "GRCh38", tmp_path / "37to38.chain"),)
     )
@@ -372,12 +351,8 @@ def test_gtf_gene_features_are_read_one_based() -> None:
 @pytest.fixture
 async def brca2(aiohttp_client: AiohttpClient, tmp_path: Path) -> TestClient[Any, Any]:
     db = tmp_path / "brca2.db"
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        await load_vcf([FIXTURES / "brca2_c5946del_annotated.vcf"], VcfOptions("clinic", "GRCh38"), store)
-    finally:
-        await store.close()
+    annotated = FIXTURES / "brca2_c5946del_annotated.vcf"
+    await load_into(SqliteStore(db), lambda store: load_vcf([annotated], VcfOptions("clinic", "GRCh38"), store))
     return await aiohttp_client(create_app(make_config(f"sqlite:///{db}")))
 
 

@@ -14,7 +14,7 @@ from blockbuster import BlockBuster
 from beacon.model.plan import Query
 from beacon.store.base import Store
 from beacon.store.sqlite import SqliteStore
-from ingest.bff import load_bff
+from ingest.bff import BffReport, load_bff
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.backends import new_mongo_source
@@ -96,14 +96,19 @@ async def test_a_stewards_dataset_record_stays_when_other_parts_load(backend: st
     assert found == [STEWARD]
 
 
-async def test_the_only_dataset_record_of_a_bff_folder_is_taken_whatever_its_id(tmp_path: Path) -> None:
-    folder = await asyncio.to_thread(_steward_folder, tmp_path, "written-for-another-id")
+async def bff_loaded(folder: Path, tmp_path: Path) -> tuple[BffReport, list[dict[str, Any]]]:
+    """Load `folder` as dataset ds into a fresh SQLite store: the load's report and the dataset records then."""
     store = await opened("sqlite", tmp_path)
     try:
         report = await load_bff(folder, "ds", store)
-        found = await records(store)
+        return report, await records(store)
     finally:
         await store.close()
+
+
+async def test_the_only_dataset_record_of_a_bff_folder_is_taken_whatever_its_id(tmp_path: Path) -> None:
+    folder = await asyncio.to_thread(_steward_folder, tmp_path, "written-for-another-id")
+    report, found = await bff_loaded(folder, tmp_path)
     assert found == [STEWARD]
     assert report.other_datasets == 0
     assert report.notes == [
@@ -116,11 +121,6 @@ async def test_dataset_records_of_other_ids_among_several_are_skipped(tmp_path: 
     folder = await asyncio.to_thread(_steward_folder, tmp_path)
     two = [{**STEWARD, "id": "a"}, {**STEWARD, "id": "b"}]
     await asyncio.to_thread((folder / "datasets.json").write_text, json.dumps(two))
-    store = await opened("sqlite", tmp_path)
-    try:
-        report = await load_bff(folder, "ds", store)
-        found = await records(store)
-    finally:
-        await store.close()
+    report, found = await bff_loaded(folder, tmp_path)
     assert found == [{"id": "ds", "name": "ds"}]
     assert (report.other_datasets, report.notes) == (2, [])

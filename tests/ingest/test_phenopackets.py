@@ -28,7 +28,7 @@ from ingest.cli import main as ingest_main
 from ingest.errors import RejectedRecords
 from ingest.phenopackets.load import PhenopacketOptions, load_phenopackets
 from ingest.phenopackets.mapping import map_phenopacket, time_element
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import LoadedStores, load_into, loaded_stores, sqlite_loaded
 from tests.conftest import DATA, AiohttpClient, fetch, make_config
 from tests.hpo_reference import read_reference_hpo
 
@@ -122,35 +122,23 @@ def test_a_variant_on_another_assembly_is_reported_not_stored() -> None:
 # -- loading ------------------------------------------------------------------------------------
 
 
+async def _write_fixtures(store: Store, inputs: list[Path] | None = None, **options: Any) -> Any:
+    return await load_phenopackets(inputs or [FIXTURES], PhenopacketOptions(DATASET, **options), store)
+
+
 async def _load_fixtures(store: Store, inputs: list[Path] | None = None, **options: Any) -> Any:
-    await store.open()
-    try:
-        return await load_phenopackets(inputs or [FIXTURES], PhenopacketOptions(DATASET, **options), store)
-    finally:
-        await store.close()
+    return await load_into(store, lambda opened: _write_fixtures(opened, inputs, **options))
 
 
 @pytest.fixture(scope="module")
-def fixtures_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pp") / "beacon.db"
-    asyncio.run(_load_fixtures(SqliteStore(path)))
-    return path
-
-
-@pytest.fixture(scope="module")
-def fixtures_mongo() -> Iterator[MongoSource]:
-    source = new_mongo_source("pp")
-    asyncio.run(_load_fixtures(source.store()))
-    yield source
-    asyncio.run(source.drop())
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
+    yield from loaded_stores("pp", tmp_path_factory.mktemp("pp"), _write_fixtures)
 
 
 @pytest.fixture
-async def pp(
-    aiohttp_client: AiohttpClient, fixtures_db: Path, fixtures_mongo: MongoSource, backend: str
-) -> TestClient[Any, Any]:
-    config = make_config(f"sqlite:///{fixtures_db}", DatasetPolicy(DATASET, max_granularity=Granularity.RECORD))
-    return await aiohttp_client(create_app(config, store=fixtures_mongo.store() if backend != "sqlite" else None))
+async def pp(aiohttp_client: AiohttpClient, fixtures: LoadedStores, backend: str) -> TestClient[Any, Any]:
+    config = make_config(fixtures.sqlite_uri, DatasetPolicy(DATASET, max_granularity=Granularity.RECORD))
+    return await aiohttp_client(create_app(config, store=fixtures.store_for(backend)))
 
 
 async def _count(client: TestClient[Any, Any], path: str, body: dict[str, Any] | None = None) -> int:
@@ -363,20 +351,13 @@ def corpus_facts() -> CorpusFacts:
 
 @pytest.fixture(scope="module")
 def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("corpus") / "beacon.db"
 
-    async def load() -> None:
-        store = SqliteStore(path)
-        await store.open()
-        try:
-            report = await load_phenopackets([CORPUS], PhenopacketOptions(DATASET), store)
-        finally:
-            await store.close()
+    async def load(store: Store) -> None:
+        report = await load_phenopackets([CORPUS], PhenopacketOptions(DATASET), store)
         assert report.problems == []  # every file is stored; parts that are not are warnings
         assert report.counts["individuals"] == 10_580
 
-    asyncio.run(load())
-    return path
+    return sqlite_loaded(tmp_path_factory.mktemp("corpus") / "beacon.db", load)
 
 
 @pytest.fixture

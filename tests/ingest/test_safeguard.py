@@ -38,6 +38,7 @@ def blockbuster(blockbuster: BlockBuster) -> None:
 
 
 Loader = Callable[[Path, Store, dict[str, Any]], Awaitable[object]]
+Inputs = Callable[[Path], tuple[Path, Path]]
 
 
 @asynccontextmanager
@@ -108,13 +109,22 @@ LOADERS = pytest.mark.parametrize(
 )
 
 
-@LOADERS
-async def test_a_reload_that_rejects_every_record_is_refused_and_the_previous_version_stays(
-    backend: str, tmp_path: Path, load: Loader, inputs: Callable[[Path], tuple[Path, Path]]
-) -> None:
+@asynccontextmanager
+async def after_a_good_load(
+    backend: str, tmp_path: Path, load: Loader, inputs: Inputs
+) -> AsyncIterator[tuple[Store, Path]]:
+    """A store holding the good version of dataset ds, and the input whose every record is rejected."""
     good, bad = await asyncio.to_thread(inputs, tmp_path)
     async with opened(backend, tmp_path) as store:
         await load(good, store, {})
+        yield store, bad
+
+
+@LOADERS
+async def test_a_reload_that_rejects_every_record_is_refused_and_the_previous_version_stays(
+    backend: str, tmp_path: Path, load: Loader, inputs: Inputs
+) -> None:
+    async with after_a_good_load(backend, tmp_path, load, inputs) as (store, bad):
         before = await snapshot(store, "ds")
         assert any(before[1]), "the good version stored records"
         with pytest.raises(
@@ -126,18 +136,16 @@ async def test_a_reload_that_rejects_every_record_is_refused_and_the_previous_ve
 
 @LOADERS
 async def test_allow_empty_is_the_explicit_way_to_empty_a_dataset(
-    backend: str, tmp_path: Path, load: Loader, inputs: Callable[[Path], tuple[Path, Path]]
+    backend: str, tmp_path: Path, load: Loader, inputs: Inputs
 ) -> None:
-    good, bad = await asyncio.to_thread(inputs, tmp_path)
-    async with opened(backend, tmp_path) as store:
-        await load(good, store, {})
+    async with after_a_good_load(backend, tmp_path, load, inputs) as (store, bad):
         await load(bad, store, {"allow_empty": True})
         assert (await snapshot(store, "ds"))[1][1:] == [[], [], []]
 
 
 @LOADERS
 async def test_a_first_load_that_accepts_nothing_is_refused_too(
-    backend: str, tmp_path: Path, load: Loader, inputs: Callable[[Path], tuple[Path, Path]]
+    backend: str, tmp_path: Path, load: Loader, inputs: Inputs
 ) -> None:
     _, bad = await asyncio.to_thread(inputs, tmp_path)
     async with opened(backend, tmp_path) as store:

@@ -28,18 +28,13 @@ from beacon.store.mongo_translate import (
     related_found,
     related_pipeline,
 )
+from tests.store import plan_table
 
 GOLDEN = Path(__file__).parent / "golden" / "mongo_plans.json"
 SCOPE = Scope(generations=(3, 7), max_span=1_000_000, by_dataset=(("d1", (3,)), ("d2", (7,))))
 
 VARIANT_QUERIES = {
-    "sequence": VariantParams(referenceName="22", start=(16050074,), alternateBases="A"),
-    "range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,)),
-    "bracket": VariantParams(referenceName="22", start=(16060000, 16061000), end=(16060001, 16062000)),
-    "gene": VariantParams(geneId="BRCA2"),
-    "amino acid change": VariantParams(aminoacidChange="V600E"),
-    "genomic HGVS": VariantParams(genomicAlleleShortForm="NC_000022.10:g.16050075A>G"),
-    "variant type in a range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,), variantType="DEL"),
+    **plan_table.variant_queries(gene="BRCA2", variant_type="DEL"),
     "any alternate base": VariantParams(referenceName="22", start=(16050074,), alternateBases="N"),
 }
 
@@ -48,41 +43,17 @@ PLANS = {
         f"variants: {name}": nodes.Query("g_variants", ("d1",), variant_condition(params), 0, 10)
         for name, params in VARIANT_QUERIES.items()
     },
-    "range query page": nodes.Query(
-        "g_variants",
-        ("d1", "d2"),
-        nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
-        20,
-        10,
-    ),
-    "wildcard allele": nodes.Query("g_variants", ("d1",), nodes.In(nodes.Field.ALT, ("A", "C", "G", "T"))),
+    **plan_table.PLANS,
     "not equal type": nodes.Query("g_variants", ("d1",), nodes.Compare(nodes.Field.TYPE, "!=", "SNP")),
-    "carriers of a lookup": nodes.Query("individuals", ("d1",), nodes.HasKey("individual", ("HG1", "HG2"))),
-    "ontology or alphanumeric": nodes.Query(
-        "individuals", ("d1",), nodes.Or((nodes.HasTerm(("HP:0001250",)), nodes.HasValue("measures.value", ">", 30.0)))
-    ),
     "text equals": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "=", "WGS")),
-    "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
-    "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
-    "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
-    "unfiltered": nodes.Query("cohorts", ("d1",)),
 }
 
-ALLELE = nodes.And(
-    (
-        nodes.Compare(nodes.Field.CHROM, "=", "13"),
-        nodes.Compare(nodes.Field.START, "=", 5),
-        nodes.Compare(nodes.Field.ALT, "=", "G"),
-    )
-)
+ALLELE = plan_table.ALLELE
 CARRIERS = nodes.Related("g_variants", "individual", ALLELE)
 BLOOD = nodes.Related("biosamples", "individual", nodes.HasTerm(("UBERON:0000178",)))
 RELATED_PLANS = {
-    "carriers of an allele": nodes.Query("individuals", ("d1", "d2"), CARRIERS),
+    **plan_table.RELATED_PLANS,
     "carriers and a term": nodes.Query("individuals", ("d1",), nodes.And((nodes.HasTerm(("NCIT:C16576",)), CARRIERS))),
-    "a variant's individuals lookup": nodes.Query(
-        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.ID, "=", "v1"))
-    ),
     "samples of individuals with a blood sample": nodes.Query(
         "biosamples", ("d1", "d2"), nodes.Related("individuals", "individual", BLOOD)
     ),

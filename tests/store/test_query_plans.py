@@ -8,22 +8,12 @@ from pathlib import Path
 import pytest
 
 from beacon.model.plan import Query, Related
-from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
 from beacon.store.sqlite_translate import count_sql, find_sql
 from tests.conftest import CINECA_ID
+from tests.store import plan_table
 
-QUERY_TYPES = {
-    "sequence": VariantParams(referenceName="22", start=(16050074,), alternateBases="A"),
-    "range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,)),
-    "bracket": VariantParams(referenceName="22", start=(16060000, 16061000), end=(16060001, 16062000)),
-    "gene": VariantParams(geneId="CHR_START-DUXAP8"),
-    "amino acid change": VariantParams(aminoacidChange="V600E"),
-    "genomic HGVS": VariantParams(genomicAlleleShortForm="NC_000022.10:g.16050075A>G"),
-    "variant type in a range": VariantParams(
-        referenceName="22", start=(16060000,), end=(16070000,), variantType="INDEL"
-    ),
-}
+QUERY_TYPES = plan_table.variant_queries(gene="CHR_START-DUXAP8", variant_type="INDEL")
 
 
 @pytest.mark.parametrize("name", sorted(QUERY_TYPES))

@@ -13,33 +13,14 @@ import pytest
 
 from beacon.model import plan as nodes
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
+from tests.store import plan_table
 
 GOLDEN = Path(__file__).parent / "golden" / "sqlite_plans.json"
 
 PLANS = {
-    "sequence query": nodes.Query(
-        "g_variants",
-        ("d1",),
-        nodes.And(
-            (
-                nodes.Compare(nodes.Field.CHROM, "=", "13"),
-                nodes.Compare(nodes.Field.START, "=", 5),
-                nodes.Compare(nodes.Field.ALT, "=", "G"),
-            )
-        ),
-    ),
-    "range query page": nodes.Query(
-        "g_variants",
-        ("d1", "d2"),
-        nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
-        20,
-        10,
-    ),
-    "wildcard allele": nodes.Query("g_variants", ("d1",), nodes.In(nodes.Field.ALT, ("A", "C", "G", "T"))),
-    "carriers of a lookup": nodes.Query("individuals", ("d1",), nodes.HasKey("individual", ("HG1", "HG2"))),
-    "ontology or alphanumeric": nodes.Query(
-        "individuals", ("d1",), nodes.Or((nodes.HasTerm(("HP:0001250",)), nodes.HasValue("measures.value", ">", 30.0)))
-    ),
+    **plan_table.PLANS,
+    **plan_table.RELATED_PLANS,
+    "sequence query": nodes.Query("g_variants", ("d1",), plan_table.ALLELE),
     "two ontology filters and a value": nodes.Query(
         "individuals",
         ("d1",),
@@ -51,41 +32,15 @@ PLANS = {
             )
         ),
     ),
-    "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
-    "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
-    "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
-    "unfiltered": nodes.Query("cohorts", ("d1",)),
-    "carriers of an allele": nodes.Query(
-        "individuals",
-        ("d1", "d2"),
-        nodes.Related(
-            "g_variants",
-            "individual",
-            nodes.And(
-                (
-                    nodes.Compare(nodes.Field.CHROM, "=", "13"),
-                    nodes.Compare(nodes.Field.START, "=", 5),
-                    nodes.Compare(nodes.Field.ALT, "=", "G"),
-                )
-            ),
-        ),
-    ),
     "carriers in a range, and a term": nodes.Query(
         "individuals",
         ("d1",),
         nodes.And(
             (
                 nodes.HasTerm(("NCIT:C16576",)),
-                nodes.Related(
-                    "g_variants",
-                    "biosample",
-                    nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10))),
-                ),
+                nodes.Related("g_variants", "biosample", plan_table.OVERLAPS_10_TO_20),
             )
         ),
-    ),
-    "a variant's individuals lookup": nodes.Query(
-        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.ID, "=", "v1"))
     ),
     "samples of individuals with a blood sample and an old sample": nodes.Query(
         "biosamples",

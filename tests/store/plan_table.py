@@ -1,0 +1,51 @@
+"""The plans and variant queries both store translators are golden-tested on (one table, two golden files)."""
+
+from __future__ import annotations
+
+from beacon.model import plan as nodes
+from beacon.model.request import VariantParams
+
+ALLELE = nodes.And(
+    (
+        nodes.Compare(nodes.Field.CHROM, "=", "13"),
+        nodes.Compare(nodes.Field.START, "=", 5),
+        nodes.Compare(nodes.Field.ALT, "=", "G"),
+    )
+)
+OVERLAPS_10_TO_20 = nodes.And((nodes.Compare(nodes.Field.START, "<", 20), nodes.Compare(nodes.Field.END, ">", 10)))
+
+PLANS = {
+    "range query page": nodes.Query("g_variants", ("d1", "d2"), OVERLAPS_10_TO_20, 20, 10),
+    "wildcard allele": nodes.Query("g_variants", ("d1",), nodes.In(nodes.Field.ALT, ("A", "C", "G", "T"))),
+    "carriers of a lookup": nodes.Query("individuals", ("d1",), nodes.HasKey("individual", ("HG1", "HG2"))),
+    "ontology or alphanumeric": nodes.Query(
+        "individuals", ("d1",), nodes.Or((nodes.HasTerm(("HP:0001250",)), nodes.HasValue("measures.value", ">", 30.0)))
+    ),
+    "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
+    "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
+    "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
+    "unfiltered": nodes.Query("cohorts", ("d1",)),
+}
+RELATED_PLANS = {
+    "carriers of an allele": nodes.Query(
+        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", ALLELE)
+    ),
+    "a variant's individuals lookup": nodes.Query(
+        "individuals", ("d1", "d2"), nodes.Related("g_variants", "individual", nodes.Compare(nodes.Field.ID, "=", "v1"))
+    ),
+}
+
+
+def variant_queries(gene: str, variant_type: str) -> dict[str, VariantParams]:
+    """One request of each variant query type, asking for `gene` and, in a range, for `variant_type`."""
+    return {
+        "sequence": VariantParams(referenceName="22", start=(16050074,), alternateBases="A"),
+        "range": VariantParams(referenceName="22", start=(16060000,), end=(16070000,)),
+        "bracket": VariantParams(referenceName="22", start=(16060000, 16061000), end=(16060001, 16062000)),
+        "gene": VariantParams(geneId=gene),
+        "amino acid change": VariantParams(aminoacidChange="V600E"),
+        "genomic HGVS": VariantParams(genomicAlleleShortForm="NC_000022.10:g.16050075A>G"),
+        "variant type in a range": VariantParams(
+            referenceName="22", start=(16060000,), end=(16070000,), variantType=variant_type
+        ),
+    }
