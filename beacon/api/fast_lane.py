@@ -36,7 +36,7 @@ from beacon.answer.body import counts_body, disclosed
 from beacon.answer.disclosure import Disclosure
 from beacon.answer.envelope import response_meta
 from beacon.answer.service import Answer, AnswerService, Ask, Prepared
-from beacon.api.keys import CALLER, CONFIG, QUERY_LABELS, STORE_METRICS
+from beacon.api.keys import AUDIT, CALLER, CONFIG, QUERY_LABELS, STORE_METRICS
 from beacon.api.parse import parse_request
 from beacon.errors import BeaconError
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome, refseq_chromosome
@@ -125,12 +125,14 @@ class Lane:
         body = counts_body(self.target, self.datasets, exact, self.disclosure, self.include, self.granularity)
         if self.info:
             body["info"] = self.info
-        shown = disclosed(exact, self.disclosure)
-        audit = {
-            **self.audit,
-            "requestParameters": allele.echo()["g_variant"],
-            "disclosed": {d: shown.get(d, 0) for d in self.touched},
-        }
+        audit: dict[str, Any] = {}
+        if self.audit:  # kept only when an audit log is written
+            shown = disclosed(exact, self.disclosure)
+            audit = {
+                **self.audit,
+                "requestParameters": allele.echo()["g_variant"],
+                "disclosed": {d: shown.get(d, 0) for d in self.touched},
+            }
         return Answer({"meta": meta, **body}, self.target, self.touched, self.granularity, audit)
 
 
@@ -294,7 +296,7 @@ class FastLane:
             meta=response_meta(config, breq, entry, granularity),
             info={"warnings": warnings} if warnings else {},
             labels=(entry.id, breq.variant.query_type(), False, granularity.value),
-            audit=evaluated(prepared, {}),
+            audit=evaluated(prepared, {}) if request.app.get(AUDIT) is not None else {},
         )
 
 

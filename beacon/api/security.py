@@ -22,7 +22,7 @@ from beacon.api.keys import (
     RETURNED_GRANULARITY,
     TOUCHED,
 )
-from beacon.security.tokens import Caller
+from beacon.security.tokens import NOBODY
 from beacon.store.fairness import STORE_CLIENT
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,8 +45,10 @@ async def caller_middleware(request: web.Request, handler: Handler) -> web.Strea
     request.app[RATE_LIMITER].check(client)
     # The store shares its workers between clients by this name (beacon/store/fairness.py).
     STORE_CLIENT.set(client)
-    request[CALLER] = Caller()  # anonymous until the token (if any) is validated
-    request[CALLER] = await request.app[AUTHENTICATOR].caller(request.headers.get("Authorization"))
+    request[CALLER] = NOBODY  # anonymous until the token (if any) is validated
+    authorization = request.headers.get("Authorization")
+    if authorization is not None:
+        request[CALLER] = await request.app[AUTHENTICATOR].caller(authorization)
     return await handler(request)
 
 
@@ -56,7 +58,7 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
     audit = request.app.get(AUDIT)
     if audit is not None and request.path.startswith("/api"):
         parsed = request.get(PARSED_REQUEST)
-        caller = request.get(CALLER, Caller())
+        caller = request.get(CALLER, NOBODY)
         audit.record(
             identity=caller.identity,
             client=client_address(request),

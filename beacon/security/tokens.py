@@ -145,6 +145,10 @@ def _header_policy(header: dict[str, Any], algorithms: Sequence[str], jwks_uri: 
     return alg, kid
 
 
+# The caller of every request without a token (frozen, so one value serves them all).
+NOBODY = Caller()
+
+
 class Authenticator:
     """Validates access tokens and passports against the security configuration."""
 
@@ -161,7 +165,7 @@ class Authenticator:
         :raise Unauthorized: a token is given and is not valid; visas that are not valid only grant nothing.
         """
         if authorization is None:
-            return Caller()
+            return NOBODY
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             msg = "Authorization must be 'Bearer <access token>'"
