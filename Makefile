@@ -50,7 +50,8 @@ soak: $(STAMP)
 
 # Fuzzing, bounded: schemathesis from the served OpenAPI document (FUZZ_EXAMPLES per operation, zero 5xx and
 # conformance to the document; bench/results/schema_fuzz.json), then the hostile-input properties (2,500 requests
-# per property; bench/results/fuzz.json). schemathesis gets a venv of its own: it pins another jsonschema-rs.
+# per property; bench/results/fuzz.json), then the loaders against broken real files (60 cases per input, 300 in
+# all; make test runs 30). schemathesis gets a venv of its own: it pins another jsonschema-rs.
 FUZZ_EXAMPLES ?= 200
 FUZZ_VENV := var/fuzz-venv
 $(FUZZ_VENV)/bin/st:
@@ -61,6 +62,7 @@ fuzz: $(STAMP) $(FUZZ_VENV)/bin/st
 	mkdir -p bench/results
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python bench/schema_fuzz.py --st $(FUZZ_VENV)/bin/st --out bench/results/schema_fuzz.json
 	BEACON_FUZZ_EXAMPLES=2500 BEACON_FUZZ_REPORT=bench/results/fuzz.json $(BIN)/python -m pytest -q tests/api/test_fuzz.py
+	BEACON_FUZZ_EXAMPLES=60 $(BIN)/python -m pytest -q tests/ingest/test_loader_fuzz.py
 	cat bench/results/fuzz.json
 
 bench-sizes: $(STAMP)
