@@ -304,7 +304,9 @@ class AnswerService:
 
 
 def _check_schemas(request: BeaconRequest, target: EntryType) -> None:
-    unsupported = [s for s in request.requested_schemas if s not in (target.schema_id, target.id)]
+    # The full schema id, or a short name for it: the entry type id or the id without its `ga4gh-` prefix.
+    known = (target.schema_id, target.id, target.schema_id.removeprefix("ga4gh-"))
+    unsupported = [s for s in request.requested_schemas if s not in known]
     if unsupported:
         names = ", ".join(unsupported)
         msg = f"requested schema(s) not supported for {target.path}: {names}; supported: {target.schema_id}"
