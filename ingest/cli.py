@@ -8,13 +8,14 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
-from beacon.store.base import StoreOptions
+from beacon.store.base import Store, StoreOptions
 from ingest import __version__, problem_report
 from ingest.bff import BffReport, load_bff
 from ingest.errors import IngestError, InputError, LoadRefused, Problem, RejectedRecords
@@ -179,6 +180,22 @@ def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
     return uri, options
 
 
+R = TypeVar("R")
+
+
+async def _into_store(
+    target: tuple[str, StoreOptions], load: Callable[[Store, dict[str, Any]], Awaitable[R]], args: argparse.Namespace
+) -> R:
+    """Run `load` on the opened target store with the steward's safeguards and phase printing; close it after."""
+    store = open_store(*target)
+    await store.open()
+    try:
+        guards = {"allow_empty": args.allow_empty, "max_rejected": args.max_rejected, "phase": _phase_printer()}
+        return await load(store, guards)
+    finally:
+        await store.close()
+
+
 async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], monitor: IngestMonitor) -> BffReport:
     printer = _progress_printer()
     read = 0
@@ -241,20 +258,9 @@ async def _run_vcf(
 
     if target is None:
         return await load_vcf(args.files, options, None, progress=progress)
-    store = open_store(*target)
-    await store.open()
-    try:
-        return await load_vcf(
-            args.files,
-            options,
-            store,
-            progress=progress,
-            allow_empty=args.allow_empty,
-            max_rejected=args.max_rejected,
-            phase=_phase_printer(),
-        )
-    finally:
-        await store.close()
+    return await _into_store(
+        target, lambda store, guards: load_vcf(args.files, options, store, progress=progress, **guards), args
+    )
 
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
@@ -270,20 +276,9 @@ async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOp
     progress = _progress_printer("files", every=1000)
     if target is None:
         return await load_phenopackets(args.inputs, options, None, progress=progress)
-    store = open_store(*target)
-    await store.open()
-    try:
-        return await load_phenopackets(
-            args.inputs,
-            options,
-            store,
-            progress=progress,
-            allow_empty=args.allow_empty,
-            max_rejected=args.max_rejected,
-            phase=_phase_printer(),
-        )
-    finally:
-        await store.close()
+    return await _into_store(
+        target, lambda store, guards: load_phenopackets(args.inputs, options, store, progress=progress, **guards), args
+    )
 
 
 # Off a terminal, phases are printed only once a load has run this long: small loads stay quiet.

@@ -1,4 +1,4 @@
-"""CI runs every check: `.ci/run` is `make check`, and each check fails the run when its tool fails.
+"""CI runs every check: `.ci/run` runs the checks and `make test`, and each check fails the run when its tool fails.
 
 The failing cases run the real make targets on a copy of the tracked files with one violation planted
 (`VENV=` the current environment, `STAMP=` a fresh file, so make installs nothing).
@@ -27,14 +27,16 @@ def test_ci_runs_make_check_with_the_large_data_when_it_is_there() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     commands = [line.strip() for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert commands[0] == "set -euo pipefail"
-    assert commands[-1] == "make check"
+    assert commands[-2:] == ["make lint typecheck layering", "make test"]
     assert "BEACON_TEST_DATA" in script
     assert "export BEACON_TEST_DATA" in script
 
 
 def test_readme_names_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "make check" in readme.split("\n## ", 1)[0], "the README's first section gives CI's command"
+    first = readme.split("\n## ", 1)[0]
+    assert "make test " in first, "the README's first section gives the test command CI runs"
+    assert "make lint typecheck layering" in first
 
 
 def test_make_check_runs_lint_format_types_contracts_and_the_full_suite(tmp_path: Path) -> None:
