@@ -11,14 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from beacon import __version__
 from beacon.config import Config, load_config
 from beacon.config_errors import check_store_uri
 from beacon.errors import BeaconError, ConfigError
 from beacon.logs import LOG_FORMATS, configure_logging
 from beacon.served_urls import serving
+from beacon.serving import serve_until_signalled
 from beacon.store import redacted
 
 
@@ -164,15 +163,14 @@ def _serve(args: argparse.Namespace) -> int:
         _require_sqlite_file(config.store_uri)
     configure_logging(args.log_format)
     log = logging.getLogger("beacon.serve")
-    # SIGTERM: stop accepting, let in-flight requests finish for up to shutdown_timeout_s, then close the store.
-    web.run_app(
+    # SIGTERM: stop accepting, let in-flight requests finish and reach their clients, then close the store.
+    serve_until_signalled(
         create_app(config),
         host=server.host,
         port=server.port,
-        # aiohttp calls this once every site is bound: the line is only written when it is true.
-        print=lambda _banner: log.info(_listening(server.host, server.port)),
-        shutdown_timeout=server.shutdown_timeout_s,
-        access_log=None,  # the metrics middleware writes the access log (route templates, request ids)
+        shutdown_timeout_s=server.shutdown_timeout_s,
+        # Called once the socket is bound: the line is only written when it is true.
+        on_listening=lambda: log.info(_listening(server.host, server.port)),
     )
     return 0
 
@@ -215,13 +213,12 @@ def _aggregate(args: argparse.Namespace) -> int:
     host, port = args.host or server.host, args.port or server.port
     configure_logging(args.log_format)
     log = logging.getLogger("beacon.aggregate")
-    web.run_app(
+    serve_until_signalled(
         create_aggregator_app(settings),
         host=host,
         port=port,
-        print=lambda _banner: log.info(_listening(host, port)),
-        shutdown_timeout=server.shutdown_timeout_s,
-        access_log=None,
+        shutdown_timeout_s=server.shutdown_timeout_s,
+        on_listening=lambda: log.info(_listening(host, port)),
     )
     return 0
 
