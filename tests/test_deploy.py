@@ -29,7 +29,7 @@ from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import load_aggregator_settings, settings_from
 from beacon.api.app import create_app
 from beacon.config import load_config
-from ingest import cli as ingest_cli
+from ingest.arguments import build_parser as ingest_parser
 from tests.conftest import AiohttpClient, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ KUBERNETES_VERSION = "1.30"  # the oldest minor version the manifests are meant 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PARSERS: dict[str, Callable[[], argparse.ArgumentParser]] = {
     "beacon": beacon_cli._parser,
-    "beacon-ingest": ingest_cli._parser,
+    "beacon-ingest": ingest_parser,
 }
 # Which application a served subcommand runs; probes and scrape paths are checked on that app.
 APP_OF = {"serve": "beacon", "aggregate": "aggregator"}

@@ -20,7 +20,7 @@ from beacon.aggregator.handlers import AGGREGATOR, health
 from beacon.aggregator.members import warm_up
 from beacon.aggregator.network import NETWORK, Network
 from beacon.aggregator.settings import AggregatorSettings
-from beacon.api import metrics
+from beacon.api import observability
 from beacon.api.keys import CONFIG, REQUEST_IDS
 from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up as parse_warm_up
@@ -33,13 +33,13 @@ from beacon.metrics import MemberMetrics
 def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     """A Beacon API answered by the members of `settings`."""
     app = web.Application(
-        middlewares=[metrics.metrics_middleware, error_middleware],
+        middlewares=[observability.metrics_middleware, error_middleware],
         client_max_size=settings.beacon.server.max_body_bytes,
     )
     app[CONFIG] = settings.beacon
     app[REQUEST_IDS] = RequestIds()
     registry = CollectorRegistry()
-    metrics.install(app, registry)  # requests and queries, beside the member metrics
+    observability.install(app, registry)  # requests and queries, beside the member metrics
     network = Network.of(settings, MemberMetrics(registry))
     app[NETWORK] = network
 
@@ -60,7 +60,7 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     app.cleanup_ctx.append(lifetime)
     app.add_routes(route_table(settings.beacon.entry_types, AGGREGATOR))
     app.router.add_get("/health", health)
-    app.router.add_get("/metrics", metrics.exposition)
+    app.router.add_get("/metrics", observability.exposition)
     # The beacon's clinician page and assets, unchanged: it detects the network from the NDJSON answer.
     add_web_routes(app)
     return app

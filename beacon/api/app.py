@@ -10,7 +10,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from beacon.answer.service import AnswerService
-from beacon.api import fast_lane, health, metrics
+from beacon.api import fast_lane, health, observability
+from beacon.api.callers import audit_middleware, caller_middleware
 from beacon.api.keys import (
     ANSWERS,
     AUDIT,
@@ -29,7 +30,6 @@ from beacon.api.middleware import error_middleware
 from beacon.api.parse import warm_up
 from beacon.api.request_ids import RequestIds
 from beacon.api.routes import route_table
-from beacon.api.security import audit_middleware, caller_middleware
 from beacon.api.validation import validation_middleware
 from beacon.api.web_page import add_web_routes
 from beacon.config import Config
@@ -60,12 +60,12 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)
     # Outermost of all: every answer is counted and logged with the status the client finally gets.
-    middlewares.insert(0, metrics.metrics_middleware)
+    middlewares.insert(0, observability.metrics_middleware)
     app = web.Application(middlewares=middlewares, client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
     app[REQUEST_IDS] = RequestIds()
     registry = CollectorRegistry()
-    metrics.install(app, registry)
+    observability.install(app, registry)
     app[STORE_METRICS] = StoreMetrics(registry)
     app[STORE] = GuardedStore(
         store if store is not None else open_store(config.store_uri, config.store_options),
@@ -109,6 +109,6 @@ def create_app(config: Config, store: Store | None = None) -> web.Application:
     app.add_routes(route_table(config.entry_types))
     app.router.add_get("/health", health.ready)
     app.router.add_get("/health/live", health.live)
-    app.router.add_get("/metrics", metrics.exposition)
+    app.router.add_get("/metrics", observability.exposition)
     add_web_routes(app)
     return app

@@ -15,6 +15,7 @@ from ingest.cli import main
 from tests.conftest import CINECA, PI_TEST
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "bff"
+DATA = FIXTURES.parent
 
 
 def dataset_ids(db: Path) -> list[str]:
@@ -91,6 +92,26 @@ def test_validate_only_checks_every_record_and_stores_nothing(
     assert captured.out == "dataset x: valid: 1 datasets, 2 individuals; 1 record(s) rejected\n"
     assert captured.err == 'rejected: individuals.json: record 1: $: "sex" is a required property (id P2)\n'
     assert dataset_ids(db) == ["y"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(["bff", str(FIXTURES / "two_individuals")], id="bff"),
+        pytest.param(
+            ["vcf", str(DATA / "vcf" / "multiallelic_indel_needs_trim.vcf"), "--assembly", "GRCh37"], id="vcf"
+        ),
+        pytest.param(["phenopackets", str(DATA / "phenopackets" / "demo__P1.json")], id="phenopackets"),
+    ],
+)
+def test_validate_only_reads_no_configuration_and_creates_no_store(
+    source: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.db"
+    config = ["--config", str(tmp_path / "missing.yaml"), "--store", f"sqlite:///{db}"]
+    assert main([*source, "--dataset", "x", *config, "--validate-only"]) == 0
+    assert capsys.readouterr().out.startswith("dataset x: valid: ")
+    assert not db.exists()
 
 
 @pytest.mark.parametrize(

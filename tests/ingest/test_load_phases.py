@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from beacon.store.sqlite import SqliteStore
-from ingest import cli
+from ingest import cli, console
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.conftest import DATA
 
@@ -61,7 +61,7 @@ async def test_a_load_larger_than_the_store_drops_the_indexes_on_the_way(tmp_pat
 def test_the_cli_prints_the_phases_of_a_load_that_takes_a_while(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_PHASES_AFTER_S", 0.0)  # as if the load had run long enough
+    monkeypatch.setattr(console, "_PHASES_AFTER_S", 0.0)  # as if the load had run long enough
     bff = Path(__file__).resolve().parents[1] / "data" / "bff" / "two_individuals"
     assert cli.main(["bff", str(bff), "--dataset", "p", "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 0
     lines = capsys.readouterr().err.splitlines()

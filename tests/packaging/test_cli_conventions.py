@@ -23,7 +23,7 @@ from beacon import cli as beacon_cli
 from beacon.cli import main as beacon_main
 from beacon.config import load_config
 from beacon.served_urls import serving
-from ingest import cli as ingest_cli
+from ingest.arguments import build_parser as ingest_parser
 from ingest.entry import main as ingest_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.Ar
                 yield from _parsers(sub)
 
 
-ALL_PARSERS = [*_parsers(beacon_cli._parser()), *_parsers(ingest_cli._parser())]
+ALL_PARSERS = [*_parsers(beacon_cli._parser()), *_parsers(ingest_parser())]
 
 
 @pytest.mark.parametrize(
