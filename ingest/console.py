@@ -57,6 +57,11 @@ def write_report(path: Path | None, groups: Sequence[tuple[str, Sequence[Problem
     return f"; {written} problem(s) listed in {path}"
 
 
+def _outcomes(*counted: tuple[int, str]) -> str:
+    """The summary line's tail: each non-zero count with what it counts, in the order given."""
+    return "".join(f"; {n} {what}" for n, what in counted if n)
+
+
 def _verb(unchanged: bool, validate_only: bool) -> str:
     return "valid" if validate_only else ("unchanged (same input already loaded)" if unchanged else "loaded")
 
@@ -70,14 +75,12 @@ def print_phenopacket_summary(report: PhenopacketReport, validate_only: bool, pa
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
-    if report.problems:
-        line += f"; {len(report.problems)} record(s) rejected"
-    if report.warnings:
-        line += f"; {len(report.warnings)} part(s) of records not representable (listed above)"
-    if report.repairs:
-        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
-    if report.exact_duplicates:
-        line += f"; {report.exact_duplicates} exact duplicate(s) dropped"
+    line += _outcomes(
+        (len(report.problems), "record(s) rejected"),
+        (len(report.warnings), "part(s) of records not representable (listed above)"),
+        (len(report.repairs), "invalid value(s) repaired (listed above)"),
+        (report.exact_duplicates, "exact duplicate record(s) dropped"),
+    )
     print(line + listed)
 
 
@@ -89,8 +92,7 @@ def print_vcf_summary(report: VcfReport, validate_only: bool, path: Path | None)
         f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
         f"{report.variants_written} variants, {report.samples} samples"
     )
-    if report.problems:
-        line += f"; {len(report.problems)} record(s) rejected"
+    line += _outcomes((len(report.problems), "record(s) rejected"))
     for reason, count in sorted(report.skipped.items()):
         line += f"; {count} skipped ({reason})"
     print(line + listed)
@@ -105,12 +107,10 @@ def print_bff_summary(report: BffReport, validate_only: bool, path: Path | None)
     counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
     verb = _verb(report.unchanged, validate_only)
     line = f"dataset {report.dataset_id}: {verb}: {counts}"
-    if report.problems:
-        line += f"; {len(report.problems)} record(s) rejected"
-    if report.repairs:
-        line += f"; {len(report.repairs)} invalid value(s) repaired (listed above)"
-    if report.exact_duplicates:
-        line += f"; {report.exact_duplicates} exact duplicate record(s) dropped"
-    if report.other_datasets:
-        line += f"; {report.other_datasets} record(s) of other datasets skipped"
+    line += _outcomes(
+        (len(report.problems), "record(s) rejected"),
+        (len(report.repairs), "invalid value(s) repaired (listed above)"),
+        (report.exact_duplicates, "exact duplicate record(s) dropped"),
+        (report.other_datasets, "record(s) of other datasets skipped"),
+    )
     print(line + listed)
