@@ -148,7 +148,7 @@ def axe_source() -> str:
 
 async def open_page(browser: Browser, url: str, locale: str = "en-GB", **options: Any) -> Page:
     """A new page (its own context, so `locale` sets Accept-Language) once the page says it is ready."""
-    context = await browser.new_context(viewport={"width": 1200, "height": 900}, locale=locale, **options)
+    context = await browser.new_context(**{"viewport": {"width": 1200, "height": 900}, "locale": locale, **options})
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
