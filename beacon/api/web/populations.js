@@ -66,14 +66,16 @@ function sortRows(rows, key, ascending) {
   });
 }
 
-function fillBody(tbody, rows) {
+function fillBody(tbody, rows, columns) {
   tbody.replaceChildren();
   for (const row of rows) {
     const tr = tbody.insertRow();
     tr.dataset.population = row.population;
-    COLUMNS.forEach((column, i) => {
-      const cell = i === 1 ? document.createElement("th") : document.createElement("td");
-      if (i === 1) cell.scope = "row";
+    tr.dataset.variant = row.variant;
+    columns.forEach((column) => {
+      const header = column.key === "population";
+      const cell = document.createElement(header ? "th" : "td");
+      if (header) cell.scope = "row";
       cell.textContent = cellText(column, row[column.key]);
       if (column.numeric) cell.className = "num";
       cell.dataset.key = column.key;
@@ -84,6 +86,9 @@ function fillBody(tbody, rows) {
 
 // A table whose column headers are buttons: a click sorts by that column, a second click reverses.
 function populationTable(setId, rows) {
+  // The variant column only when the rows are of several variants.
+  const several = new Set(rows.map((r) => r.variant)).size > 1;
+  const columns = several ? COLUMNS : COLUMNS.filter((column) => column.key !== "variant");
   const table = document.createElement("table");
   table.className = "population-table";
   table.dataset.dataset = setId;
@@ -96,9 +101,9 @@ function populationTable(setId, rows) {
     for (const th of head.cells) {
       th.setAttribute("aria-sort", th.dataset.key === sorted.key ? (sorted.ascending ? "ascending" : "descending") : "none");
     }
-    fillBody(tbody, sortRows(rows, sorted.key, sorted.ascending));
+    fillBody(tbody, sortRows(rows, sorted.key, sorted.ascending), columns);
   };
-  for (const column of COLUMNS) {
+  for (const column of columns) {
     const th = document.createElement("th");
     th.scope = "col";
     th.dataset.key = column.key;
