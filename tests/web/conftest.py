@@ -135,7 +135,9 @@ def _fetch_axe() -> str:
                 ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=AXE_DIR, check=True, capture_output=True
             )
             tarball = next(AXE_DIR.glob("axe-core-*.tgz"))
-            subprocess.run(["tar", "-xzf", tarball.name, "package/axe.min.js", "package/LICENSE"], cwd=AXE_DIR, check=True)
+            subprocess.run(
+                ["tar", "-xzf", tarball.name, "package/axe.min.js", "package/LICENSE"], cwd=AXE_DIR, check=True
+            )
         except (OSError, subprocess.CalledProcessError, StopIteration) as exc:
             pytest.fail(f"axe-core {AXE_VERSION} could not be fetched with npm into {AXE_DIR}: {exc}")
     return script.read_text(encoding="utf-8")

@@ -61,7 +61,9 @@ async def shown_answer(page: Page) -> tuple[bool, int, dict[str, int]]:
     exists = await summary.get_attribute("data-exists") == "true"
     total = int(await summary.get_attribute("data-total") or "-1")
     # Datasets not allowed for the caller or not searched have no count: the API returned none for them.
-    rows = await page.locator('#answer-table tbody tr[data-status="found"], #answer-table tbody tr[data-status="notFound"]').all()
+    rows = await page.locator(
+        '#answer-table tbody tr[data-status="found"], #answer-table tbody tr[data-status="notFound"]'
+    ).all()
     per_dataset = {}
     for row in rows:
         dataset = await row.get_attribute("data-dataset") or ""

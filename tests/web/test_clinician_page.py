@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from beacon.api.app import create_app
 from beacon.api.web_page import LANGUAGES, WEB_DIR
 from ingest.demo import DATASET_ID
 from tests.web.conftest import (
@@ -25,8 +27,10 @@ from tests.web.conftest import (
     PANEL_37,
     PHENOPACKETS,
     RESTRICTED,
+    ServerFactory,
     assert_accessible,
     open_page,
+    page_config,
     screenshot,
 )
 
@@ -103,7 +107,9 @@ async def test_the_smad2_variant_card_shows_what_is_stored_and_what_the_api_coun
     await expect(facts["clinical"]).to_contain_text("OMIM:619657")
     await expect(facts["clinical"].locator("a")).to_have_attribute("href", "https://omim.org/entry/619657")
     await expect(card.locator('dd[data-fact="zygosity"]')).to_have_text("heterozygous")
-    links = {await a.get_attribute("data-link"): await a.get_attribute("href") for a in await card.locator(".links a").all()}
+    links = {
+        await a.get_attribute("data-link"): await a.get_attribute("href") for a in await card.locator(".links a").all()
+    }
     assert links == {
         "gnomAD": "https://gnomad.broadinstitute.org/variant/18-47851273-C-T?dataset=gnomad_r4",
         "ClinVar": f"https://www.ncbi.nlm.nih.gov/clinvar/?term={quote(SMAD2_TRANSCRIPT, safe='')}",
@@ -233,7 +239,9 @@ async def test_an_rs_number_finds_its_variant_with_the_population_table_and_char
     assert (await statuses(page))[PANEL] == "found"
     card = page.locator(".card")
     await expect(card.locator('dd[data-fact="identifiers"]')).to_have_text("rs334")
-    await expect(card.locator('a[data-link="dbSNP rs334"]')).to_have_attribute("href", "https://www.ncbi.nlm.nih.gov/snp/rs334")
+    await expect(card.locator('a[data-link="dbSNP rs334"]')).to_have_attribute(
+        "href", "https://www.ncbi.nlm.nih.gov/snp/rs334"
+    )
     await expect(card.locator('a[data-link="gnomAD"]')).to_have_attribute(
         "href", "https://gnomad.broadinstitute.org/variant/11-5227002-T-A?dataset=gnomad_r4"
     )
@@ -376,12 +384,48 @@ async def test_each_language_is_chosen_by_accept_language_and_the_switcher_overr
 async def test_numbers_are_formatted_for_the_language(beacon: str, browser: Browser) -> None:
     page = await open_page(browser, beacon, locale="fr-FR")
     formatted = await page.evaluate(
-        "import('/static/i18n.js').then(m => [m.formatNumber(12345.5), m.formatFrequency(0.0303)])"
+        "import('/static/i18n.js').then(m => "
+        "[m.formatNumber(12345.5), m.formatFrequency(0.0303), m.formatDate('2026-12-06T12:00:00+00:00')])"
     )
-    assert formatted == ["12\u202f345,5", "0,0303"]
+    assert formatted == ["12\u202f345,5", "0,0303", "6 déc. 2026"]
     await page.context.close()
 
 
 def test_axe_is_kept_out_of_the_package() -> None:
     shipped = [p.name for p in Path(WEB_DIR).rglob("*")]
     assert not any("axe" in name for name in shipped)
+
+
+async def test_under_a_count_floor_the_card_shows_the_apis_rounded_counts_and_never_a_smaller_one(
+    aiohttp_server: ServerFactory, page_db: Path, browser: Browser, http: aiohttp.ClientSession, axe_source: str
+) -> None:
+    config = page_config(page_db)
+    floored = tuple(replace(d, count_floor=5) if d.id == PHENOPACKETS else d for d in config.datasets)
+    server = await aiohttp_server(create_app(replace(config, datasets=floored)))
+    url = str(server.make_url("")).rstrip("/")
+    direct = await carriers_counted_by_the_api(http, url, SMAD2_ID, [])
+    assert direct == 5, "one carrier, reported as the floor"
+    page = await open_page(browser, url)
+    await page.check('input[name="mode"][value="gene"]')
+    await page.fill("#geneId", "SMAD2")
+    await page.click("#ask")
+    await answered(page, "found")
+    row = page.locator(f'#variants-table tr[data-variant="{SMAD2_ID}"]')
+    if not await row.count():
+        await page.click("#page-next")
+    await page.click(f'#variants-table tr[data-variant="{SMAD2_ID}"] button')
+    carriers = page.locator(".card .carriers [data-carriers]")
+    await expect(carriers).to_have_attribute("data-carriers", "5")
+    await expect(carriers).to_contain_text("rounded up to a multiple of 5")
+    items = await page.locator(".card .term-counts li").all()
+    assert items, "the variant's condition is counted even without the carriers' records"
+    for item in items:
+        term = await item.get_attribute("data-term-id") or ""
+        counted = await carriers_counted_by_the_api(http, url, SMAD2_ID, [{"id": term, "scope": "individual"}])
+        assert await item.get_attribute("data-count") == str(counted) == "5", term
+    card_text = await page.locator(".card").inner_text()
+    assert "carrier(s)" in card_text
+    assert " 1 carrier" not in card_text
+    await assert_accessible(page, axe_source, "count floor")
+    await screenshot(page, "clinician-count-floor")
+    await page.context.close()

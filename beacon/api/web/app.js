@@ -6,7 +6,7 @@
 import { beaconCall, curlCommand, queryBody, rememberToken, session } from "./api.js";
 import { variantCard, variantKey } from "./card.js";
 import { chosenFilters, filters, labelOf, loadTerms, renderChosen, termText, wireFilters } from "./filters.js";
-import { formatNumber, initialLanguage, setLanguage, t, translateDocument } from "./i18n.js";
+import { formatDate, formatNumber, initialLanguage, setLanguage, t, translateDocument } from "./i18n.js";
 import { drawPopulations } from "./populations.js";
 import { validate } from "./validation.js";
 
@@ -88,6 +88,7 @@ function renderDatasets() {
     level.className = "level";
     level.textContent = described ? described.securityLevel.toUpperCase() : d.member ? t("access.memberLevel") : "";
     tr.insertCell().textContent = accessText(d);
+    tr.insertCell().textContent = d.updateDateTime ? formatDate(d.updateDateTime) : "–";
   }
   const note = session.network ? t("access.networkNote") : t("access.levels", { levels: page.levels.join(", ") });
   $("datasets-note").textContent = page.datasets.size ? note : `${t("access.noDatasets")} ${note}`;
