@@ -275,15 +275,14 @@ function variantsOf(doc) {
   return [...byKey.values()];
 }
 
-async function openCard(entries, focus) {
+async function openCard(entries, focus, floored) {
   const cards = $("cards");
-  const names = filters.chosen;
-  const card = await variantCard(entries, names);
+  const card = await variantCard(entries, filters.chosen, floored);
   cards.append(card);
   if (focus) card.querySelector("h3").focus();
 }
 
-function variantList(groups, doc, pageIndex) {
+function variantList(groups, doc, pageIndex, floored) {
   const box = $("variant-list");
   box.replaceChildren();
   const table = document.createElement("table");
@@ -311,7 +310,7 @@ function variantList(groups, doc, pageIndex) {
     open.setAttribute("aria-label", t("list.open", { variant: open.textContent }));
     open.addEventListener("click", async () => {
       $("cards").replaceChildren();
-      await openCard(entries, true);
+      await openCard(entries, true, floored);
     });
     th.append(open);
     tr.append(th);
@@ -373,8 +372,9 @@ async function render(doc, asked, pageIndex) {
   if (!doc.meta || doc.meta.returnedGranularity !== "record") return;
   const sets = (doc.response && doc.response.resultSets) || [];
   const groups = variantsOf(doc);
-  if (asked.mode === "gene" || groups.length > MAX_CARDS) variantList(groups, doc, pageIndex);
-  else for (const entries of groups) await openCard(entries, false);
+  const floored = doc.responseSummary.countPrecision === "rounded";
+  if (asked.mode === "gene" || groups.length > MAX_CARDS) variantList(groups, doc, pageIndex, floored);
+  else for (const entries of groups) await openCard(entries, false, floored);
   drawPopulations(sets, filters.chosen.map((term) => term.label || labelOf(term.id) || termText(term)));
 }
 

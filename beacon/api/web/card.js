@@ -50,12 +50,17 @@ export function variantKey(variant) {
   return variant.variantInternalId || (variant.identifiers || {}).genomicHGVSId || JSON.stringify(variant.variation);
 }
 
+// Per-carrier values (calls) are left out where the API rounds counts: a list of calls would count the carriers.
+function calls(variant, floored) {
+  return floored ? [] : variant.caseLevelData || [];
+}
+
 // Distinct condition terms stored with the variant (variant level, and with each carrier's call).
-function clinicalTerms(variant) {
+function clinicalTerms(variant, floored) {
   const terms = new Map();
   const interpretations = [
     ...((variant.variantLevelData || {}).clinicalInterpretations || []),
-    ...(variant.caseLevelData || []).flatMap((call) => call.clinicalInterpretations || []),
+    ...calls(variant, floored).flatMap((call) => call.clinicalInterpretations || []),
   ];
   for (const item of interpretations) {
     const term = item.effect && item.effect.id ? item.effect : { id: item.conditionId };
@@ -64,9 +69,9 @@ function clinicalTerms(variant) {
   return [...terms.values()];
 }
 
-function zygosities(variant) {
+function zygosities(variant, floored) {
   const labels = new Set();
-  for (const call of variant.caseLevelData || []) {
+  for (const call of calls(variant, floored)) {
     if (call.zygosity && call.zygosity.label) labels.add(call.zygosity.label);
   }
   return [...labels];
@@ -83,7 +88,7 @@ function fact(key, ...values) {
   return [el("dt", {}, t(`card.${key}`)), dd];
 }
 
-function facts(variant, site) {
+function facts(variant, site, floored) {
   const ids = variant.identifiers || {};
   const attrs = variant.molecularAttributes || {};
   const effects = (attrs.molecularEffects || []).map((e) => e.label || e.id);
@@ -98,8 +103,8 @@ function facts(variant, site) {
     ...fact("transcriptHgvs", ...(ids.transcriptHGVSIds || [])),
     ...fact("proteinHgvs", ...(ids.proteinHGVSIds || []), ...(attrs.aminoacidChanges || [])),
     ...fact("identifiers", ...rsNumbers(variant)),
-    ...fact("clinical", ...clinicalTerms(variant).map(termNode)),
-    ...fact("zygosity", ...zygosities(variant)),
+    ...fact("clinical", ...clinicalTerms(variant, floored).map(termNode)),
+    ...fact("zygosity", ...zygosities(variant, floored)),
   );
 }
 
@@ -144,7 +149,7 @@ async function countCarriers(variantId, datasets, filters) {
 
 // Candidate terms: those on the carriers' records the API returned (when it returns records to this caller),
 // the variant's stored conditions and the chosen cohort filters. Only the API's counts of them are shown.
-async function candidateTerms(variantId, variant, datasets, chosen) {
+async function candidateTerms(variantId, variant, datasets, chosen, floored) {
   const terms = new Map();
   const add = (term) => {
     if (term && term.id && /^(HP|MONDO|OMIM|ORPHA|Orphanet):/.test(term.id) && !terms.has(term.id)) terms.set(term.id, term);
@@ -159,12 +164,12 @@ async function candidateTerms(variantId, variant, datasets, chosen) {
       }
     }
   }
-  clinicalTerms(variant).forEach(add);
+  clinicalTerms(variant, floored).forEach(add);
   chosen.forEach(add);
   return [...terms.values()].slice(0, MAX_TERMS);
 }
 
-async function carriersSection(variantId, variant, datasets, chosen) {
+async function carriersSection(variantId, variant, datasets, chosen, floored) {
   const section = el("section", { class: "carriers", "aria-label": t("card.carriersTitle") });
   section.append(el("h4", {}, t("card.carriersTitle")));
   const carriers = await countCarriers(variantId, datasets, []);
@@ -175,7 +180,7 @@ async function carriersSection(variantId, variant, datasets, chosen) {
   const total = el("p", { "data-carriers": String(carriers.total) }, t("card.carriersTotal", { count: countText(carriers.total, carriers.precision) }));
   section.append(total);
   if (!carriers.total) return { section, carriers };
-  const terms = await candidateTerms(variantId, variant, datasets, chosen);
+  const terms = await candidateTerms(variantId, variant, datasets, chosen, floored);
   const counted = await Promise.all(
     terms.map(async (term) => ({ term, answer: await countCarriers(variantId, datasets, [{ id: term.id, scope: "individual" }]) })),
   );
@@ -227,17 +232,19 @@ function title(variant, site) {
   return genes ? `${genes} · ${name}` : name;
 }
 
-// entries: [{dataset, assembly, variant}] for one variant, one per dataset that holds it.
-export async function variantCard(entries, chosen) {
+// entries: [{dataset, assembly, variant}] for one variant, one per dataset that holds it; `floored` when the
+// API reported rounded counts for the answer.
+export async function variantCard(entries, chosen, floored) {
   const { variant, assembly } = entries[0];
   const site = siteOf(variant, assembly);
   const key = variantKey(variant);
   const headingId = `card-${key.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   const card = el("article", { class: "card", "data-variant": key, "aria-labelledby": headingId });
   const heading = el("h3", { id: headingId, tabindex: "-1" }, title(variant, site));
-  card.append(heading, facts(variant, site), linkList(variant, site));
+  card.append(heading, facts(variant, site, floored), linkList(variant, site));
   const datasets = entries.map((e) => e.dataset);
-  const { section, carriers } = await carriersSection(variant.variantInternalId || key, variant, datasets, chosen);
+  const id = variant.variantInternalId || key;
+  const { section, carriers } = await carriersSection(id, variant, datasets, chosen, floored);
   card.append(datasetRows(entries, carriers), section);
   return card;
 }
