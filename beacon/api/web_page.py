@@ -20,6 +20,7 @@ _SYNONYMS = {"no": "nb"}
 # A fixed allow-list instead of add_static: no directory listing, no path handling, no I/O at startup.
 _ASSETS = {
     "app.js": "text/javascript",
+    "answers.js": "text/javascript",
     "api.js": "text/javascript",
     "i18n.js": "text/javascript",
     "filters.js": "text/javascript",
