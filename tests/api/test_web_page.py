@@ -12,7 +12,7 @@ async def test_page_and_assets_are_served(cineca: TestClient[Any, Any]) -> None:
     assert page.status == 200
     html = await page.text()
     assert 'src="/static/app.js"' in html
-    assert '<label for="referenceName">Chromosome</label>' in html
+    assert '<label for="referenceName" data-i18n="field.chromosome">Chromosome</label>' in html
     for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "text/css")):
         resp = await cineca.get(asset)
         assert resp.status == 200

@@ -109,6 +109,8 @@ def test_wheel_carries_the_schemas_the_default_configuration_and_the_page(wheel:
         "beacon/schemas/beacon-v2/external/ga4gh-vrs-1.3/vrs.json",
         "beacon/conf/beacon.yaml",
         "beacon/api/web/index.html",
+        "beacon/api/web/card.js",
+        *(f"beacon/api/web/i18n/{language}.json" for language in ("en", "da", "sv", "nb", "nn", "bg", "fr")),
     }
     assert expected <= names, sorted(expected - names)
     shipped = {n.removeprefix("beacon/schemas/beacon-v2/") for n in names if n.startswith("beacon/schemas/beacon-v2/")}
