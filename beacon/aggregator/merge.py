@@ -1,6 +1,8 @@
 """Merge member answers into one Beacon answer (rules in docs/aggregator.md).
 
-- Only `ok` outcomes contribute; every outcome is reported in `info.members`.
+- Only `ok` outcomes contribute; every outcome is reported in `info.members`; an answer that
+  deviates from the schemas but is usable is `ok` and its deviations are `warnings`
+  (beacon/aggregator/dialects.py).
 - The answer's granularity is the coarsest of the request's and every contributing member's.
 - `exists` is true when any contributing member says so; `numTotalResults` is the sum.
 - Result sets keep their identity: id `<memberId>:<datasetId>`, with `info.memberId`,
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from beacon.aggregator.members import Outcome, Status, returned_granularity
+from beacon.aggregator.dialects import returned_granularity
+from beacon.aggregator.members import Outcome, Status
 from beacon.answer.envelope import informational_meta, response_meta
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
@@ -64,6 +67,10 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         | ({} if granularity is Granularity.BOOLEAN else {"numTotalResults": total}),
         "info": {"members": [o.report() for o in outcomes]},
     }
+    # Deviating answers are merged; what deviated is said once more at the top, as the beacon says its own warnings.
+    warnings = [f"member {o.member}: {w}" for o in answered for w in o.warnings]
+    if warnings:
+        body["info"]["warnings"] = warnings
     inexact = sorted(precisions - {"exact"})
     if inexact and granularity is not Granularity.BOOLEAN:
         # "imprecise" sorts before "rounded": the least precise member names the sum.
