@@ -138,3 +138,10 @@ async def test_a_researcher_status_grants_no_dataset_that_asks_for_a_controlled_
     assert status == 400
     status, document = await _ask(parties, CTL, [parties.broker.visa(CTL_VISA)])
     assert status == 200, document
+
+
+async def test_the_protected_resource_metadata_announces_the_accepted_visa_types(parties: Parties) -> None:
+    document = await (await parties.client.get("/.well-known/oauth-protected-resource")).json()
+    assert document["ga4gh_visa_types_supported"] == ["ControlledAccessGrants", "ResearcherStatus"]
+    assert document["authorization_servers"] == [parties.issuer.url]
+    assert document["ga4gh_visa_issuers"] == [parties.broker.url]
