@@ -5,6 +5,8 @@
   (beacon/aggregator/dialects.py).
 - The answer's granularity is the coarsest of the request's and every contributing member's.
 - `exists` is true when any contributing member says so; `numTotalResults` is the sum.
+- Result sets are kept as `includeResultsetResponses` asks, whatever the member sent (HIT: those that
+  found something).
 - Result sets keep their identity: id `<memberId>:<datasetId>`, with `info.memberId`,
   `info.beaconId` and `info.datasetId`.
 """
@@ -25,6 +27,12 @@ from beacon.model.request import BeaconRequest
 
 def _granularity_of(document: dict[str, Any]) -> Granularity:
     return Granularity(returned_granularity(document))
+
+
+def _hit(result_set: dict[str, Any]) -> bool:
+    """Whether a member's result set found something (by `exists`, else by its count)."""
+    exists = result_set.get("exists")
+    return exists if isinstance(exists, bool) else bool(result_set.get("resultsCount"))
 
 
 def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -51,6 +59,9 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
             continue
         beacon_id = doc.get("meta", {}).get("beaconId", o.member)
         for rs in response.get("resultSets", []):
+            # A member that lists every dataset whatever was asked must not turn HIT into ALL.
+            if not breq.include.keeps(_hit(rs)):
+                continue
             merged = {**rs, "id": f"{o.member}:{rs.get('id')}"}
             merged["info"] = {
                 **rs.get("info", {}),

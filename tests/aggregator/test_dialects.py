@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from beacon.aggregator.dialects import read
@@ -97,6 +98,39 @@ async def test_an_answer_the_merge_cannot_read_is_still_invalid_and_counts_again
         assert document["responseSummary"] == {"exists": False, "numTotalResults": 0}, "nothing of it is merged"
     assert [o["outcome"] for o in outcomes] == ["invalid", "invalid", "skipped"]
     assert "numTotalResults is not a non-negative integer" in outcomes[0]["message"]
+
+
+def _every_dataset_app() -> web.Application:
+    """A member that lists every dataset, found or not, whatever includeResultsetResponses asks."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path.endswith("/map"):
+            return web.json_response({"response": {"endpointSets": {}}})
+        sets = [
+            {"id": "found", "setType": "dataset", "exists": True, "resultsCount": 3, "results": []},
+            {"id": "empty", "setType": "dataset", "exists": False, "resultsCount": 0, "results": []},
+        ]
+        meta = {"beaconId": "every", "apiVersion": "v2.0.0", "returnedGranularity": "count"}
+        summary = {"exists": True, "numTotalResults": 3}
+        return web.json_response({"meta": meta, "responseSummary": summary, "response": {"resultSets": sets}})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("include", "kept"), [("HIT", ["every:found"]), ("MISS", ["every:empty"]), ("ALL", ["every:found", "every:empty"])]
+)
+async def test_result_sets_are_kept_as_the_request_asks_whatever_the_member_sent(
+    aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, include: str, kept: list[str]
+) -> None:
+    network = await build_network(
+        aiohttp_server, aiohttp_client, {}, (), forward=(), apps={"every": _every_dataset_app()}
+    )
+    query = {"requestedGranularity": "count", "includeResultsetResponses": include}
+    document = await fetch(network.client, "POST", "/api/individuals", body={"query": query})
+    assert [rs["id"] for rs in document["response"]["resultSets"]] == kept
 
 
 def _summary(**kw: Any) -> dict[str, Any]:
