@@ -15,7 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from beacon.api.app import create_app
-from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
+from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker, load_config
+from beacon.errors import ConfigError
 from beacon.model.granularity import Granularity, SecurityLevel
 from tests.conftest import AiohttpClient, bff_store, make_config
 from tests.security.conftest import CTL, OPEN, TWO_INDIVIDUALS
@@ -145,3 +146,17 @@ async def test_the_protected_resource_metadata_announces_the_accepted_visa_types
     assert document["ga4gh_visa_types_supported"] == ["ControlledAccessGrants", "ResearcherStatus"]
     assert document["authorization_servers"] == [parties.issuer.url]
     assert document["ga4gh_visa_issuers"] == [parties.broker.url]
+
+
+@pytest.mark.parametrize("visa_type", ["ControlledAccessGrants", "LinkedIdentities", "", "Researcher Status"])
+def test_a_visa_type_that_would_grant_by_another_rule_or_is_malformed_is_a_configuration_error(
+    tmp_path: Path, visa_type: str
+) -> None:
+    path = tmp_path / "beacon.yaml"
+    path.write_text(
+        "beacon: {id: org.example.b, name: B, organization: {id: org.example, name: Example}}\n"
+        f"datasets:\n  - id: d\n    security: controlled\n    visa_types: [{visa_type!r}]\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, env={})
+    assert "datasets[0].visa_types[0]" in str(raised.value)
