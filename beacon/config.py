@@ -231,6 +231,7 @@ def _policy(dataset_id: str, d: Mapping[str, Any]) -> DatasetPolicy:
         granularity={k: Granularity(v) for k, v in d.get("granularity", {}).items()},
         count_floor=d.get("count_floor", 0),
         visas=tuple(d.get("visas", ())),
+        visa_types=tuple(d.get("visa_types", ())),
     )
 
 

@@ -81,12 +81,17 @@ class DatasetPolicy:
     granularity: Mapping[str, Granularity] = field(default_factory=dict)
     count_floor: int = 0  # 0: the security section's default
     visas: tuple[str, ...] = ()  # ControlledAccessGrants values granting this dataset; () = its id
+    # Visa types (e.g. the bona fide researcher's ResearcherStatus) that grant this dataset whatever their value.
+    visa_types: tuple[str, ...] = ()
 
     def granularity_for(self, caller_class: str) -> Granularity:
         return self.max_granularity.at_most(self.granularity.get(caller_class, Granularity.RECORD))
 
     def granted_by(self, visa_value: str) -> bool:
         return visa_value in (self.visas or (self.id,))
+
+    def granted_by_type(self, visa_types: frozenset[str]) -> bool:
+        return not visa_types.isdisjoint(self.visa_types)
 
 
 DEFAULT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")

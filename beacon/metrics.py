@@ -171,10 +171,18 @@ class MemberMetrics:
         self.outcomes = Counter(
             "beacon_aggregator_member_outcomes_total", "Member outcomes", ["member", "outcome"], registry=registry
         )
+        self.deviations = Counter(
+            "beacon_aggregator_member_deviating_answers_total",
+            "Member answers merged although they deviate from the official schemas",
+            ["member"],
+            registry=registry,
+        )
 
-    def observe(self, member: str, outcome: str, latency_s: float | None) -> None:
+    def observe(self, member: str, outcome: str, latency_s: float | None, deviating: bool = False) -> None:
         """Record one member outcome; `latency_s` is None when the member was not asked."""
         self.outcomes.labels(member, outcome).inc()
+        if deviating:
+            self.deviations.labels(member).inc()
         if latency_s is not None:
             self.latency.labels(member).observe(latency_s)
 

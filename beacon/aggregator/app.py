@@ -44,7 +44,8 @@ def create_aggregator_app(settings: AggregatorSettings) -> web.Application:
     app[NETWORK] = network
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        await asyncio.to_thread(warm_up)
+        schemas = tuple(t.schema_file for t in settings.beacon.entry_types.enabled())
+        await asyncio.to_thread(warm_up, schemas)
         await asyncio.to_thread(parse_warm_up)
         connector = aiohttp.TCPConnector(limit=settings.max_connections)
         async with aiohttp.ClientSession(connector=connector) as session:

@@ -50,4 +50,5 @@ async def fan_out(network: Network, ask: Ask) -> AsyncIterator[Outcome]:
 def observe(network: Network, outcome: Outcome) -> None:
     """Count the outcome in the member metrics (latency only for members that were asked)."""
     asked = outcome.status is not Status.SKIPPED
-    network.metrics.observe(outcome.member, outcome.status.value, outcome.latency_ms / 1000 if asked else None)
+    latency = outcome.latency_ms / 1000 if asked else None
+    network.metrics.observe(outcome.member, outcome.status.value, latency, deviating=bool(outcome.warnings))

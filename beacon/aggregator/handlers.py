@@ -23,7 +23,9 @@ from beacon.model.entry_types import EntryType, Lookup
 NDJSON = "application/x-ndjson"
 
 
-async def _ask(request: web.Request, entry: EntryType | None, validate: bool = True) -> Ask:
+async def _ask(
+    request: web.Request, entry: EntryType | None, validate: bool = True, target: EntryType | None = None
+) -> Ask:
     """The member request for `request`, the same path below each member's API root."""
     body = await request.read() if request.method == "POST" else None
     return Ask(
@@ -34,6 +36,7 @@ async def _ask(request: web.Request, entry: EntryType | None, validate: bool = T
         authorization=request.headers.get("Authorization"),
         entry_path=entry.path if entry is not None else None,
         validate=validate,
+        record_schema=target.schema_file if target is not None else None,
     )
 
 
@@ -49,7 +52,7 @@ async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, 
     request[ENTRY] = target
     breq = await parse_request(request, config.query)  # invalid requests stop here, not at every member
     request[PARSED_REQUEST] = breq
-    ask = await _ask(request, entry)
+    ask = await _ask(request, entry, target=target)
     streaming = NDJSON in request.headers.get("Accept", "")
     key = network.cache.key(ask)
     cached = None if streaming else network.cache.get(key)

@@ -16,33 +16,17 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 import aiohttp
 
+from beacon.aggregator import dialects
 from beacon.aggregator.settings import MemberSettings
-from beacon.spec import RecordChecker, response_checker
-
-_ENTRY_SCHEMAS = {"boolean": "beaconBooleanResponse.json", "count": "beaconCountResponse.json"}
-RESPONSE_SCHEMAS = (
-    "beaconBooleanResponse.json",
-    "beaconCountResponse.json",
-    "beaconResultsetsResponse.json",
-    "beaconCollectionsResponse.json",
-    "beaconErrorResponse.json",
-)
 
 
-@cache
-def _checker(schema: str) -> RecordChecker:
-    return response_checker(schema)
-
-
-def warm_up() -> None:
-    """Compile the response validators (reads schema files: call off the event loop, at startup)."""
-    for schema in RESPONSE_SCHEMAS:
-        _checker(schema)
+def warm_up(record_schemas: tuple[str, ...] = ()) -> None:
+    """Compile the response and record validators (reads schema files: call off the event loop, at startup)."""
+    dialects.warm_up(record_schemas)
 
 
 class Status(StrEnum):
@@ -77,6 +61,7 @@ class Ask:
     authorization: str | None = None
     entry_path: str | None = None
     validate: bool = True
+    record_schema: str | None = None  # the asked entry type's record schema, which records are checked against
 
 
 @dataclass(frozen=True)
@@ -87,6 +72,7 @@ class Outcome:
     message: str = ""
     document: dict[str, Any] | None = None
     http_status: int | None = None  # the member's HTTP status, when it answered at all
+    warnings: tuple[str, ...] = ()  # deviations from the official schemas of an answer merged anyway
 
     def report(self) -> dict[str, Any]:
         """How the outcome appears in the aggregated answer's `info.members`."""
@@ -99,6 +85,8 @@ class Outcome:
             out["httpStatus"] = self.http_status
         if self.message:
             out["message"] = self.message
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
 
 
@@ -149,53 +137,9 @@ class Member:
         return self.entry_paths is None or entry_path in self.entry_paths
 
 
-def returned_granularity(document: dict[str, Any]) -> str:
-    """A member answer's granularity: as stated in meta, else as its content shows (older members omit it)."""
-    meta = document.get("meta")
-    stated = meta.get("returnedGranularity") if isinstance(meta, dict) else None
-    if stated in ("boolean", "count", "record"):
-        return str(stated)
-    response = document.get("response")
-    if isinstance(response, dict) and ("collections" in response or "resultSets" in response):
-        return "record"
-    summary = document.get("responseSummary")
-    return "count" if isinstance(summary, dict) and "numTotalResults" in summary else "boolean"
-
-
-def _with_meta_defaults(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with the meta fields the merge never reads filled in when missing.
-
-    The specification's own example responses omit `returnedGranularity` and
-    `receivedRequestSummary.requestedGranularity`; members answering like them are still merged.
-    """
-    meta = document.get("meta")
-    if not isinstance(meta, dict) or "error" in document:
-        return document
-    fixed = {**meta}
-    fixed.setdefault("returnedGranularity", returned_granularity(document))
-    summary = fixed.get("receivedRequestSummary")
-    if isinstance(summary, dict):
-        fixed["receivedRequestSummary"] = {"requestedGranularity": fixed["returnedGranularity"], **summary}
-    return {**document, "meta": fixed}
-
-
 def response_problem(document: object) -> str | None:
-    """Why a member's entry answer is not a valid Beacon response; None when it is."""
-    if not isinstance(document, dict):
-        return "not a JSON object"
-    if "error" in document:
-        schema = "beaconErrorResponse.json"
-    else:
-        granularity = returned_granularity(document)
-        response = document.get("response")
-        if isinstance(response, dict) and "collections" in response:
-            schema = "beaconCollectionsResponse.json"
-        elif granularity == "record" or (isinstance(response, dict) and "resultSets" in response):
-            schema = "beaconResultsetsResponse.json"
-        else:
-            schema = _ENTRY_SCHEMAS[granularity]
-    found = _checker(schema).problems(_with_meta_defaults(document))
-    return f"{schema}: {found[0][0]}: {found[0][1]}" if found else None
+    """Why a member's entry answer cannot be merged; None when it can (deviations are warnings, not problems)."""
+    return dialects.read(document).problem
 
 
 async def read_limited(resp: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -288,9 +232,12 @@ def _judge(member: Member, ask: Ask, status: int, raw: bytes, latency_ms: float)
         message = f"HTTP {status}: {str(text)[:200] if text else 'error'}"
         kind = Status.REFUSED if status in (401, 403) else Status.ERROR
         return Outcome(member.id, kind, latency_ms, message, http_status=status)
-    if ask.validate:
-        problem = response_problem(document)
-        if problem is not None:
-            message = f"not a valid Beacon response: {problem[:300]}"
-            return Outcome(member.id, Status.INVALID, latency_ms, message, http_status=status)
-    return Outcome(member.id, Status.OK, latency_ms, document=document, http_status=status)
+    if not ask.validate:
+        return Outcome(member.id, Status.OK, latency_ms, document=document, http_status=status)
+    reading = dialects.read(document, ask.record_schema)
+    if reading.problem is not None:
+        message = f"not a usable Beacon response: {reading.problem[:300]}"
+        return Outcome(member.id, Status.INVALID, latency_ms, message, http_status=status)
+    return Outcome(
+        member.id, Status.OK, latency_ms, document=reading.document, http_status=status, warnings=reading.warnings
+    )

@@ -1,8 +1,12 @@
 """Merge member answers into one Beacon answer (rules in docs/aggregator.md).
 
-- Only `ok` outcomes contribute; every outcome is reported in `info.members`.
+- Only `ok` outcomes contribute; every outcome is reported in `info.members`; an answer that
+  deviates from the schemas but is usable is `ok` and its deviations are `warnings`
+  (beacon/aggregator/dialects.py).
 - The answer's granularity is the coarsest of the request's and every contributing member's.
 - `exists` is true when any contributing member says so; `numTotalResults` is the sum.
+- Result sets are kept as `includeResultsetResponses` asks, whatever the member sent (HIT: those that
+  found something).
 - Result sets keep their identity: id `<memberId>:<datasetId>`, with `info.memberId`,
   `info.beaconId` and `info.datasetId`.
 """
@@ -12,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from beacon.aggregator.members import Outcome, Status, returned_granularity
+from beacon.aggregator.dialects import returned_granularity
+from beacon.aggregator.members import Outcome, Status
 from beacon.answer.envelope import informational_meta, response_meta
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
@@ -22,6 +27,12 @@ from beacon.model.request import BeaconRequest
 
 def _granularity_of(document: dict[str, Any]) -> Granularity:
     return Granularity(returned_granularity(document))
+
+
+def _hit(result_set: dict[str, Any]) -> bool:
+    """Whether a member's result set found something (by `exists`, else by its count)."""
+    exists = result_set.get("exists")
+    return exists if isinstance(exists, bool) else bool(result_set.get("resultsCount"))
 
 
 def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -48,6 +59,9 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
             continue
         beacon_id = doc.get("meta", {}).get("beaconId", o.member)
         for rs in response.get("resultSets", []):
+            # A member that lists every dataset whatever was asked must not turn HIT into ALL.
+            if not breq.include.keeps(_hit(rs)):
+                continue
             merged = {**rs, "id": f"{o.member}:{rs.get('id')}"}
             merged["info"] = {
                 **rs.get("info", {}),
@@ -64,6 +78,10 @@ def merge(config: Config, breq: BeaconRequest, entry: EntryType, outcomes: Seque
         | ({} if granularity is Granularity.BOOLEAN else {"numTotalResults": total}),
         "info": {"members": [o.report() for o in outcomes]},
     }
+    # Deviating answers are merged; what deviated is said once more at the top, as the beacon says its own warnings.
+    warnings = [f"member {o.member}: {w}" for o in answered for w in o.warnings]
+    if warnings:
+        body["info"]["warnings"] = warnings
     inexact = sorted(precisions - {"exact"})
     if inexact and granularity is not Granularity.BOOLEAN:
         # "imprecise" sorts before "rounded": the least precise member names the sum.

@@ -159,6 +159,19 @@ def _entry_types(config: Config) -> dict[str, Any]:
     return {"entryTypes": {t.id: entry_type_definition(t) for t in config.entry_types.enabled()}}
 
 
+# How filters may be combined and compared here (docs/filters.md), for clients and networks to read before asking.
+# Both OR forms reach the same rules, the disclosure rules on unions included.
+QUERY_CAPABILITIES: dict[str, Any] = {
+    "filterOperators": ["=", "!", "!=", "<", ">", "<=", ">="],
+    "orInFilters": {
+        "nestedFiltersArray": True,  # the specification's proposal: [f1, [f2, f3]] is f1 AND (f2 OR f3)
+        "filterGroups": ["anyOf", "noneOf"],  # this beacon's extension
+    },
+    "durationComparisons": True,  # ISO 8601 durations compare with <, >, <=, >= (e.g. ageOfOnset >= P80Y)
+    "countPrecision": ["exact", "rounded"],  # Beacon v2.2, in responseSummary and each result set
+}
+
+
 def _configuration(config: Config) -> dict[str, Any]:
     levels = sorted({_SECURITY_NAMES[d.security] for d in config.datasets} or {"PUBLIC"})
     return {
@@ -168,6 +181,7 @@ def _configuration(config: Config) -> dict[str, Any]:
             "defaultGranularity": config.query.default_granularity.value,
             "securityLevels": levels,
         },
+        "queryCapabilities": QUERY_CAPABILITIES,
         **_entry_types(config),
     }
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from beacon.answer.envelope import error_document
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
+from beacon.api.protected_resource import metadata_url
 from beacon.errors import BeaconError, MethodNotAllowed, NotFound, PayloadTooLarge, Unavailable
 
 log = logging.getLogger("beacon.api")
@@ -28,7 +29,11 @@ def _error(request: web.Request, status: int, message: str, headers: dict[str, s
 
 def _answer(request: web.Request, exc: BeaconError) -> web.Response:
     """The Beacon error response for `exc`, with the headers the error carries (Allow, Retry-After, …)."""
-    headers = exc.response_headers(request.app[CONFIG].server.retry_after_s)
+    config = request.app[CONFIG]
+    headers = exc.response_headers(config.server.retry_after_s)
+    if headers.get("WWW-Authenticate", "").startswith("Bearer "):
+        # RFC 9728 section 5.1: the refusal names where to learn how to authenticate.
+        headers["WWW-Authenticate"] += f', resource_metadata="{metadata_url(config)}"'
     return _error(request, exc.status, exc.message, headers)
 
 

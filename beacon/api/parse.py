@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import fields
 from functools import cache
 from typing import Any
@@ -15,10 +15,20 @@ from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
 from beacon.api.keys import CONFIG
+from beacon.api.parse_filters import (
+    body_filter_groups,
+    body_filters,
+    query_string_filter,
+    query_string_groups,
+    split,
+)
 from beacon.config import QueryConfig, schemas_dir
 from beacon.errors import InvalidRequest, PayloadTooLarge
 from beacon.model.granularity import Granularity, IncludeResultsets
-from beacon.model.request import API_VERSION, MAX_INTEGER, BeaconRequest, Filter, FilterGroup, VariantParams
+from beacon.model.request import API_VERSION, MAX_INTEGER, BeaconRequest, VariantParams
+
+# Filter parsing lives in beacon/api/parse_filters.py; its public names are re-exported here.
+__all__ = ["from_body", "from_query_string", "parse_request", "query_string_filter", "query_string_groups", "split"]
 
 # Alternative spellings clients use, mapped onto the names of genomicVariations/requestParameters.json.
 VARIANT_ALIASES = {
@@ -44,7 +54,6 @@ GET_PARAMS = frozenset(
         "apiVersion",
     }
 )
-_OPERATORS = {"=": "=", "<": "<", ">": ">", "!": "!=", "!=": "!=", ">=": ">=", "<=": "<="}
 
 
 @cache
@@ -61,10 +70,6 @@ def request_body_schema() -> dict[str, Any]:
 def warm_up() -> None:
     """Read the request schema before serving, so no handler touches the file system."""
     _body_validator()
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
 def _int(name: str, value: object) -> int:
@@ -110,7 +115,7 @@ def _variant(raw: Mapping[str, object]) -> VariantParams:
         if name in ("start", "end"):
             items = value if isinstance(value, list) else [value]
             if isinstance(value, str):
-                items = _split([value])
+                items = split([value])
             if not 1 <= len(items) <= 2:
                 msg = f"{name}: expected one or two positions, got {len(items)}"
                 raise InvalidRequest(msg)
@@ -135,45 +140,6 @@ def _variant(raw: Mapping[str, object]) -> VariantParams:
         else:
             values[name] = value.strip()
     return VariantParams(**values)
-
-
-# GET form of alphanumeric filters (spec docs/filters.md): `ID:OPERATOR VALUE`, e.g. `age:>P70Y`,
-# `PATO_0000011:>P70Y`, `HP_0032443:!unknown medical history`; the first `:` followed by an operator splits.
-_GET_ALPHANUMERIC = re.compile(r"^(?P<id>.+?):(?P<op><=|>=|!=|[!=<>])(?P<value>.+)$")
-# `PREFIX_LOCAL` stands for the CURIE `PREFIX:LOCAL` where a colon would be ambiguous.
-_UNDERSCORE_CURIE = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z0-9.]*)_(?P<local>\d[\w.\-]*)$")
-
-
-def query_string_filter(text: str) -> Filter:
-    """One comma-separated item of the GET `filters` parameter: a term id or an alphanumeric filter."""
-    found = _GET_ALPHANUMERIC.match(text)
-    if found is None:
-        return Filter(id=text)
-    ident = found["id"]
-    curie = _UNDERSCORE_CURIE.match(ident)
-    if curie is not None:
-        ident = f"{curie['prefix']}:{curie['local']}"
-    return Filter(id=ident, operator=_OPERATORS[found["op"]], value=found["value"].strip())
-
-
-_GROUP_KINDS = ("anyOf", "noneOf")
-
-
-def _query_string_groups(values: Sequence[str]) -> tuple[FilterGroup, ...]:
-    """Extension: each `filterGroup=anyOf:ID1,ID2` (or `noneOf:`) is one group (docs/filters.md)."""
-    groups = []
-    for value in values:
-        kind, sep, rest = value.partition(":")
-        if not sep or kind not in _GROUP_KINDS:
-            msg = f"filterGroup: expected anyOf:ID1,ID2,... or noneOf:ID1,ID2,..., got {value!r}"
-            raise InvalidRequest(msg)
-        ids = _split([rest])
-        if not ids:
-            msg = f"filterGroup: {kind} names no filter"
-            raise InvalidRequest(msg)
-        # Members take the same forms as GET `filters` items (`noneOf:age:<P10Y` is alphanumeric).
-        groups.append(FilterGroup(kind, tuple(query_string_filter(i) for i in ids)))  # type: ignore[arg-type]
-    return tuple(groups)
 
 
 def _limits(skip: int, limit: int, cfg: QueryConfig) -> tuple[int, int]:
@@ -210,7 +176,7 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
             if name in raw_variant:
                 msg = f"{name} given twice (as {key} and under another name)"
                 raise InvalidRequest(msg)
-            raw_variant[name] = _split(values) if name in ("start", "end") else values
+            raw_variant[name] = split(values) if name in ("start", "end") else values
     granularity = single("requestedGranularity")
     include = single("includeResultsetResponses")
     api_version = single("apiVersion")
@@ -226,11 +192,11 @@ def from_query_string(query: MultiMapping[str], cfg: QueryConfig) -> BeaconReque
     test_mode = single("testMode")
     return BeaconRequest(
         api_version=api_version or API_VERSION,
-        requested_schemas=tuple(_split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
+        requested_schemas=tuple(split(grouped.get("requestedSchema", []) + grouped.get("requestedSchemas", []))),
         variant=_variant(raw_variant),
-        dataset_ids=tuple(_split(grouped.get("datasetIds", []))),
-        filters=tuple(query_string_filter(i) for i in _split(grouped.get("filters", []))),
-        filter_groups=_query_string_groups(grouped.get("filterGroup", [])),
+        dataset_ids=tuple(split(grouped.get("datasetIds", []))),
+        filters=tuple(query_string_filter(i) for i in split(grouped.get("filters", []))),
+        filter_groups=query_string_groups(grouped.get("filterGroup", [])),
         granularity=_enum("requestedGranularity", granularity, Granularity) if granularity else cfg.default_granularity,
         granularity_given=granularity is not None,
         include=_enum("includeResultsetResponses", include, IncludeResultsets) if include else IncludeResultsets.HIT,
@@ -268,24 +234,6 @@ def _request_parameters(params: Mapping[str, Any]) -> tuple[dict[str, object], l
             msg = f"query.requestParameters: unknown parameter {key!r}"
             raise InvalidRequest(msg)
     return raw, dataset_ids
-
-
-def _filter(item: str | Mapping[str, Any]) -> Filter:
-    if isinstance(item, str):
-        return Filter(id=item)
-    operator = item.get("operator")
-    value = item.get("value")
-    if (operator is None) != (value is None):
-        msg = f"filter {item.get('id')!r}: alphanumeric filters need both operator and value"
-        raise InvalidRequest(msg)
-    return Filter(
-        id=item["id"],
-        operator=_OPERATORS[operator] if operator is not None else None,
-        value=str(value) if value is not None else None,
-        include_descendant_terms=item.get("includeDescendantTerms", True),
-        similarity=item.get("similarity", "exact"),
-        scope=item.get("scope"),
-    )
 
 
 _MAX_DEPTH = 32  # a Beacon request needs 6; deeper bodies only exercise recursive validators
@@ -345,13 +293,8 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
         requested_schemas=tuple(schemas),
         variant=_variant(raw_variant),
         dataset_ids=tuple(dataset_ids),
-        filters=tuple(_filter(f) for f in query.get("filters", [])),
-        # The request schema admits exactly one of anyOf/noneOf per group, with at least one filter.
-        filter_groups=tuple(
-            FilterGroup(kind, tuple(_filter(f) for f in members))
-            for group in query.get("filterGroups", [])
-            for kind, members in group.items()
-        ),
+        filters=body_filters(query.get("filters", [])),
+        filter_groups=body_filter_groups(query.get("filters", []), query.get("filterGroups", [])),
         granularity=Granularity(granularity) if granularity else cfg.default_granularity,
         granularity_given=granularity is not None,
         include=IncludeResultsets(query.get("includeResultsetResponses", "HIT")),

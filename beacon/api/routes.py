@@ -14,7 +14,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from beacon.api import docs_page, entries, framework, openapi
+from beacon.api import docs_page, entries, framework, openapi, protected_resource
 from beacon.model.entry_types import EntryType, EntryTypeTable, Lookup
 
 API = "/api"
@@ -71,6 +71,9 @@ def route_table(table: EntryTypeTable, answerers: Answerers = BEACON) -> list[we
         web.get(openapi.OPENAPI_PATH, partial(openapi.openapi_json, cache=openapi.DocumentCache()), allow_head=False)
     )
     routes.append(web.get(openapi.DOCS_PATH, docs_page.docs_page, allow_head=False))
+    # RFC 9728: at the host's root, and in the form for a resource whose identifier has the path /api.
+    for path in (protected_resource.WELL_KNOWN, protected_resource.WELL_KNOWN + API):
+        routes.append(web.get(path, protected_resource.protected_resource, allow_head=False))
     answer, terms = answerers.entries, answerers.filtering_terms
     for entry in table.enabled():
         root = f"{API}/{entry.path}"

@@ -32,8 +32,8 @@ def endpoint_of(path: str) -> str | None:
 @web.middleware
 async def validation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
-    if request.path == OPENAPI_PATH:
-        return response  # an OpenAPI document, not a Beacon response
+    if request.path == OPENAPI_PATH or request.path.startswith("/.well-known/"):
+        return response  # an OpenAPI document or OAuth metadata, not a Beacon response
     if not isinstance(response, web.Response) or response.content_type != "application/json" or response.body is None:
         return response
     assert isinstance(response.body, bytes)

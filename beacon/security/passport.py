@@ -48,8 +48,26 @@ class Visa:
         return self.fields.get("type")
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """What one passport holds for its subject: ControlledAccessGrants values and the other visa types."""
+
+    grants: frozenset[str] = frozenset()
+    # Types of visas that hold, neither ControlledAccessGrants nor LinkedIdentities, nor asserted by
+    # the subject itself (`by: self`): a dataset may accept a type, e.g. ResearcherStatus.
+    types: frozenset[str] = frozenset()
+
+
 def grants(subject: str, visas: Sequence[Visa], now: float) -> frozenset[str]:
     """The ControlledAccessGrants values of this passport that hold for the access token's `sub`.
+
+    Never raises: every visa that does not hold is logged with its reason and ignored.
+    """
+    return holdings(subject, visas, now).grants
+
+
+def holdings(subject: str, visas: Sequence[Visa], now: float) -> Holdings:
+    """The grants and visa types of this passport that hold for the access token's `sub`.
 
     Never raises: every visa that does not hold is logged with its reason and ignored.
     """
@@ -68,15 +86,20 @@ def grants(subject: str, visas: Sequence[Visa], now: float) -> frozenset[str]:
         else:
             _ignore(visa, "its sub is not the passport's subject and no LinkedIdentities visa links it")
     unconditional = [v for v in own if "conditions" not in v.fields]
-    granted = set()
+    granted, types = set(), set()
     for visa in own:
-        if visa.type != CONTROLLED_ACCESS_GRANTS:
+        if visa.type == LINKED_IDENTITIES:
             continue
         if "conditions" in visa.fields and not conditions_met(visa.fields["conditions"], unconditional):
             _ignore(visa, "its conditions are not met")
             continue
-        granted.add(str(visa.fields["value"]))
-    return frozenset(granted)
+        if visa.type == CONTROLLED_ACCESS_GRANTS:
+            granted.add(str(visa.fields["value"]))
+        elif visa.fields.get("by") == "self":
+            _ignore(visa, f"a self-asserted {visa.type} visa grants nothing")
+        else:
+            types.add(str(visa.type))
+    return Holdings(frozenset(granted), frozenset(types))
 
 
 def _ignore(visa: Visa, reason: str) -> None:

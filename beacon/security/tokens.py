@@ -53,10 +53,11 @@ class Caller:
     identity: str = ANONYMOUS  # issuer#subject, never the token
     registered: bool = False
     grants: frozenset[str] = field(default_factory=frozenset)  # ControlledAccessGrants visa values
+    visa_types: frozenset[str] = field(default_factory=frozenset)  # other visa types held (e.g. ResearcherStatus)
 
     def caller_class(self, policy: DatasetPolicy) -> str | None:
         """The class this caller has for a dataset, or None when it may not query it at all."""
-        granted = any(policy.granted_by(v) for v in self.grants)
+        granted = any(policy.granted_by(v) for v in self.grants) or policy.granted_by_type(self.visa_types)
         if granted:
             return CONTROLLED
         if policy.security.value == "controlled":
@@ -181,8 +182,8 @@ class Authenticator:
         if visas is None and issuer.userinfo:
             visas = await self._passport_from_userinfo(issuer, token, subject)
         verified = await self._verified_visas(visas)
-        granted = passport.grants(subject, verified, time.time())
-        return Caller(identity=f"{issuer.issuer}#{subject}", registered=True, grants=granted)
+        held = passport.holdings(subject, verified, time.time())
+        return Caller(identity=f"{issuer.issuer}#{subject}", registered=True, grants=held.grants, visa_types=held.types)
 
     async def _validate(self, token: str) -> tuple[dict[str, Any], TrustedIssuer]:
         jws = parse_jws(token)

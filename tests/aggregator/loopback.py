@@ -75,11 +75,13 @@ async def build_network(
     misbehaving: tuple[str, ...],
     forward: tuple[str, ...] = ("cineca",),
     count_floor: int = 0,
+    apps: dict[str, web.Application] | None = None,
     **fanout: Any,
 ) -> Network:
     """Real beacons on `dbs`, misbehaving members of the given kinds, and an aggregator client in front.
 
-    Members named in `forward` are configured with `forward_token: true`; `fanout` overrides the fan-out settings.
+    Members named in `forward` are configured with `forward_token: true`; `apps` are further members by id
+    (e.g. beacons speaking another implementation's dialect); `fanout` overrides the fan-out settings.
     """
     members: dict[str, str] = {}
     seen: dict[str, list[dict[str, str]]] = {}
@@ -92,6 +94,8 @@ async def build_network(
         seen[kind] = []
         server = await aiohttp_server(misbehaving_app(kind, seen[kind]))
         members[kind] = str(server.make_url("/api"))
+    for member_id, app in (apps or {}).items():
+        members[member_id] = str((await aiohttp_server(app)).make_url("/api"))
     if "refused" in misbehaving:
         members["refused"] = "http://127.0.0.1:9/api"
     settings = settings_from(

@@ -39,6 +39,15 @@ def _pairs(term: str) -> dict[str, Pair]:
             {**count, "filterGroups": [{"anyOf": [term, *padding]}]},
             {**count, "filterGroups": [{"anyOf": padding}]},
         ),
+        # The specification's OR proposal: a nested array inside `filters` is one OR group.
+        "nested [T, 9 known people] minus nested [9 known people]": (
+            {**count, "filters": [[term, *padding]]},
+            {**count, "filters": [padding]},
+        ),
+        "nested [T, 9 known people] minus nested [9 known people], beside a plain filter": (
+            {**count, "filters": [{"id": PROCEDURE, "operator": "=", "value": "%"}, [term, *padding]]},
+            {**count, "filters": [{"id": PROCEDURE, "operator": "=", "value": "%"}, padding]},
+        ),
         "noneOf scoped to individuals on /biosamples": (
             count,
             {**count, "filterGroups": [{"noneOf": [{"id": term, "scope": "individual"}]}]},
@@ -143,6 +152,36 @@ async def test_an_anyof_of_one_filter_is_a_plain_filter_and_is_answered(cohort: 
     assert total(document) == FLOOR
 
 
+async def test_a_nested_or_of_one_filter_is_a_plain_filter_and_is_answered(cohort: Cohort) -> None:
+    query = {"filters": [["OPCS4:L46.3"]], "requestedGranularity": "count"}
+    status, document = await ask(cohort, "/api/individuals", query=query)
+    assert status == 200
+    assert total(document) == FLOOR
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [["OPCS4:L46.3", "OPCS4:T89.4"]],
+        ["OPCS4:T89.4", ["OPCS4:L46.3", "OPCS4:T89.4"]],
+        [["OPCS4:L46.3"], ["OPCS4:L46.3", {"id": PROCEDURE, "operator": "=", "value": "OPCS4:T89.4"}]],
+    ],
+    ids=["nested pair", "nested pair beside a plain filter", "second nested group"],
+)
+async def test_a_nested_or_is_refused_exactly_as_an_anyof_group(cohort: Cohort, filters: list[Any]) -> None:
+    nested = {"filters": filters, "requestedGranularity": "count"}
+    plain = [f for f in filters if not isinstance(f, list)]
+    groups = [{"anyOf": f} for f in filters if isinstance(f, list)]
+    extension = {"filters": plain, "filterGroups": groups, "requestedGranularity": "count"}
+    answers = [await ask(cohort, "/api/individuals", query=q) for q in (nested, extension)]
+    assert [status for status, _ in answers] == [403, 403], answers
+    assert answers[0][1]["error"]["errorMessage"] == answers[1][1]["error"]["errorMessage"]
+    boolean = {**nested, "requestedGranularity": "boolean"}
+    status, document = await ask(cohort, "/api/individuals", query=boolean)
+    assert status == 200, "a yes/no question reveals no count"
+    assert document["responseSummary"]["exists"] is True
+
+
 async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
     aiohttp_server: ServerFactory, aiohttp_client: AiohttpClient, cineca_db: Path
 ) -> None:
@@ -158,5 +197,9 @@ async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
     refused = await fetch(network.client, "POST", "/api/individuals", body={"query": complement})
     (member,) = refused["info"]["members"]
     assert member["httpStatus"] == 403
+    nested = {"filters": [["OPCS4:L46.3", "OPCS4:T89.4"]], "requestedGranularity": "count"}
+    refused_nested = await fetch(network.client, "POST", "/api/individuals", body={"query": nested})
+    assert refused_nested["info"]["members"][0]["httpStatus"] == 403
+    assert refused_nested["responseSummary"].get("numTotalResults", 0) == 0
     assert refused["responseSummary"].get("numTotalResults", 0) == 0
     assert everyone["responseSummary"]["numTotalResults"] % FLOOR == 0
