@@ -51,6 +51,18 @@ class Disclosure:
         """Records are returned only for groups of at least the floor."""
         return n >= self.floors.get(dataset, 0)
 
+    def within_floor(
+        self, dataset: str, groups: tuple[str, ...], records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`records` without the embedded groups (a variant's carriers) smaller than the dataset's floor.
+
+        A variant record listing one carrier would say "exactly one person" where every count says k.
+        """
+        k = self.floors.get(dataset, 0)
+        if k <= 1 or not groups:
+            return records
+        return [_without_small_groups(r, groups, k) for r in records]
+
     def precision(self, datasets: Iterable[str]) -> dict[str, Any]:
         """`countPrecision` and `countAdjustedTo` for counts drawn from `datasets` ({} when all are exact).
 
@@ -80,3 +92,10 @@ class Disclosure:
                 "complements and unions would reveal small counts by difference (docs/security.md)"
             )
             raise Forbidden(msg)
+
+
+def _without_small_groups(record: dict[str, Any], groups: tuple[str, ...], k: int) -> dict[str, Any]:
+    small = [g for g in groups if isinstance(record.get(g), list) and len(record[g]) < k]
+    if not small:
+        return record
+    return {key: value for key, value in record.items() if key not in small}

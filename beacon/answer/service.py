@@ -240,7 +240,8 @@ class AnswerService:
             results: list[dict[str, Any]] = []
             if n and prepared.disclosure.shows_records(dataset, exact[dataset]):
                 page = Query(target.collection, (dataset,), where[dataset], offset=offset, limit=limit)
-                results = await self.store.find(page)
+                found = await self.store.find(page)
+                results = prepared.disclosure.within_floor(dataset, target.embedded_groups, found)
             sets.append(bodies.result_set(dataset, n, results, prepared.disclosure.precision((dataset,) if n else ())))
         out["response"] = {"resultSets": sets}
         return out

@@ -79,6 +79,16 @@ class EntryType:
         return "v2.0.0"
 
     @property
+    def embedded_groups(self) -> tuple[str, ...]:
+        """Top-level arrays whose items link to records of other entry types (a variant's carriers).
+
+        Each is a group of other records shown inside this one, so the count floor applies to its size.
+        """
+        heads = (k.path.split(".") for k in self.links)
+        # An array of objects carrying a link (`caseLevelData[].individualId`), not an array of values.
+        return tuple(dict.fromkeys(h[0].removesuffix("[]") for h in heads if len(h) > 1 and h[0].endswith("[]")))
+
+    @property
     def own_kind(self) -> str | None:
         """The link-key kind whose value is the record's own id (`individual` for individuals), if any."""
         return next((k.kind for k in self.links if k.path == self.id_field), None)

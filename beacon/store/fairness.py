@@ -21,7 +21,7 @@ from contextvars import ContextVar
 
 from beacon.errors import TooManyRequests
 
-# Who the store is working for: the API sets the peer address per request (beacon/api/security.py);
+# Who the store is working for: the API sets the peer address per request (beacon/api/callers.py);
 # work outside requests (loads, probes) is the server's own. A context variable, not a global: each
 # request's task has its own value.
 STORE_CLIENT: ContextVar[str] = ContextVar("store_client", default="server")

@@ -6,13 +6,15 @@ gave the exact number of holders of T (1, 2 or 4) through a floor of 5.
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.aggregator.loopback import ServerFactory, build_network
-from tests.conftest import AiohttpClient, fetch
+from tests.conftest import CINECA, AiohttpClient, fetch
 from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort
 from tests.security.issuers import CTL_VISA
 from tests.security.probe import PROCEDURE, ask, small_terms, total
@@ -203,3 +205,23 @@ async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
     assert refused_nested["responseSummary"].get("numTotalResults", 0) == 0
     assert refused["responseSummary"].get("numTotalResults", 0) == 0
     assert everyone["responseSummary"]["numTotalResults"] % FLOOR == 0
+
+
+async def test_a_variant_record_lists_its_carriers_only_in_groups_of_at_least_the_floor(cohort: Cohort) -> None:
+    # A variant answered at record granularity with one carrier in caseLevelData would say "exactly one
+    # person" where every count from the dataset says 5.
+    token = await _token(cohort, "controlled")
+    with gzip.open(CINECA / "genomicVariations.json.gz") as source:
+        carriers = {v["variantInternalId"]: len(v.get("caseLevelData", [])) for v in json.load(source)}
+    params = {"requestedGranularity": "record", "limit": "1000", "datasetIds": SECRET}
+    status, body = await ask(cohort, "/api/g_variants", token=token, params=params)
+    assert status == 200, body
+    (result_set,) = body["response"]["resultSets"]
+    records = result_set["results"]
+    assert len(records) == 1000
+    shown = {r["variantInternalId"]: len(r.get("caseLevelData", [])) for r in records}
+    assert all(n == 0 or n >= FLOOR for n in shown.values())
+    # Large groups are still shown whole; small ones are left out, not trimmed.
+    assert all(shown[v] == (carriers[v] if carriers[v] >= FLOOR else 0) for v in shown)
+    assert any(0 < carriers[v] < FLOOR for v in shown)
+    assert any(n >= FLOOR for n in shown.values())
