@@ -1,0 +1,295 @@
+"""An adversarial review of access and disclosure control, run against a real beacon on the cohort store.
+
+Each `xfail(strict=True)` test is a promise of docs/security.md that an attacker broke on this tree:
+it asserts the promise, fails today, and turns the suite red (XPASS) once the fix lands, so the
+marker must then be removed. The plain tests are attacks that held, where no other test asks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beacon.model.plan import Compare, Field, HasTerm, Query
+from beacon.store.sqlite import SqliteStore
+from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort, CohortFactory, World
+from tests.security.issuers import CTL_VISA, KeyRing
+from tests.security.probe import ask, small_terms, total
+
+ALLELE = {"referenceName": "22", "start": "16050074", "alternateBases": "A", "assemblyId": "GRCh37"}
+COUNT = {"requestedGranularity": "count"}
+
+
+@pytest.fixture(scope="module")
+def terms(cohort_db: Path) -> dict[int, str]:
+    return small_terms(cohort_db, FLOORED)
+
+
+async def _holders(db: Path, dataset: str, term: str) -> list[str]:
+    """The ids of the individuals of `dataset` holding `term`, read from the store itself."""
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        found = await store.find(Query("individuals", (dataset,), HasTerm((term,))))
+        return sorted(str(d["id"]) for d in found)
+    finally:
+        await store.close()
+
+
+async def _record_terms(db: Path, dataset: str, individual: str) -> set[str]:
+    """Whether the store's record of `individual` exists, as the set of its term ids (via a direct lookup)."""
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        found = await store.find(Query("individuals", (dataset,), Compare(Field.ID, "=", individual)))
+        assert found, individual
+        return {t.id for t in await store.terms(("individuals",), (dataset,), ("individuals", individual))}
+    finally:
+        await store.close()
+
+
+def _controlled(cohort: Cohort) -> str:
+    return cohort.issuer.token(ga4gh_passport_v1=[cohort.broker.visa(CTL_VISA)])
+
+
+# --- findings: promises broken on this tree ------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 1: with list_inaccessible_datasets, /datasets/{id}/filtering_terms reads the terms of every "
+    "record of a dataset the caller may not query (decide() grants the listing right to a per-record terms question)",
+)
+async def test_listing_a_controlled_dataset_never_lists_the_terms_of_its_records(
+    make_cohort: CohortFactory, cohort_db: Path, terms: dict[int, str]
+) -> None:
+    listing = await make_cohort(list_inaccessible_datasets=True)
+    rare = terms[1]  # a procedure one person of the controlled dataset underwent
+    for token in (None, listing.issuer.token()):
+        status, document = await ask(listing, f"/api/datasets/{SECRET}/filtering_terms", token=token, params={})
+        if status == 404:
+            continue  # answered like /datasets/{id}/individuals: not a dataset this caller may query
+        assert status == 200, document
+        offered = document["response"]["filteringTerms"]
+        # The listing right covers the dataset's description: its own (dataset-scoped) terms at most.
+        assert rare not in {t["id"] for t in offered}
+        assert all(t["scopes"] == ["dataset"] for t in offered), [t for t in offered if t["scopes"] != ["dataset"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 2: /individuals/{id}/filtering_terms returns one person's terms (sex, ancestry, procedures) to "
+    "callers allowed only rounded counts of that dataset; filtering_terms() never checks granularity",
+)
+@pytest.mark.parametrize(("caller", "dataset"), [("anonymous", PUB), ("registered", FLOORED)])
+async def test_one_persons_terms_are_not_disclosed_below_record_granularity(
+    cohort: Cohort, cohort_db: Path, terms: dict[int, str], caller: str, dataset: str
+) -> None:
+    rare = terms[1]
+    (holder,) = await _holders(cohort_db, dataset, rare)
+    assert rare in await _record_terms(cohort_db, dataset, holder)
+    token = cohort.issuer.token() if caller == "registered" else None
+    # This caller gets counts only, rounded up to the floor: one person reads as FLOOR people.
+    status, document = await ask(
+        cohort,
+        "/api/individuals",
+        token=token,
+        query={"filters": [rare], "requestedGranularity": "record", "datasetIds": [dataset]},
+    )
+    assert status == 200
+    assert document["meta"]["returnedGranularity"] == "count"
+    assert total(document) == FLOOR
+    status, document = await ask(
+        cohort, f"/api/individuals/{holder}/filtering_terms", token=token, params={"datasetIds": dataset}
+    )
+    if status != 200:
+        assert status in (403, 404), document
+        return
+    # The rare procedure, and with it who underwent it, must not come out of a per-record listing.
+    assert rare not in {t["id"] for t in document["response"]["filteringTerms"]}
+
+
+async def _exists(cohort: Cohort, term: str, id_value: str) -> bool:
+    filters = [term, {"id": "id", "operator": "=", "value": id_value}]
+    status, document = await ask(cohort, "/api/individuals", query={**COUNT, "filters": filters, "datasetIds": [PUB]})
+    assert status == 200, document
+    assert document["meta"]["returnedGranularity"] == "count"
+    return bool(document["responseSummary"]["exists"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 3: a filter on the record id (with '%' prefixes) isolates one person, so rounded counts still "
+    "say 0 or not per person: the holders of a term, and their exact number below the floor, follow by search",
+)
+async def test_an_id_filter_does_not_turn_rounded_counts_into_the_exact_holders_of_a_rare_term(
+    cohort: Cohort, cohort_db: Path, terms: dict[int, str]
+) -> None:
+    term = terms[4]  # four holders: reads as FLOOR (5) in any count this caller gets
+    alphabet = string.ascii_uppercase + string.digits
+    found: list[str] = []
+    frontier = [""]
+    asked = 0
+    while frontier and asked < 3000:
+        prefix = frontier.pop()
+        for char in alphabet:
+            candidate = prefix + char
+            asked += 1
+            if not await _exists(cohort, term, candidate + "%"):
+                continue
+            asked += 1
+            if await _exists(cohort, term, candidate):
+                found.append(candidate)
+            frontier.append(candidate)
+    truth = await _holders(cohort_db, PUB, term)
+    assert len(truth) == 4
+    # An anonymous caller allowed rounded counts only must not learn who the four are, nor that they are four.
+    assert sorted(found) != truth, f"{asked} count questions named every holder"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 4: a page of variants costs one allele in the genotype budget whatever its length; at record "
+    "granularity one request returns hundreds of alleles with their carriers (cost.py charges 1 per page)",
+)
+async def test_the_budget_bounds_the_alleles_one_identity_learns_from_protected_data(
+    make_cohort: CohortFactory,
+) -> None:
+    budget = 3
+    budgeted = await make_cohort(budget_queries=budget)
+    token = _controlled(budgeted)
+    learned: set[str] = set()
+    carriers: set[str] = set()
+    spent = 0
+    for page in range(budget):
+        params = {
+            "referenceName": "22",
+            "start": "16050000",
+            "end": "16100000",
+            "assemblyId": "GRCh37",
+            "requestedGranularity": "record",
+            "datasetIds": SECRET,
+            "limit": "100",
+            "skip": str(page),
+        }
+        status, document = await ask(budgeted, "/api/g_variants", token=token, params=params)
+        assert status == 200, document
+        spent += 1
+        for result_set in document["response"]["resultSets"]:
+            for variant in result_set["results"]:
+                learned.add(variant["variantInternalId"])
+                carriers.update(c["biosampleId"] for c in variant.get("caseLevelData", []))
+    status, _document = await ask(budgeted, "/api/g_variants", token=token, params={**ALLELE, "datasetIds": SECRET})
+    assert status == 429  # the budget is spent ...
+    # ... yet it bought far more alleles (and who carries each) than the budget allows.
+    assert len(learned) <= budget, (
+        f"{spent} budgeted questions returned {len(learned)} alleles, {len(carriers)} carriers"
+    )
+
+
+# --- attacks that held, where no other test asks them ------------------------------------------
+
+
+async def test_per_record_terms_of_datasets_the_caller_may_not_query_are_not_served(cohort: Cohort) -> None:
+    registered = cohort.issuer.token()
+    for token in (None, registered):
+        status, document = await ask(cohort, f"/api/datasets/{SECRET}/filtering_terms", token=token, params={})
+        assert status == 404, document
+        status, document = await ask(cohort, f"/api/datasets/{FLOORED}/filtering_terms", token=token, params={})
+        assert status == (200 if token else 404), document
+        status, document = await ask(
+            cohort, "/api/individuals/HG00096/filtering_terms", token=token, params={"datasetIds": SECRET}
+        )
+        assert status == 400, document
+        assert f"unknown dataset(s) {SECRET}" in document["error"]["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    ["filterGroup=noneOf:OPCS4:L46.3", "filters=interventionsOrProcedures.procedureCode.id:!OPCS4:L46.3"],
+    ids=["noneOf", "! operator"],
+)
+async def test_a_post_query_string_cannot_add_a_complement_the_body_does_not_carry(
+    cohort: Cohort, query_string: str
+) -> None:
+    body = {"meta": {"apiVersion": "v2.0.0"}, "query": {"requestedGranularity": "count"}}
+    resp = await cohort.client.post(f"/api/individuals?{query_string}", json=body)
+    document = json.loads(await resp.text())
+    assert resp.status == 400, document
+    assert "may only repeat them" in document["error"]["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [["OPCS4:L46.3", "OPCS4:T89.4"]],
+        [{"anyOf": ["OPCS4:L46.3", "OPCS4:T89.4"]}],
+        [{"id": ["OPCS4:L46.3", "OPCS4:T89.4"]}],
+        [{"id": "interventionsOrProcedures.procedureCode.id", "operator": "=", "value": ["OPCS4:L46.3", "x"]}],
+    ],
+    ids=["nested array", "anyOf inside filters", "id a list", "value a list"],
+)
+async def test_unions_smuggled_into_filters_are_refused_not_answered(cohort: Cohort, filters: list[Any]) -> None:
+    status, document = await ask(cohort, "/api/individuals", query={**COUNT, "filters": filters})
+    assert status == 400, document
+
+
+async def test_concurrent_genotype_questions_cannot_overspend_the_budget(make_cohort: CohortFactory) -> None:
+    budget = 3
+    budgeted = await make_cohort(budget_queries=budget)
+    token = budgeted.issuer.token()
+    params = {**ALLELE, "datasetIds": FLOORED}
+    answers = await asyncio.gather(*(ask(budgeted, "/api/g_variants", token=token, params=params) for _ in range(12)))
+    statuses = sorted(s for s, _ in answers)
+    assert statuses == [200] * budget + [429] * (12 - budget)
+
+
+async def test_the_budget_is_one_per_identity_across_tokens_passports_and_datasets(make_cohort: CohortFactory) -> None:
+    budget = 3
+    budgeted = await make_cohort(budget_queries=budget)
+    # Three tokens of one person: two plain ones issued at different times, and one carrying a passport.
+    first, second = budgeted.issuer.token(), budgeted.issuer.token(jti="another-session")
+    with_visa = _controlled(budgeted)
+    spent = [(first, FLOORED), (second, FLOORED), (with_visa, SECRET)]
+    for token, dataset in spent:
+        status, document = await ask(budgeted, "/api/g_variants", token=token, params={**ALLELE, "datasetIds": dataset})
+        assert status == 200, document
+    for token, dataset in spent:
+        status, document = await ask(budgeted, "/api/g_variants", token=token, params={**ALLELE, "datasetIds": dataset})
+        assert status == 429, document
+    # Another person's budget is their own.
+    other = budgeted.issuer.token(sub="bob")
+    status, document = await ask(budgeted, "/api/g_variants", token=other, params={**ALLELE, "datasetIds": FLOORED})
+    assert status == 200, document
+
+
+async def _datasets_seen(world: World, token: str) -> set[str]:
+    resp = await world.client.get(
+        "/api/individuals",
+        params={"requestedGranularity": "count", "includeResultsetResponses": "ALL"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    text = await resp.text()
+    assert resp.status == 200, text[:500]
+    return {s["id"] for s in json.loads(text)["response"]["resultSets"]}
+
+
+async def test_a_passport_nested_inside_a_trusted_visa_grants_nothing(world: World, key_ring: KeyRing) -> None:
+    # A genuine visa of the trusted broker (another type) carrying a passport claim of its own, whose grant
+    # is signed by an authority nobody trusts; and a grant visa carried inside another visa's value.
+    rogue_grant = world.rogue.visa()
+    carrier = world.broker.sign(
+        {
+            **world.broker.visa_claims(type="AffiliationAndRole", value="faculty@uni.example", by="so"),
+            "ga4gh_passport_v1": [rogue_grant],
+        },
+        "ec-1",
+    )
+    inside_value = world.broker.visa(value=world.rogue.visa(), type="ResearcherStatus", by="so")
+    token = world.issuer.token(ga4gh_passport_v1=[carrier, inside_value])
+    assert await _datasets_seen(world, token) == {"open-ds", "reg-ds"}
