@@ -42,7 +42,7 @@ async def _holders(db: Path, dataset: str, term: str) -> list[str]:
 
 
 async def _record_terms(db: Path, dataset: str, individual: str) -> set[str]:
-    """Whether the store's record of `individual` exists, as the set of its term ids (via a direct lookup)."""
+    """The term ids of the record of `individual` in `dataset`, read from the store itself."""
     store = SqliteStore(db)
     await store.open()
     try:
@@ -293,3 +293,15 @@ async def test_a_passport_nested_inside_a_trusted_visa_grants_nothing(world: Wor
     inside_value = world.broker.visa(value=world.rogue.visa(), type="ResearcherStatus", by="so")
     token = world.issuer.token(ga4gh_passport_v1=[carrier, inside_value])
     assert await _datasets_seen(world, token) == {"open-ds", "reg-ds"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["ctl-ds", "CTL-DS", CTL_VISA + "/", CTL_VISA.upper(), f" {CTL_VISA}", f"{CTL_VISA};reg-ds", "*"],
+    ids=["the dataset id its visas replace", "case", "trailing slash", "upper case", "leading space", "a list", "star"],
+)
+async def test_only_a_configured_visa_value_grants_a_controlled_dataset(world: World, value: str) -> None:
+    token = world.issuer.token(ga4gh_passport_v1=[world.broker.visa(value=value)])
+    assert await _datasets_seen(world, token) == {"open-ds", "reg-ds"}
+    granted = world.issuer.token(ga4gh_passport_v1=[world.broker.visa()])
+    assert await _datasets_seen(world, granted) == {"open-ds", "reg-ds", "ctl-ds"}
