@@ -154,6 +154,29 @@ async def test_an_id_filter_does_not_turn_rounded_counts_into_the_exact_holders_
 
 @pytest.mark.xfail(
     strict=True,
+    reason="finding 3: /individuals/{id}?filters=T answers, at count or boolean granularity, whether that one person "
+    "holds T (0 against the floor): a count of one person identifies them",
+)
+@pytest.mark.parametrize("granularity", ["count", "boolean"])
+async def test_a_record_path_with_a_filter_does_not_say_whether_that_person_holds_a_term(
+    cohort: Cohort, cohort_db: Path, terms: dict[int, str], granularity: str
+) -> None:
+    rare = terms[1]
+    (holder,) = await _holders(cohort_db, PUB, rare)
+    other = "HG00096" if holder != "HG00096" else "HG00097"
+    answers = []
+    for person in (holder, other):
+        params = {"filters": rare, "requestedGranularity": granularity, "datasetIds": PUB}
+        status, document = await ask(cohort, f"/api/individuals/{person}", params=params)
+        assert status in (200, 403), document
+        assert status == 403 or document["meta"]["returnedGranularity"] == granularity
+        answers.append((status, document.get("responseSummary")))
+    # Both people exist in the dataset; a caller allowed rounded counts only must not tell them apart by T.
+    assert answers[0] == answers[1], answers
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="finding 4: a page of variants costs one allele in the genotype budget whatever its length; at record "
     "granularity one request returns hundreds of alleles with their carriers (cost.py charges 1 per page)",
 )
