@@ -383,3 +383,15 @@ async def test_through_the_aggregator_a_caller_without_a_token_gets_only_public_
     resp = await network.post("/api/individuals", json=body)
     assert resp.status == 200
     assert _set_ids(await resp.json()) <= {PUB}
+
+
+@pytest.mark.parametrize(("position", "grants"), [(99, True), (100, False)])
+async def test_only_the_first_hundred_visas_of_a_userinfo_passport_are_read(
+    world: World, position: int, grants: bool
+) -> None:
+    token = world.issuer.token()
+    junk = world.rogue.visa()  # well-formed and signed, by an authority nobody trusts: each costs a verification
+    passport = [junk] * position + [world.broker.visa()]
+    world.issuer.passports[token] = passport
+    expected = {"open-ds", "reg-ds", "ctl-ds"} if grants else {"open-ds", "reg-ds"}
+    assert await _datasets_seen(world, token) == expected
