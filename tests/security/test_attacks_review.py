@@ -395,3 +395,20 @@ async def test_only_the_first_hundred_visas_of_a_userinfo_passport_are_read(
     world.issuer.passports[token] = passport
     expected = {"open-ds", "reg-ds", "ctl-ds"} if grants else {"open-ds", "reg-ds"}
     assert await _datasets_seen(world, token) == expected
+
+
+async def test_a_total_over_two_datasets_is_the_sum_of_their_rounded_counts_never_the_rounded_sum(
+    cohort: Cohort, terms: dict[int, str]
+) -> None:
+    # One holder in each of two floored datasets: rounding the sum (2 -> 5) against the two sets (5 + 5)
+    # would tell 2 from 1 + 1 by difference; each set is rounded on its own and the total adds them.
+    token = cohort.issuer.token()
+    query = {**COUNT, "filters": [terms[1]], "includeResultsetResponses": "ALL"}
+    status, both = await ask(cohort, "/api/individuals", token=token, query=query)
+    assert status == 200, both
+    assert {s["id"]: s["resultsCount"] for s in both["response"]["resultSets"]} == {PUB: FLOOR, FLOORED: FLOOR}
+    assert total(both) == 2 * FLOOR
+    for dataset in (PUB, FLOORED):
+        status, one = await ask(cohort, "/api/individuals", token=token, query={**query, "datasetIds": [dataset]})
+        assert status == 200, one
+        assert total(one) == FLOOR
