@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import settings_from
+from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Compare, Field, HasTerm, Query
 from beacon.store.sqlite import SqliteStore
 from tests.conftest import AiohttpClient
@@ -412,3 +413,63 @@ async def test_a_total_over_two_datasets_is_the_sum_of_their_rounded_counts_neve
         status, one = await ask(cohort, "/api/individuals", token=token, query={**query, "datasetIds": [dataset]})
         assert status == 200, one
         assert total(one) == FLOOR
+
+
+async def _first_ids(db: Path, dataset: str) -> dict[str, str]:
+    """One record id per collection of `dataset`, read from the store."""
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        out = {}
+        for entry in EntryTypeTable().enabled():
+            found = await store.find(Query(entry.collection, (dataset,), None, limit=1))
+            if found:
+                out[entry.path] = str(found[0][entry.id_field])
+        return out
+    finally:
+        await store.close()
+
+
+def _datasets_answered(document: dict[str, Any], path: str) -> set[str]:
+    response = document.get("response", {})
+    if "resultSets" in response:
+        return {s["id"] for s in response["resultSets"]}
+    if path.startswith("/api/datasets") and "collections" in response:
+        return {c["id"] for c in response["collections"]}
+    return set()
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "registered"])
+async def test_every_path_of_the_map_answers_only_from_datasets_the_caller_may_query(
+    cohort: Cohort, cohort_db: Path, caller: str
+) -> None:
+    token = cohort.issuer.token() if caller == "registered" else None
+    allowed = {PUB} if caller == "anonymous" else {PUB, FLOORED}
+    ids = await _first_ids(cohort_db, PUB)
+    status, document = await ask(cohort, "/api/map", params={})
+    assert status == 200
+    paths: list[str] = []
+    for endpoint in document["response"]["endpointSets"].values():
+        root = endpoint["rootUrl"].replace("http://testserver", "")
+        entry_path = root.removeprefix("/api/")
+        record = ids.get(entry_path, PUB)
+        paths += [root, f"{root}/{record}", endpoint["filteringTermsUrl"].replace("http://testserver", "")]
+        for lookup in endpoint.get("endpoints", {}).values():
+            paths.append(lookup["url"].replace("http://testserver", "").replace("{id}", record))
+    assert len(paths) > 20
+    for path in paths:
+        for method in ("GET", "POST"):
+            base: dict[str, Any] = {"requestedGranularity": "record", "includeResultsetResponses": "ALL"}
+            if method == "GET":
+                status, document = await ask(cohort, path, token=token, params=base)
+            else:
+                status, document = await ask(cohort, path, token=token, query=base)
+            assert status in (200, 400, 404), (method, path, document)
+            assert _datasets_answered(document, path) <= allowed, (method, path)
+            # Naming a dataset the caller may not query is refused exactly like naming one that does not exist.
+            for hidden in (SECRET, "no-such-ds") if caller == "registered" else (FLOORED, SECRET, "no-such-ds"):
+                if method == "GET":
+                    status, document = await ask(cohort, path, token=token, params={**base, "datasetIds": hidden})
+                else:
+                    status, document = await ask(cohort, path, token=token, query={**base, "datasetIds": [hidden]})
+                assert status in (400, 404), (method, path, hidden, document)
