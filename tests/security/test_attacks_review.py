@@ -23,7 +23,7 @@ from beacon.model.plan import Compare, Field, HasTerm, Query
 from beacon.store.sqlite import SqliteStore
 from tests.conftest import AiohttpClient
 from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort, CohortFactory, World
-from tests.security.issuers import CTL_VISA, KeyRing
+from tests.security.issuers import CTL_VISA
 from tests.security.probe import ask, small_terms, total
 
 ALLELE = {"referenceName": "22", "start": "16050074", "alternateBases": "A", "assemblyId": "GRCh37"}
@@ -307,7 +307,7 @@ async def _datasets_seen(world: World, token: str) -> set[str]:
     return {s["id"] for s in json.loads(text)["response"]["resultSets"]}
 
 
-async def test_a_passport_nested_inside_a_trusted_visa_grants_nothing(world: World, key_ring: KeyRing) -> None:
+async def test_a_passport_nested_inside_a_trusted_visa_grants_nothing(world: World) -> None:
     # A genuine visa of the trusted broker (another type) carrying a passport claim of its own, whose grant
     # is signed by an authority nobody trusts; and a grant visa carried inside another visa's value.
     rogue_grant = world.rogue.visa()
