@@ -46,14 +46,12 @@ def counts_body(
     """The boolean or count answer from exact counts per dataset, each disclosed under its floor."""
     counts = disclosed(exact, disclosure)
     body: dict[str, Any] = {
-        "responseSummary": summary(
-            sum(counts.values()), granularity, disclosure.precision(d for d, n in exact.items() if n)
-        )
+        "responseSummary": summary(sum(counts.values()), granularity, disclosure.precision(datasets))
     }
     if target.is_collection or granularity is Granularity.BOOLEAN:
         return body
     sets = [
-        result_set(d, counts.get(d, 0), [], disclosure.precision((d,) if exact.get(d) else ()))
+        result_set(d, counts.get(d, 0), [], disclosure.precision((d,)))
         for d in datasets
         if include.keeps(counts.get(d, 0) > 0)
     ]

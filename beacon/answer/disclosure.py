@@ -1,12 +1,13 @@
-"""How counts are disclosed: the floor and rounding of docs/security.md, and the questions refused for it.
+"""How counts are disclosed: the floor of docs/security.md, and the questions refused for it.
 
 The guarantee, for every dataset whose policy sets a count floor k > 1 for the caller: each count
-reported from it (result sets and totals alike) is 0 or the true count rounded up to a multiple of k,
-so 1..k read as k, k+1..2k as 2k; the difference of any two reported counts fixes the difference of
-the true counts only to within k-1 either way. Complements and unions (`noneOf`, `anyOf` of two or
-more filters, the `!` operator) are refused there, because they let a caller pad or subtract sets of
-known size and so reach exact counts through rounding. A dataset whose true count is below k returns
-no records.
+reported from it (result sets and totals alike) is 0 when the true count is below k, and otherwise
+the true count rounded up to a multiple of k (k..k read as k, k+1..2k as 2k). A group of 1..k-1
+people therefore reads exactly as no group at all: a question that isolates one person (an id, a
+record path, a rare allele) answers the same whether or not that person holds what is asked.
+Complements and unions (`noneOf`, `anyOf` of two or more filters, the `!` operator) are refused
+there, because they let a caller pad or subtract sets of known size. A dataset whose true count is
+below k returns no records, and records never embed a group smaller than k.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ class Precision(StrEnum):
 
 
 def rounded(n: int, base: int) -> int:
-    """0 stays 0; anything else is rounded up to a multiple of `base` (base 0 or 1: unchanged)."""
-    if base <= 1 or n <= 0:
+    """Below `base`: 0; otherwise rounded up to a multiple of `base` (base 0 or 1: unchanged)."""
+    if base <= 1:
         return n
+    if n < base:
+        return 0
     return -(-n // base) * base
 
 
@@ -66,8 +69,8 @@ class Disclosure:
     def precision(self, datasets: Iterable[str]) -> dict[str, Any]:
         """`countPrecision` and `countAdjustedTo` for counts drawn from `datasets` ({} when all are exact).
 
-        Reported whenever the scheme applies, not only when a count moved: saying "exact" for a count
-        that happens to be a multiple of the floor would give it away.
+        Pass every dataset the count draws on, whatever its true count: the fields must depend on the
+        policies only, since marking a reported 0 "exact" would tell a true 0 from a suppressed 1..k-1.
         """
         bases = sorted({k for d in datasets if (k := self.floors.get(d, 0)) > 1})
         if not bases:

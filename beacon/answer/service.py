@@ -129,9 +129,9 @@ class AnswerService:
         in_scope = decision.within(datasets)
         disclosed = disclosure(target, in_scope)
         level = granularity(self.config, breq, target, in_scope)
-        if level is not Granularity.BOOLEAN:
-            # Yes/no answers carry no count to subtract: complements stay open to them.
-            disclosed.check(breq)
+        # Groups below the floor read as empty, so even a yes/no answer says "at least k": a union padded
+        # with people of known number would find that threshold. Refused at every granularity.
+        disclosed.check(breq)
         return Prepared(
             ask,
             target,
@@ -222,7 +222,7 @@ class AnswerService:
         if level is not Granularity.RECORD:
             return bodies.counts_body(target, datasets, exact, prepared.disclosure, breq.include, level)
         counts = bodies.disclosed(exact, prepared.disclosure)
-        precision = prepared.disclosure.precision(d for d, n in exact.items() if n)
+        precision = prepared.disclosure.precision(datasets)
         out: dict[str, Any] = {"responseSummary": bodies.summary(sum(counts.values()), level, precision)}
         offset, limit = breq.skip * breq.limit, breq.limit
         if target.is_collection:
@@ -242,7 +242,7 @@ class AnswerService:
                 page = Query(target.collection, (dataset,), where[dataset], offset=offset, limit=limit)
                 found = await self.store.find(page)
                 results = prepared.disclosure.within_floor(dataset, target.embedded_groups, found)
-            sets.append(bodies.result_set(dataset, n, results, prepared.disclosure.precision((dataset,) if n else ())))
+            sets.append(bodies.result_set(dataset, n, results, prepared.disclosure.precision((dataset,))))
         out["response"] = {"resultSets": sets}
         return out
 
@@ -300,6 +300,9 @@ class AnswerService:
         described["queryable"] = access is not None
         if access is not None:
             described["granularity"] = access.granularity.value
+            if access.count_floor > 1:
+                # Counts below it read as 0: clients say "none, or fewer than k" instead of "none".
+                described["countFloor"] = access.count_floor
         info = dataset.get("info")
         return {**dataset, "info": {**(info if isinstance(info, dict) else {}), "beaconAccess": described}}
 

@@ -214,7 +214,7 @@ async def test_a_rotated_issuer_key_is_fetched_when_a_token_names_it(world: Worl
     await _ask(world, world.issuer.token(kid="rsa-1"), "/api/individuals", {}, status=401)
 
 
-async def test_floored_counts_are_rounded_up_to_the_floor_zero_stays_zero_and_unfloored_counts_are_exact(
+async def test_floored_counts_below_the_floor_read_zero_others_round_up_and_unfloored_counts_are_exact(
     world: World,
 ) -> None:
     token = world.issuer.token()
@@ -225,8 +225,8 @@ async def test_floored_counts_are_rounded_up_to_the_floor_zero_stays_zero_and_un
         {**SEQUENCE, "requestedGranularity": "count", "includeResultsetResponses": "ALL"},
     )
     counts = {s["id"]: s["resultsCount"] for s in one["response"]["resultSets"]}
-    assert counts == {OPEN: 1, REG: 5}  # reg-ds has a floor of 5; open-ds none
-    assert one["responseSummary"]["numTotalResults"] == 6
+    assert counts == {OPEN: 1, REG: 0}  # reg-ds has a floor of 5: one variant reads as none; open-ds no floor
+    assert one["responseSummary"]["numTotalResults"] == 1
     none = await _ask(
         world,
         token,
@@ -235,6 +235,7 @@ async def test_floored_counts_are_rounded_up_to_the_floor_zero_stays_zero_and_un
     )
     assert {s["id"]: s["resultsCount"] for s in none["response"]["resultSets"]} == {OPEN: 0, REG: 0}
     assert one["response"]["resultSets"][1]["countPrecision"] == "rounded"
+    assert none["response"]["resultSets"][1]["countPrecision"] == "rounded"  # a true 0 reads as a suppressed one
     assert "countPrecision" not in one["response"]["resultSets"][0]
     many = await _ask(world, token, "/api/individuals", {"requestedGranularity": "count", "datasetIds": REG})
     # Every count of a floored dataset is rounded up to a multiple of its floor (docs/security.md): 2,504 -> 2,505.
@@ -349,7 +350,7 @@ async def test_inaccessible_datasets_are_listed_only_when_configured(
     # With a token of a trusted issuer, the registered dataset becomes queryable for this caller.
     document = await _ask(listed, listed.issuer.token(), "/api/datasets", {"requestedGranularity": "record"})
     access = {d["id"]: d["info"]["beaconAccess"] for d in document["response"]["collections"]}
-    assert access[REG] == {"securityLevel": "registered", "queryable": True, "granularity": "count"}
+    assert access[REG] == {"securityLevel": "registered", "queryable": True, "granularity": "count", "countFloor": 5}
     assert access[CTL]["queryable"] is False
     # Listing a dataset never opens its records.
     await _ask(listed, None, "/api/individuals", {"datasetIds": REG}, status=400)

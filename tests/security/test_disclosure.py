@@ -96,21 +96,38 @@ async def test_no_difference_of_two_answers_reveals_a_count_below_the_floor(
 
 @pytest.mark.parametrize("holders", [1, 2, 4])
 @pytest.mark.parametrize(("caller", "dataset"), CALLERS, ids=[c for c, _ in CALLERS])
-async def test_a_small_group_reads_as_the_floor_with_its_precision_and_shows_no_records(
+async def test_a_small_group_reads_as_no_group_with_its_precision_and_shows_no_records(
     cohort: Cohort, terms: dict[int, str], caller: str, dataset: str, holders: int
 ) -> None:
     token = await _token(cohort, caller)
     for granularity in ("count", "record"):
-        query = {"filters": [terms[holders]], "requestedGranularity": granularity, "datasetIds": [dataset]}
+        query = {
+            "filters": [terms[holders]],
+            "requestedGranularity": granularity,
+            "datasetIds": [dataset],
+            "includeResultsetResponses": "ALL",
+        }
         status, document = await ask(cohort, "/api/individuals", token=token, query=query)
         assert status == 200, document
         summary = document["responseSummary"]
-        assert summary["numTotalResults"] == FLOOR
+        assert summary["numTotalResults"] == 0
+        assert summary["exists"] is False
+        # Marked rounded although it reads 0: an "exact" 0 would tell a true 0 from a suppressed one.
         assert (summary["countPrecision"], summary["countAdjustedTo"]) == ("rounded", [FLOOR])
         for result_set in document["response"]["resultSets"]:
-            assert result_set["resultsCount"] == FLOOR
+            assert result_set["resultsCount"] == 0
             assert result_set["results"] == []
             assert result_set["countPrecision"] == "rounded"
+    query = {"filters": [terms[holders]], "requestedGranularity": "boolean", "datasetIds": [dataset]}
+    status, document = await ask(cohort, "/api/individuals", token=token, query=query)
+    assert document["responseSummary"] == {"exists": False}
+
+
+async def test_a_group_of_the_floor_or_more_reads_rounded_up(cohort: Cohort) -> None:
+    query = {"requestedGranularity": "count", "datasetIds": [PUB]}
+    status, document = await ask(cohort, "/api/individuals", query=query)
+    assert status == 200, document
+    assert total(document) == 2505  # the cohort's 2,504 people
 
 
 async def test_every_count_from_a_floored_dataset_is_a_multiple_of_the_floor_totals_included(cohort: Cohort) -> None:
@@ -140,25 +157,30 @@ async def test_complements_and_unions_are_refused_in_get_form_too(cohort: Cohort
     assert document["error"]["errorCode"] == 403
 
 
-async def test_complements_stay_open_to_yes_no_questions(cohort: Cohort) -> None:
-    query = {"filterGroups": [{"noneOf": ["OPCS4:L46.3"]}], "requestedGranularity": "boolean"}
-    status, document = await ask(cohort, "/api/individuals", query=query)
-    assert status == 200
-    assert document["responseSummary"] == {"exists": True}
+async def test_complements_are_refused_to_yes_no_questions_too(cohort: Cohort, terms: dict[int, str]) -> None:
+    # Below the floor a group reads as none, so "exists" says "at least k": a union padded with people of
+    # known number would find that threshold, and with it the exact size of a small group.
+    padding = [{"id": "id", "operator": "=", "value": f"HG0{n:04d}"} for n in range(96, 99)]
+    for groups in ([{"noneOf": ["OPCS4:L46.3"]}], [{"anyOf": [terms[2], *padding]}]):
+        query = {"filterGroups": groups, "requestedGranularity": "boolean"}
+        status, document = await ask(cohort, "/api/individuals", query=query)
+        assert status == 403, document
 
 
 async def test_an_anyof_of_one_filter_is_a_plain_filter_and_is_answered(cohort: Cohort) -> None:
+    plain = {"filters": ["OPCS4:L46.3"], "requestedGranularity": "count"}
     query = {"filterGroups": [{"anyOf": ["OPCS4:L46.3"]}], "requestedGranularity": "count"}
-    status, document = await ask(cohort, "/api/individuals", query=query)
-    assert status == 200
-    assert total(document) == FLOOR
+    answers = [await ask(cohort, "/api/individuals", query=q) for q in (plain, query)]
+    assert [status for status, _ in answers] == [200, 200]
+    assert total(answers[0][1]) == total(answers[1][1])
 
 
 async def test_a_nested_or_of_one_filter_is_a_plain_filter_and_is_answered(cohort: Cohort) -> None:
+    plain = {"filters": ["OPCS4:L46.3"], "requestedGranularity": "count"}
     query = {"filters": [["OPCS4:L46.3"]], "requestedGranularity": "count"}
-    status, document = await ask(cohort, "/api/individuals", query=query)
-    assert status == 200
-    assert total(document) == FLOOR
+    answers = [await ask(cohort, "/api/individuals", query=q) for q in (plain, query)]
+    assert [status for status, _ in answers] == [200, 200]
+    assert total(answers[0][1]) == total(answers[1][1])
 
 
 @pytest.mark.parametrize(
@@ -180,8 +202,7 @@ async def test_a_nested_or_is_refused_exactly_as_an_anyof_group(cohort: Cohort, 
     assert answers[0][1]["error"]["errorMessage"] == answers[1][1]["error"]["errorMessage"]
     boolean = {**nested, "requestedGranularity": "boolean"}
     status, document = await ask(cohort, "/api/individuals", query=boolean)
-    assert status == 200, "a yes/no question reveals no count"
-    assert document["responseSummary"]["exists"] is True
+    assert status == 403, "a yes/no answer says 'at least the floor': unions are refused there too"
 
 
 async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
@@ -190,7 +211,7 @@ async def test_through_the_aggregator_members_round_and_refuse_the_same_way(
     network = await build_network(aiohttp_server, aiohttp_client, {"cineca": cineca_db}, (), count_floor=FLOOR)
     rare = {"filters": ["OPCS4:L46.3"], "requestedGranularity": "count"}
     document = await fetch(network.client, "POST", "/api/individuals", body={"query": rare})
-    assert document["responseSummary"]["numTotalResults"] == FLOOR
+    assert document["responseSummary"]["numTotalResults"] == 0  # one person: below the floor, read as none
     assert document["responseSummary"]["countPrecision"] == "rounded"
     everyone = await fetch(
         network.client, "POST", "/api/individuals", body={"query": {"requestedGranularity": "count"}}

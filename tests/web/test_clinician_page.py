@@ -397,7 +397,7 @@ def test_axe_is_kept_out_of_the_package() -> None:
     assert not any("axe" in name for name in shipped)
 
 
-async def test_under_a_count_floor_the_card_shows_the_apis_rounded_counts_and_never_a_smaller_one(
+async def test_under_a_count_floor_the_page_says_fewer_than_the_floor_and_never_a_smaller_count(
     aiohttp_server: ServerFactory, page_db: Path, browser: Browser, http: aiohttp.ClientSession, axe_source: str
 ) -> None:
     config = page_config(page_db)
@@ -405,8 +405,9 @@ async def test_under_a_count_floor_the_card_shows_the_apis_rounded_counts_and_ne
     server = await aiohttp_server(create_app(replace(config, datasets=floored)))
     url = str(server.make_url("")).rstrip("/")
     direct = await carriers_counted_by_the_api(http, url, SMAD2_ID, [])
-    assert direct == 5, "one carrier, reported as the floor"
+    assert direct == 0, "one carrier: below the floor, read as none"
     page = await open_page(browser, url)
+    # One SMAD2 variant in the dataset has a carrier with an atrial septal defect: a group below the floor.
     await page.check('input[name="mode"][value="gene"]')
     await page.fill("#geneId", "SMAD2")
     await page.fill("#filter-input", "atrial septal")
@@ -415,20 +416,21 @@ async def test_under_a_count_floor_the_card_shows_the_apis_rounded_counts_and_ne
     await answered(page, "found")
     await page.click(f'#variants-table tr[data-variant="{SMAD2_ID}"] button')
     carriers = page.locator(".card .carriers [data-carriers]")
-    await expect(carriers).to_have_attribute("data-carriers", "5")
-    await expect(carriers).to_contain_text("rounded up to a multiple of 5")
-    items = await page.locator(".card .term-counts li").all()
-    # Without the carriers' records (below the floor) the chosen filter is the term counted.
-    assert [await i.get_attribute("data-term-id") for i in items] == [ATRIAL_SEPTAL_DEFECT]
-    for item in items:
+    await expect(carriers).to_have_attribute("data-carriers", "0")
+    await expect(carriers).to_contain_text("none, or fewer than 5")
+    for item in await page.locator(".card .term-counts li").all():
         term = await item.get_attribute("data-term-id") or ""
         counted = await carriers_counted_by_the_api(http, url, SMAD2_ID, [{"id": term, "scope": "individual"}])
-        assert await item.get_attribute("data-count") == str(counted) == "5", term
+        assert await item.get_attribute("data-count") == str(counted) == "0", term
     # The record's calls would count the carriers: the card does not list what it read from them.
     await expect(page.locator('.card dd[data-fact="zygosity"]')).to_have_count(0)
     card_text = await page.locator(".card").inner_text()
-    assert "carrier(s)" in card_text
     assert " 1 carrier" not in card_text
+    # The variant alone is a group of one in that dataset: "not found, or fewer than 5", not "not found".
+    await ask_position(page, "18", "47851273", "C", "T")
+    row = page.locator(f'#answer-table tr[data-dataset="{PHENOPACKETS}"]')
+    await expect(row).to_have_attribute("data-status", "belowFloor")
+    await expect(row).to_contain_text("fewer than 5")
     await assert_accessible(page, axe_source, "count floor")
     await screenshot(page, "clinician-count-floor")
     await page.context.close()

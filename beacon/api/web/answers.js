@@ -40,7 +40,9 @@ export function datasetStatuses(doc, datasets) {
   const seen = new Set();
   for (const set of (doc.response && doc.response.resultSets) || []) {
     seen.add(set.id);
-    rows.push({ id: set.id, status: set.exists ? "found" : "notFound", count: set.resultsCount });
+    const floor = set.countPrecision === "rounded" ? (set.countAdjustedTo || []).join("/") : "";
+    if (!set.exists && floor) rows.push({ id: set.id, status: "belowFloor", floor, count: set.resultsCount });
+    else rows.push({ id: set.id, status: set.exists ? "found" : "notFound", count: set.resultsCount });
   }
   const skipped = notSearched(doc);
   for (const [id, assembly] of skipped) {
@@ -50,7 +52,10 @@ export function datasetStatuses(doc, datasets) {
   for (const [id, d] of datasets) {
     if (seen.has(id) || d.member) continue;
     const access = d.info && d.info.beaconAccess;
-    rows.push({ id, status: access && !access.queryable ? "notAllowed" : "notFound" });
+    if (access && !access.queryable) rows.push({ id, status: "notAllowed" });
+    // Below the dataset's count floor a group reads as none: say so rather than "not found".
+    else if (access && access.countFloor > 1) rows.push({ id, status: "belowFloor", floor: access.countFloor });
+    else rows.push({ id, status: "notFound" });
   }
   return rows;
 }
@@ -67,7 +72,7 @@ export function renderStatuses(rows) {
     th.scope = "row";
     th.textContent = row.id;
     tr.append(th);
-    tr.insertCell().textContent = t(`status.${row.status}`, { assembly: row.assembly });
+    tr.insertCell().textContent = t(`status.${row.status}`, { assembly: row.assembly, floor: row.floor });
     tr.insertCell().textContent = row.count === undefined ? "–" : String(row.count);
   }
   table.hidden = rows.length === 0;

@@ -123,6 +123,7 @@ function linkList(variant, site) {
 
 function countText(count, precision) {
   if (count === undefined || count === null) return t("card.notDisclosed");
+  if (precision && count === 0) return t("card.belowFloor", { base: precision });
   const text = formatNumber(count);
   return precision ? t("card.rounded", { count: text, base: precision }) : text;
 }
