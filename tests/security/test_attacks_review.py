@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import string
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import settings_from
+from beacon.errors import ConfigError
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Compare, Field, HasTerm, Query
 from beacon.store.sqlite import SqliteStore
@@ -335,44 +336,42 @@ async def test_only_a_configured_visa_value_grants_a_controlled_dataset(world: W
     assert await _datasets_seen(world, granted) == {"open-ds", "reg-ds", "ctl-ds"}
 
 
-async def _through_aggregator(
-    aiohttp_client: AiohttpClient, member: Cohort, headers: dict[str, str], forward_token: bool
-) -> TestClient[Any, Any]:
-    settings = settings_from(
-        {
-            "beacon": {"id": "org.example.net", "name": "Net", "organization": {"id": "org.example", "name": "Ex"}},
-            "fanout": {"deadline_s": 5.0, "max_response_bytes": 1 << 22, "cache_ttl_s": 0},
-            "members": [
-                {
-                    "id": "cohort",
-                    "url": str(member.client.make_url("/api")),
-                    "timeout_s": 5.0,
-                    "forward_token": forward_token,
-                    "headers": headers,
-                }
-            ],
-        }
-    )
-    return await aiohttp_client(create_aggregator_app(settings))
+def _network_conf(member: Cohort, headers: dict[str, str], forward_token: bool) -> dict[str, Any]:
+    return {
+        "beacon": {"id": "org.example.net", "name": "Net", "organization": {"id": "org.example", "name": "Ex"}},
+        "fanout": {"deadline_s": 5.0, "max_response_bytes": 1 << 22, "cache_ttl_s": 0},
+        "members": [
+            {
+                "id": "cohort",
+                "url": str(member.client.make_url("/api")),
+                "timeout_s": 5.0,
+                "forward_token": forward_token,
+                "headers": headers,
+            }
+        ],
+    }
 
 
 def _set_ids(document: dict[str, Any]) -> set[str]:
     return {s["id"].split(":", 1)[1] for s in document["response"]["resultSets"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 5: with forward_token and a member credential in `headers`, a caller who sends no token is "
-    "answered with the aggregator's credential (members.call keeps the static Authorization); dropping one's own "
-    "token upgrades to the network's rights",
-)
 async def test_through_the_aggregator_a_caller_without_a_token_gets_only_public_data(
     make_cohort: CohortFactory, aiohttp_client: AiohttpClient
 ) -> None:
+    """Finding 5: with forward_token and a member credential in `headers`, a caller who sent no token was
+    answered with the network's credential; dropping one's own token upgraded to the network's rights."""
     member = await make_cohort()
     # The network's own service identity holds a visa for the controlled dataset (a member credential).
     service = _controlled(member)
-    network = await _through_aggregator(aiohttp_client, member, {"Authorization": f"Bearer {service}"}, True)
+    conf = _network_conf(member, {"authorization": f"Bearer {service}"}, True)
+    with pytest.raises(ConfigError, match=r"members\[0\] \(cohort\): forward_token and a static Authorization"):
+        settings_from(conf)
+    # Settings built without the loader (or a loader that misses it) still never send the static credential.
+    loaded = settings_from({**conf, "members": [{**conf["members"][0], "headers": {}}]})
+    credential = (("Authorization", f"Bearer {service}"),)
+    settings = replace(loaded, members=(replace(loaded.members[0], headers=credential),))
+    network = await aiohttp_client(create_aggregator_app(settings))
     query = {"requestedGranularity": "count", "includeResultsetResponses": "ALL"}
     body = {"meta": {"apiVersion": "v2.0.0"}, "query": query}
     # A caller with a registered token of their own sees what that token allows ...
