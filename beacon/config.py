@@ -197,6 +197,7 @@ def _security(sec: Mapping[str, Any], source: str) -> SecurityConfig:
         audit_log=Path(audit) if audit else None,  # relative to the working directory, like var/
         list_inaccessible_datasets=sec.get("list_inaccessible_datasets", False),
         jwks_refresh_min_s=sec.get("jwks_refresh_min_s", defaults.jwks_refresh_min_s),
+        jwks_max_age_s=sec.get("jwks_max_age_s", defaults.jwks_max_age_s),
         http_timeout_s=sec.get("http_timeout_s", defaults.http_timeout_s),
     )
 

@@ -127,7 +127,8 @@ class SecurityConfig:
     rate_burst: int = 20
     audit_log: Path | None = None
     list_inaccessible_datasets: bool = False
-    jwks_refresh_min_s: float = 30.0
+    jwks_refresh_min_s: float = 30.0  # floor between two fetches of one key set
+    jwks_max_age_s: float = 300.0  # ceiling on how long a fetched key set is trusted (docs/security.md)
     http_timeout_s: float = 5.0
 
 

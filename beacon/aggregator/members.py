@@ -158,7 +158,7 @@ async def call(session: aiohttp.ClientSession, member: Member, ask: Ask, max_byt
     """One request to one member, bounded by its timeout; never raises (except cancellation)."""
     if not member.breaker.allows():
         return Outcome(member.id, Status.SKIPPED, message=f"circuit open after repeated failures: {member.last_error}")
-    headers = dict(member.settings.headers)
+    headers = member.settings.static_headers()
     token = ask.authorization if member.settings.forward_token else None
     if token:
         headers["Authorization"] = token

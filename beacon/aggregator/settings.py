@@ -26,6 +26,16 @@ class MemberSettings:
     headers: tuple[tuple[str, str], ...] = ()  # per-member credentials, from conf or ${ENV}
     forward_token: bool = False  # pass the caller's Authorization header on to this member
 
+    def static_headers(self) -> dict[str, str]:
+        """The configured headers sent with every request to this member.
+
+        With `forward_token` a static Authorization (any spelling) is never among them: the member must
+        see the caller's own token or none, or a caller who sends no token would get the network's rights.
+        """
+        if not self.forward_token:
+            return dict(self.headers)
+        return {k: v for k, v in self.headers if k.lower() != "authorization"}
+
 
 @dataclass(frozen=True)
 class AggregatorSettings:
@@ -82,6 +92,14 @@ def settings_from(data: dict[str, Any], source: str = "<dict>") -> AggregatorSet
         )
         for n, m in enumerate(data["members"])
     )
+    for n, m in enumerate(members):
+        if m.forward_token and any(k.lower() == "authorization" for k, _ in m.headers):
+            msg = (
+                f"{source}: members[{n}] ({m.id}): forward_token and a static Authorization header exclude each "
+                "other (a caller without a token would be answered with the static credential's rights); "
+                "remove one of them"
+            )
+            raise ConfigError(msg)
     ids = [m.id for m in members]
     if len(set(ids)) != len(ids):
         msg = f"{source}: members: duplicate member ids"

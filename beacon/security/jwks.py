@@ -5,6 +5,13 @@ never from a URL inside a token. A key id we have not seen triggers one refresh 
 at most once per `refresh_min_s`, so forged key ids cannot make us hammer the issuer. A key
 verifies only the algorithms of its own type (`SigningKey.fits`): an RSA key never checks an
 ECDSA or EdDSA signature, a P-256 key never an ES384 one.
+
+A key set is trusted only for a while: for the response's `Cache-Control: max-age`, never longer
+than the configured ceiling (`max_age_s`) and never shorter than `refresh_min_s`. A stale set is
+fetched again before it verifies anything, so a key its issuer withdraws stops verifying within
+that time. When the issuer cannot be reached, the stale set keeps verifying for as long again
+(up to twice its lifetime since it was fetched) and then nothing does: a brief outage of the
+issuer does not lock everyone out, a long one does not keep withdrawn keys alive.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,30 +74,49 @@ class SigningKey:
         return self.alg is None or self.alg == alg
 
 
+DEFAULT_MAX_AGE_S = 300.0
+GRACE_FACTOR = 2.0  # a stale set whose refetch failed still verifies up to this many lifetimes after its fetch
+
+
 @dataclass
 class _KeySet:
     keys: dict[str, SigningKey] = field(default_factory=dict)
-    fetched_at: float = float("-inf")
+    tried_at: float = float("-inf")  # the last fetch, successful or not: `refresh_min_s` counts from here
+    loaded_at: float = float("-inf")  # the last successful fetch, which `keys` come from
+    lifetime: float = 0.0  # seconds after `loaded_at` the keys are fresh
+
+    def age(self, now: float) -> float:
+        return now - self.loaded_at
 
 
 class KeyDirectory:
-    """Discovery documents and JWKS of the configured issuers, cached, refreshed on rotation."""
+    """Discovery documents and JWKS of the configured issuers, cached, refreshed on rotation and on age."""
 
-    def __init__(self, session: aiohttp.ClientSession, refresh_min_s: float = 30.0, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        refresh_min_s: float = 30.0,
+        timeout_s: float = 5.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._session = session
         self._refresh_min_s = refresh_min_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._clock = clock
         self._discovery: dict[str, dict[str, Any]] = {}
         self._keys: dict[str, _KeySet] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def _get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def _get(self, url: str, headers: dict[str, str] | None = None) -> tuple[dict[str, Any], str | None]:
+        """The JSON object at `url` and the response's Cache-Control header."""
         try:
             async with self._session.get(url, headers=headers, timeout=self._timeout, allow_redirects=False) as resp:
                 if resp.status != 200:
                     msg = f"{url} answered HTTP {resp.status}"
                     raise Unauthorized(msg)
                 raw = await resp.content.read(_MAX_DOCUMENT_BYTES + 1)
+                cache_control = resp.headers.get("Cache-Control")
         except (aiohttp.ClientError, TimeoutError) as exc:
             msg = f"{url} could not be read: {type(exc).__name__}"
             raise Unauthorized(msg) from exc
@@ -104,7 +131,10 @@ class KeyDirectory:
         if not isinstance(body, dict):
             msg = f"{url} did not answer a JSON object"
             raise Unauthorized(msg)
-        return body
+        return body, cache_control
+
+    async def _get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return (await self._get(url, headers))[0]
 
     async def discovery(self, issuer: str) -> dict[str, Any]:
         """The issuer's OpenID configuration; its `issuer` must be the configured one.
@@ -119,27 +149,47 @@ class KeyDirectory:
             self._discovery[issuer] = document
         return self._discovery[issuer]
 
-    async def key(self, jwks_uri: str, kid: str | None) -> SigningKey:
+    async def key(self, jwks_uri: str, kid: str | None, max_age_s: float = DEFAULT_MAX_AGE_S) -> SigningKey:
         """The key `kid` of the JWKS at `jwks_uri` (a configured or discovered URL, never a token's).
 
-        :raise Unauthorized: no such key is published, or the key set cannot be read.
+        `max_age_s` is the longest a fetched key set is trusted, whatever its Cache-Control says.
+
+        :raise Unauthorized: no such key is published, or the key set is stale and cannot be read again.
         """
         keyset = self._keys.setdefault(jwks_uri, _KeySet())
         found = _pick(keyset, kid)
-        if found is not None:
+        if found is not None and keyset.age(self._clock()) < keyset.lifetime:
             return found
         lock = self._locks.setdefault(jwks_uri, asyncio.Lock())
         async with lock:
+            now = self._clock()
+            fresh = keyset.age(now) < keyset.lifetime
+            if (not fresh or _pick(keyset, kid) is None) and now - keyset.tried_at >= self._refresh_min_s:
+                fresh = await self._refresh(keyset, jwks_uri, max_age_s) or fresh
+            # A stale set whose refetch failed verifies a while longer (an issuer's brief outage), then nothing.
+            usable = fresh or keyset.age(self._clock()) < GRACE_FACTOR * keyset.lifetime
             found = _pick(keyset, kid)
-            if found is None and time.monotonic() - keyset.fetched_at >= self._refresh_min_s:
-                keyset.fetched_at = time.monotonic()
-                document = await self._get_json(jwks_uri)
-                keyset.keys = parse_jwks(document, jwks_uri)
-                found = _pick(keyset, kid)
+        if not usable:
+            msg = "token signed by an issuer whose keys could not be fetched"
+            raise Unauthorized(msg)
         if found is None:
             msg = "token signed with a key its issuer does not publish"
             raise Unauthorized(msg)
         return found
+
+    async def _refresh(self, keyset: _KeySet, jwks_uri: str, max_age_s: float) -> bool:
+        """Fetch the key set again and say whether that worked; on failure the last set stays."""
+        keyset.tried_at = self._clock()
+        try:
+            document, cache_control = await self._get(jwks_uri)
+        except Unauthorized as exc:
+            age = keyset.age(self._clock())
+            log.warning("key set %s could not be fetched (%s); the last one is %.0f s old", jwks_uri, exc.message, age)
+            return False
+        keyset.keys = parse_jwks(document, jwks_uri)
+        keyset.loaded_at = keyset.tried_at
+        keyset.lifetime = lifetime(cache_control, max_age_s, self._refresh_min_s)
+        return True
 
     async def userinfo(self, issuer: str, token: str) -> dict[str, Any]:
         """The issuer's userinfo document for this access token.
@@ -151,6 +201,31 @@ class KeyDirectory:
             msg = f"{issuer} publishes no userinfo endpoint"
             raise Unauthorized(msg)
         return await self._get_json(endpoint, {"Authorization": f"Bearer {token}"})
+
+
+def lifetime(cache_control: str | None, max_age_s: float, refresh_min_s: float) -> float:
+    """How long a key set fetched with this Cache-Control header is fresh.
+
+    The response's `max-age` (`no-cache` and `no-store` count as 0) bounded by the ceiling
+    `max_age_s`, but never under `refresh_min_s`: a set is never stale before we may fetch it again.
+    Without a usable `max-age` the ceiling applies.
+    """
+    asked = _max_age(cache_control)
+    return max(min(asked, max_age_s) if asked is not None else max_age_s, refresh_min_s)
+
+
+def _max_age(cache_control: str | None) -> float | None:
+    ages: list[float] = []
+    for directive in (cache_control or "").split(","):
+        name, _, value = directive.strip().partition("=")
+        name = name.strip().lower()
+        if name in ("no-cache", "no-store"):
+            ages.append(0.0)
+        elif name == "max-age":
+            value = value.strip().strip('"')
+            if value.isdigit():  # RFC 9111 delta-seconds: digits only, never negative
+                ages.append(float(value))
+    return min(ages) if ages else None
 
 
 def _pick(keyset: _KeySet, kid: str | None) -> SigningKey | None:

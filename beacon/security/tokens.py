@@ -205,7 +205,7 @@ class Authenticator:
         :raise Unauthorized: a check fails, or the issuer's keys cannot be read.
         """
         alg, kid = _header_policy(jws.header, algorithms, jwks_uri)
-        key = await self._keys.key(jwks_uri, kid)
+        key = await self._keys.key(jwks_uri, kid, self._config.jwks_max_age_s)
         if not key.fits(alg):
             _refuse(f"says {alg} but names a key of type {key.kty}{' ' + key.crv if key.crv else ''}")
         required = ["exp", "iss", "sub", "aud"] if audience is not None else ["exp", "iss", "sub"]

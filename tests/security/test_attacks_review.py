@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import string
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import settings_from
+from beacon.api.app import create_app
+from beacon.api.keys import CONFIG
+from beacon.errors import ConfigError
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Compare, Field, HasTerm, Query
 from beacon.store.sqlite import SqliteStore
@@ -26,6 +29,7 @@ from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort, CohortF
 from tests.security.issuers import CTL_VISA
 from tests.security.probe import ask, small_terms, total
 
+MAX_AGE_S = 0.1  # security.jwks_max_age_s of the beacon whose issuer withdraws a key
 ALLELE = {"referenceName": "22", "start": "16050074", "alternateBases": "A", "assemblyId": "GRCh37"}
 COUNT = {"requestedGranularity": "count"}
 
@@ -328,44 +332,42 @@ async def test_only_a_configured_visa_value_grants_a_controlled_dataset(world: W
     assert await _datasets_seen(world, granted) == {"open-ds", "reg-ds", "ctl-ds"}
 
 
-async def _through_aggregator(
-    aiohttp_client: AiohttpClient, member: Cohort, headers: dict[str, str], forward_token: bool
-) -> TestClient[Any, Any]:
-    settings = settings_from(
-        {
-            "beacon": {"id": "org.example.net", "name": "Net", "organization": {"id": "org.example", "name": "Ex"}},
-            "fanout": {"deadline_s": 5.0, "max_response_bytes": 1 << 22, "cache_ttl_s": 0},
-            "members": [
-                {
-                    "id": "cohort",
-                    "url": str(member.client.make_url("/api")),
-                    "timeout_s": 5.0,
-                    "forward_token": forward_token,
-                    "headers": headers,
-                }
-            ],
-        }
-    )
-    return await aiohttp_client(create_aggregator_app(settings))
+def _network_conf(member: Cohort, headers: dict[str, str], forward_token: bool) -> dict[str, Any]:
+    return {
+        "beacon": {"id": "org.example.net", "name": "Net", "organization": {"id": "org.example", "name": "Ex"}},
+        "fanout": {"deadline_s": 5.0, "max_response_bytes": 1 << 22, "cache_ttl_s": 0},
+        "members": [
+            {
+                "id": "cohort",
+                "url": str(member.client.make_url("/api")),
+                "timeout_s": 5.0,
+                "forward_token": forward_token,
+                "headers": headers,
+            }
+        ],
+    }
 
 
 def _set_ids(document: dict[str, Any]) -> set[str]:
     return {s["id"].split(":", 1)[1] for s in document["response"]["resultSets"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 5: with forward_token and a member credential in `headers`, a caller who sends no token is "
-    "answered with the aggregator's credential (members.call keeps the static Authorization); dropping one's own "
-    "token upgrades to the network's rights",
-)
 async def test_through_the_aggregator_a_caller_without_a_token_gets_only_public_data(
     make_cohort: CohortFactory, aiohttp_client: AiohttpClient
 ) -> None:
+    """Finding 5: with forward_token and a member credential in `headers`, a caller who sent no token was
+    answered with the network's credential; dropping one's own token upgraded to the network's rights."""
     member = await make_cohort()
     # The network's own service identity holds a visa for the controlled dataset (a member credential).
     service = _controlled(member)
-    network = await _through_aggregator(aiohttp_client, member, {"Authorization": f"Bearer {service}"}, True)
+    conf = _network_conf(member, {"authorization": f"Bearer {service}"}, True)
+    with pytest.raises(ConfigError, match=r"members\[0\] \(cohort\): forward_token and a static Authorization"):
+        settings_from(conf)
+    # Settings built without the loader (or a loader that misses it) still never send the static credential.
+    loaded = settings_from({**conf, "members": [{**conf["members"][0], "headers": {}}]})
+    credential = (("Authorization", f"Bearer {service}"),)
+    settings = replace(loaded, members=(replace(loaded.members[0], headers=credential),))
+    network = await aiohttp_client(create_aggregator_app(settings))
     query = {"requestedGranularity": "count", "includeResultsetResponses": "ALL"}
     body = {"meta": {"apiVersion": "v2.0.0"}, "query": query}
     # A caller with a registered token of their own sees what that token allows ...
@@ -477,18 +479,18 @@ async def _status_with(world: World, token: str) -> int:
     return resp.status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 6: a key once fetched is trusted until the process ends: jwks.py refreshes a key set only for an "
-    "unknown kid, so a key the issuer withdraws (compromised) keeps verifying while the issuer signs with another "
-    "key already cached",
-)
-async def test_a_key_its_issuer_withdraws_stops_verifying_tokens(world: World) -> None:
+async def test_a_key_its_issuer_withdraws_stops_verifying_tokens(world: World, aiohttp_client: AiohttpClient) -> None:
+    """Finding 6: a key once fetched was trusted until the process ended (a key set was refreshed only for an
+    unknown kid), so a withdrawn (compromised) key kept verifying while the issuer signed with another key."""
+    config = world.client.app[CONFIG] if world.client.app is not None else None
+    assert config is not None
+    security = replace(config.security, jwks_max_age_s=MAX_AGE_S)
+    world = replace(world, client=await aiohttp_client(create_app(replace(config, security=security))))
     assert await _status_with(world, world.issuer.token(kid="rsa-1")) == 200  # both keys are now cached
     assert await _status_with(world, world.issuer.token(kid="ec-1")) == 200
     # rsa-1 leaks; the issuer withdraws it from its JWKS and goes on signing with ec-1.
     world.issuer.published.remove("rsa-1")
-    await asyncio.sleep(0.05)  # jwks_refresh_min_s is 0 here: the tightest refresh setting there is
+    await asyncio.sleep(MAX_AGE_S * 1.5)  # past the longest a fetched key set is trusted
     assert await _status_with(world, world.issuer.token(kid="ec-1")) == 200
     stolen = world.issuer.token(sub="mallory", kid="rsa-1")  # minted by whoever holds the leaked key
     assert await _status_with(world, stolen) == 401
