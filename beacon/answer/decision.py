@@ -71,12 +71,30 @@ def decide(
         rights = narrowed(listed(config, loaded, request.test_mode), request)
         return Decision(tuple(rights), True, 0)
     rights = query_rights(config, loaded, caller, request)
-    protected = any(a.policy.security is not SecurityLevel.PUBLIC for a in rights)
+    protected = [a for a in rights if a.policy.security is not SecurityLevel.PUBLIC]
     cost = genotype_cost(request, entry, target, record_id, config.entry_types) if protected else 0
+    if protected and _pages_variant_records(config, request, entry, target, record_id, protected):
+        # Each variant record on the page is an allele learned, with its carriers: a page of n costs n.
+        cost = max(cost, request.limit)
     if cost and budget is not None:
         # Charged before anything is looked up: even "no such record" answers the question.
         budget.spend(caller.identity, cost)
     return Decision(tuple(rights), False, cost)
+
+
+def _pages_variant_records(
+    config: Config,
+    request: BeaconRequest,
+    entry: EntryType,
+    target: EntryType,
+    record_id: str | None,
+    protected: Sequence[Access],
+) -> bool:
+    """True when the answer may be a page of variant records from protected data (not one record by id)."""
+    if not target.holds_variants or (record_id is not None and entry is target):
+        return False
+    asked = request.granularity.at_most(config.query.max_granularity, target.max_granularity)
+    return asked is Granularity.RECORD and any(a.granularity is Granularity.RECORD for a in protected)
 
 
 def query_rights(config: Config, loaded: Sequence[DatasetInfo], caller: Caller, request: BeaconRequest) -> list[Access]:

@@ -6,7 +6,7 @@ Free of aiohttp: the HTTP handlers, the fast lane and the aggregator call the sa
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,7 +16,7 @@ from beacon.answer.decision import Decision, decide, disclosure, granularity, qu
 from beacon.answer.disclosure import Disclosure
 from beacon.answer.envelope import response_meta
 from beacon.config import Config
-from beacon.errors import InvalidRequest, NotFound
+from beacon.errors import Forbidden, InvalidRequest, NotFound
 from beacon.genome.genes import GeneTable
 from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.genome.liftover import Lifter
@@ -275,6 +275,9 @@ class AnswerService:
         collections: tuple[str, ...] = (entry.collection,)
         record = None
         if record_id is not None:
+            if decision.listing:
+                # A listed dataset's description is not its records: their terms need the query right.
+                datasets = tuple(a.id for a in query_rights(self.config, loaded, caller, request))
             datasets = tuple(await self.store.record_datasets(entry.collection, record_id, datasets))
             if not datasets:
                 raise NotFound(f"{entry.path}/{record_id}: no such {entry.id}")
@@ -282,6 +285,7 @@ class AnswerService:
                 # A dataset's or cohort's terms are those of every record it holds.
                 collections = tuple(e.collection for e in table.enabled())
             else:
+                _check_record_terms(entry, record_id, decision.within(datasets))
                 record = (entry.collection, record_id)
         return await self.store.terms(collections, datasets, record)
 
@@ -305,6 +309,21 @@ class AnswerService:
                 described["countFloor"] = access.count_floor
         info = dataset.get("info")
         return {**dataset, "info": {**(info if isinstance(info, dict) else {}), "beaconAccess": described}}
+
+
+def _check_record_terms(entry: EntryType, record_id: str, holders: Sequence[Access]) -> None:
+    """One record's terms describe one person: only for callers who may see that record itself.
+
+    :raise Forbidden: a dataset holding the record gives this caller less than record granularity, or
+        floors its counts (a single record is a group below any floor).
+    """
+    if all(a.granularity is Granularity.RECORD and a.count_floor <= 1 for a in holders):
+        return
+    msg = (
+        f"{entry.path}/{record_id}/filtering_terms describes one record: it needs record granularity without "
+        "a count floor on every dataset holding it (docs/security.md)"
+    )
+    raise Forbidden(msg)
 
 
 def _check_schemas(request: BeaconRequest, target: EntryType) -> None:
