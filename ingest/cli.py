@@ -69,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument("files", nargs="+", type=Path, help="VCF files (plain, gzip or BGZF)")
     vcf.add_argument("--assembly", required=True, help="GRCh38, GRCh37 or NCBI36 (synonyms accepted)")
     vcf.add_argument(
-        "--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex (default: none)"
+        "--samples",
+        type=Path,
+        help="sample table (TSV, CSV or JSON): individual, population, sex, country, ancestry (default: none)",
     )
     calls = vcf.add_mutually_exclusive_group()
     calls.add_argument(
@@ -95,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     vcf.add_argument(
         "--target-assembly", help="the assembly the variants are stored in after liftover (default: --assembly)"
     )
+    freq = vcf.add_argument_group("frequency source (docs/populations.md)")
+    freq.add_argument(
+        "--populations",
+        dest="populations_map",
+        type=Path,
+        help="YAML map of INFO fields to populations, and the source's names (default: detected from the header)",
+    )
+    freq.add_argument("--frequency-source", help="frequencyInPopulations source (default: the dataset's name)")
+    freq.add_argument("--frequency-reference", help="its sourceReference (default: dataset:<id>)")
+    freq.add_argument("--frequency-version", help="its version (default: none)")
+    freq.add_argument("--overall-population", help="the name of the population of all samples (default: ALL)")
     vcf.add_argument(
         "--on-error",
         choices=("repair", "skip", "fail"),
@@ -249,6 +262,11 @@ async def _run_vcf(
         target_assembly=args.target_assembly,
         name=args.name,
         description=args.description,
+        populations_map=args.populations_map,
+        frequency_source=args.frequency_source,
+        frequency_reference=args.frequency_reference,
+        frequency_version=args.frequency_version,
+        overall_population=args.overall_population,
     )
     printer = _progress_printer()
 
