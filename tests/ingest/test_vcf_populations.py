@@ -21,6 +21,7 @@ import pytest
 
 from beacon.model.plan import Query
 from beacon.store.sqlite import SqliteStore
+from ingest.bff import load_bff
 from ingest.errors import InputError
 from ingest.vcf.info_fields import detect, read_population_map
 from ingest.vcf.load import VcfOptions, load_vcf
@@ -29,6 +30,7 @@ from tests.conftest import DATA
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vcf"
 GENOTYPES = FIXTURES / "gdi_genotypes_with_sexes.vcf"
 SHEET = FIXTURES / "gdi_sample_sheet.tsv"
+MINI_NODE_BFF = FIXTURES.parent / "bff" / "mini_node_populations_key"
 G1K_SLICE = DATA / "vcf/1000g_grch37/1000G_phase3_chr22_20-21Mb_99samples.vcf.gz"
 G1K_SAMPLES = DATA / "vcf/1000g_grch37/1000G_sample_metadata_candig.json"
 _NON_PAR = {
@@ -266,3 +268,14 @@ async def test_mapped_fields_and_overall_name(store: SqliteStore, tmp_path: Path
         {"source": "m", "sourceReference": "dataset:m", "numberOfPopulations": 2, "frequencies": [
             {"population": "TOTAL", "alleleFrequency": 0.25}, {"population": "NL", "alleleFrequency": 0.5}]}
     ]  # fmt: skip
+
+
+async def test_bff_populations_key_of_the_mini_node_is_stored_as_frequencies(store: SqliteStore) -> None:
+    folder = MINI_NODE_BFF
+    report = await load_bff(folder, "gdi", store, assembly="GRCh37")
+    assert [p.message for p in report.repairs] == ["populations[] read as frequencies[]"]
+    (doc,) = await store.find(Query("g_variants", ("gdi",)))
+    (source,) = doc["frequencyInPopulations"]
+    assert "populations" not in source
+    assert [f["population"] for f in source["frequencies"]] == ["NL", "NL_M"]
+    assert (source["version"], source["numberOfPopulations"]) == ("1.0", 2)
