@@ -16,7 +16,7 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import Store, StoreOptions
-from ingest import __version__, problem_report
+from ingest import __version__, problem_report, withdraw
 from ingest.bff import BffReport, load_bff
 from ingest.errors import IngestError, InputError, LoadRefused, Problem, RejectedRecords
 from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
@@ -159,7 +159,13 @@ def _parser() -> argparse.ArgumentParser:
             help="refuse the load when more records than this are rejected (a count, or a percentage of those read) "
             "(default: no limit)",
         )
+        p.add_argument(
+            "--republish",
+            action="store_true",
+            help="load a dataset that was withdrawn, publishing it again (default: off, refused)",
+        )
         add_metrics_arguments(p)
+    withdraw.add_parser(sub)
     for p in (vcf, pheno):
         p.add_argument("--name", help="the dataset record's name (default: the dataset id, or the name it has)")
         p.add_argument("--description", help="the dataset record's description (default: from the input)")
@@ -203,8 +209,11 @@ async def _into_store(
     store = open_store(*target)
     await store.open()
     try:
+        tombstone = await withdraw.refuse_withdrawn(store, args.dataset, args.republish)
         guards = {"allow_empty": args.allow_empty, "max_rejected": args.max_rejected, "phase": _phase_printer()}
-        return await load(store, guards)
+        result = await load(store, guards)
+        await withdraw.republished(store, tombstone, target[0], None)
+        return result
     finally:
         await store.close()
 
@@ -231,7 +240,8 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
     store = open_store(*target)
     await store.open()
     try:
-        return await load_bff(
+        tombstone = await withdraw.refuse_withdrawn(store, args.dataset, args.republish)
+        report = await load_bff(
             args.directory,
             args.dataset,
             store,
@@ -242,6 +252,8 @@ async def _run_bff(args: argparse.Namespace, target: tuple[str, StoreOptions], m
             max_rejected=args.max_rejected,
             phase=_phase_printer(),
         )
+        await withdraw.republished(store, tombstone, target[0], None)
+        return report
     finally:
         await store.close()
 
@@ -418,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(args: argparse.Namespace, monitor: IngestMonitor) -> int:
     try:
+        if args.command == "withdraw":
+            return withdraw.run(args, _store_target(args))
         if args.command == "vcf":
             vcf_report = asyncio.run(_run_vcf(args, None if args.validate_only else _store_target(args), monitor))
             _print_vcf_report(vcf_report, args.validate_only, args.report)

@@ -1,4 +1,4 @@
-"""Frequency records written by other nodes: the mini-node's `populations[]` becomes the specification's `frequencies[]`."""
+"""Frequency records of other nodes: the mini-node's `populations[]` becomes the specification's `frequencies[]`."""
 
 from __future__ import annotations
 

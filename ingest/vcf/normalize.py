@@ -7,10 +7,10 @@ the reference sequence and is not done here.
 
 from __future__ import annotations
 
-from beacon.genome.alleles import trim
-
 import re
 from typing import NamedTuple
+
+from beacon.genome.alleles import trim
 
 _SEQUENCE = re.compile(r"^[ACGTN]+$")
 

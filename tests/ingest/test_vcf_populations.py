@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import gzip
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
