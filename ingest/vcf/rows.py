@@ -11,6 +11,7 @@ allele takes the document path.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
+from beacon.model.populations import TERM_PREFIX, population_names
 from beacon.store.indexing import LoadContext
 from beacon.store.sqlite_docs import RowPacker
 from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
@@ -111,6 +113,7 @@ class DirectRows:
                 part, own = file.frequencies.json_part(sources)
                 flags |= _SOURCE_REFERENCE_FLAG if own else 0
                 parts.append(part)
+                self._population_terms(n, sources)
         text = f"[{flags},{{{','.join(parts)}}}]"
         end = start + len(ref)
         length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
@@ -130,7 +133,9 @@ class DirectRows:
         """frequencyInPopulations; unless counts only, caseLevelData, carrier keys and GENO terms. Returns a weight."""
         populations = file.populations if self._populations else None
         tallies = genotypes.tallies(index, populations, carriers=not self._counts_only)
-        frequencies, _ = file.frequencies.json_part(file.frequencies.from_counts(tallies.total, tallies.by_group))
+        sources = file.frequencies.from_counts(tallies.total, tallies.by_group)
+        frequencies, _ = file.frequencies.json_part(sources)
+        self._population_terms(n, sources)
         if self._counts_only:
             parts.append(frequencies)
             return 0
@@ -147,6 +152,17 @@ class DirectRows:
                 batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
             self._terms(n, codes)
         return 2 * len(samples)
+
+    def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
+        """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""
+        batch = self._packer.batch
+        catalog, collection = batch.tally.catalog, self._collection
+        scope = self._packer.scopes[collection]
+        for name in dict.fromkeys(population_names({"frequencyInPopulations": sources})):
+            term = TERM_PREFIX + name
+            batch.terms.append((term, n))
+            if catalog.get((collection, term, scope)) is None:
+                catalog[(collection, term, scope)] = name
 
     def _terms(self, n: int, codes: npt.NDArray[np.intp]) -> None:
         batch = self._packer.batch
