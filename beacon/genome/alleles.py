@@ -2,7 +2,7 @@
 
 `bcftools norm` trims a VCF allele to its minimal representation; the loader stores that form
 (`CGAT>TGAT` as `C>T`, `AT>ATT` as `A>AT`), and a sequence query given in the VCF's untrimmed form is
-trimmed the same way before it is planned (docs/variant-queries.md).
+trimmed the same way before it is planned (docs/populations.md, "Queries in the VCF's form").
 """
 
 from __future__ import annotations
