@@ -17,6 +17,8 @@ SCOPE: Final = "population"
 SEX, COUNTRY, ANCESTRY = "sexFilter", "countryFilter", "ancestryFilter"
 FILTER_IDS: Final = (SEX, COUNTRY, ANCESTRY)
 _SEXES = ("M", "F")
+# The loader's default name of the population of all samples: no filter value selects it.
+OVERALL: Final = "ALL"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _ANCESTRY = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,}$")
 
@@ -38,6 +40,8 @@ def filter_values(name: str) -> dict[str, str]:
     """What a population name stands for, by filter id (`NL_M` -> countryFilter NL, sexFilter M); {} if nothing."""
     if name in _SEXES:
         return {SEX: name}
+    if name == OVERALL:
+        return {}
     base, _, sex = name.rpartition("_") if name[-2:] in ("_M", "_F") else (name, "", "")
     found = {SEX: sex} if sex else {}
     if _COUNTRY.match(base):

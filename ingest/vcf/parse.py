@@ -21,7 +21,14 @@ from ingest.vcf.fasta import Reference, left_align
 from ingest.vcf.genotypes import GenotypeTable, PopulationIndex
 from ingest.vcf.info_fields import InfoLayout, PopulationMap, detect, read_population_map
 from ingest.vcf.normalize import Allele, split
-from ingest.vcf.populations import FrequencyWriter, SampleGroups, SourceNames, haploid_outside_pars, sample_groups
+from ingest.vcf.populations import (
+    DEFAULT_OVERALL,
+    FrequencyWriter,
+    SampleGroups,
+    SourceNames,
+    haploid_outside_pars,
+    sample_groups,
+)
 from ingest.vcf.reader import HeaderInfo, check_header, header_info, open_vcf, records, sample_names
 from ingest.vcf.samples import UNKNOWN, SampleInfo
 
@@ -73,7 +80,7 @@ class VcfOptions:
             self.frequency_source or mapped.source or self.name or self.dataset_id,
             self.frequency_reference or mapped.source_reference or f"dataset:{self.dataset_id}",
             self.frequency_version or mapped.version,
-            self.overall_population or mapped.overall or "ALL",
+            self.overall_population or mapped.overall or DEFAULT_OVERALL,
         )
 
     @property

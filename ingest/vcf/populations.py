@@ -21,12 +21,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from beacon.model.populations import OVERALL as OVERALL_NAME
 from ingest.vcf.genotypes import AlleleCounts, PopulationIndex, population_index
 from ingest.vcf.info_fields import OVERALL, InfoLayout, info_counts
 from ingest.vcf.samples import SampleInfo
 
 _json = json.JSONEncoder(separators=(",", ":")).encode
-DEFAULT_OVERALL: Final = "ALL"
+DEFAULT_OVERALL: Final = OVERALL_NAME  # beacon/model/populations.py: no filter value selects it
 # Pseudo-autosomal regions, 1-based inclusive (GRCh37 and GRCh38 as the Genome Reference Consortium
 # gives them); outside them X is haploid in males and Y exists in males only.
 PARS: Final[dict[str, dict[str, tuple[tuple[int, int], ...]]]] = {
