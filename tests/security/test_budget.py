@@ -54,6 +54,11 @@ SIDE_DOORS: dict[str, tuple[str, dict[str, str] | None, dict[str, Any] | None]] 
         None,
         {"filters": [{"id": "variantInternalId", "operator": "=", "value": VARIANT_ID}]},
     ),
+    "/individuals with a population filter": (
+        "/api/individuals",
+        None,
+        {"filters": [{"id": "countryFilter", "operator": "=", "value": "GB", "scope": "population"}]},
+    ),
     "/g_variants/{id}": (f"/api/g_variants/{VARIANT_ID}", {}, None),
     "/g_variants/{id} of an absent variant": ("/api/g_variants/chr22_1_A_G", {}, None),
     "/g_variants/{id}/individuals": (f"/api/g_variants/{VARIANT_ID}/individuals", {}, None),
