@@ -16,7 +16,7 @@ from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
 from beacon.model.durations import duration_days
 from beacon.model.entry_types import EntryType, iter_path
-from beacon.model.populations import TERM_PREFIX, population_names
+from beacon.model.populations import OVERALL, TERM_PREFIX, population_names
 from beacon.store.base import Document, IndexedRecord, VariantPosition
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
@@ -229,7 +229,8 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         # Population names become terms: population filters are term conditions (model/populations.py).
         found = dict(terms)
         for name in population_names(stored):
-            found.setdefault(TERM_PREFIX + name, name)
+            if name != OVERALL:  # every variant has it; no filter selects it
+                found.setdefault(TERM_PREFIX + name, name)
         terms = tuple(found.items())
     return IndexedRecord(
         collection=entry.collection,

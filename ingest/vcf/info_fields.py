@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -168,44 +169,37 @@ def read_population_map(path: Path) -> PopulationMap:
     return PopulationMap(data.get("source"), data.get("sourceReference"), data.get("version"), overall, layout)
 
 
-def _value(record: Any, field: str, index: int) -> Any:
-    """The value of INFO `field` for ALT number `index` (Number=A, R or 1); None when absent or missing."""
-    value = record.INFO.get(field)
-    if isinstance(value, tuple):
-        alts = len(record.ALT)
-        if len(value) == alts + 1:  # Number=R: the reference's value first
-            return value[index]
-        return value[index - 1] if len(value) >= index else None
-    return value
-
-
 def info_counts(record: Any, index: int, fields: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
     """One population's measures for ALT `index`, in frequency-entry order; None without a frequency.
 
     alleleFrequency is the INFO AF value as the file writes it (float32 noise removed), else
-    alleleCount / alleleNumber to 8 decimals, as the genotype path gives it.
+    alleleCount / alleleNumber to 8 decimals, as the genotype path gives it. Values are read for
+    Number=A (one per ALT), R (the reference's first) and 1 fields alike.
     """
+    info = record.INFO
     raw: dict[str, Any] = {}
     for measure, field in fields:
-        value = _value(record, field, index)
-        if isinstance(value, int | float) and value == value:  # NaN is a missing value
+        value = info.get(field)
+        if type(value) is tuple:
+            alts = len(record.ALT)
+            value = value[index] if len(value) == alts + 1 else value[index - 1] if len(value) >= index else None
+        if value is not None and value == value and not isinstance(value, str):  # NaN is a missing value
             raw[measure] = value
-    ac, an = raw.get(AC), raw.get(AN)
     if AF in raw:
-        frequency = _as_written(raw[AF])
-    elif ac is not None and an is not None:
-        frequency = round(ac / an, 8) if an else 0.0
+        entry: dict[str, Any] = {AF: _as_written(raw[AF])}
+    elif AC in raw and AN in raw:
+        entry = {AF: round(raw[AC] / raw[AN], 8) if raw[AN] else 0.0}
     else:
         return None
-    entry: dict[str, Any] = {AF: frequency}
     for measure in (AC, AN, HOM, HET, HEMI):
-        if measure == HOM and HOM not in raw and HOM_ALLELES in raw:
-            entry[HOM] = int(raw[HOM_ALLELES]) // 2
-        elif measure in raw:
+        if measure in raw:
             entry[measure] = int(raw[measure])
+        elif measure == HOM and HOM_ALLELES in raw:
+            entry[HOM] = int(raw[HOM_ALLELES]) // 2
     return entry
 
 
+@lru_cache(maxsize=1 << 16)
 def _as_written(value: float) -> float:
-    """A float32 INFO value as its shortest decimal (0.0819, not 0.08190000057220459)."""
+    """A float32 INFO value as its shortest decimal (0.0819, not 0.08190000057220459); values repeat, so cached."""
     return float(f"{value:.7g}") if isinstance(value, float) else float(value)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
-from beacon.model.populations import TERM_PREFIX, population_names
+from beacon.model.populations import OVERALL, TERM_PREFIX
 from beacon.store.indexing import LoadContext
 from beacon.store.sqlite_docs import RowPacker
 from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
@@ -158,7 +158,9 @@ class DirectRows:
         batch = self._packer.batch
         catalog, collection = batch.tally.catalog, self._collection
         scope = self._packer.scopes[collection]
-        for name in dict.fromkeys(population_names({"frequencyInPopulations": sources})):
+        for name in dict.fromkeys(e["population"] for source in sources for e in source["frequencies"]):
+            if name == OVERALL:
+                continue
             term = TERM_PREFIX + name
             batch.terms.append((term, n))
             if catalog.get((collection, term, scope)) is None:
