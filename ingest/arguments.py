@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from beacon.config import DEFAULT_STORE_URI
-from ingest import __version__
+from ingest import __version__, withdraw
 from ingest.errors import InputError
 from ingest.metrics import add_metrics_arguments
 from ingest.safeguard import RejectLimit
@@ -50,14 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,withdraw}")
     bff = _sub(sub, "bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")
     bff.add_argument("directory", type=Path, help="folder of <collection>.json[.gz] files")
     vcf = _sub(sub, "vcf", "load VCF files (split, trimmed, counted) as the dataset's variants")
     vcf.add_argument("files", nargs="+", type=Path, help="VCF files (plain, gzip or BGZF)")
     vcf.add_argument("--assembly", required=True, help="GRCh38, GRCh37 or NCBI36 (synonyms accepted)")
     vcf.add_argument(
-        "--samples", type=Path, help="sample table (TSV or JSON): individual, population, sex (default: none)"
+        "--samples",
+        type=Path,
+        help="sample table (TSV, CSV or JSON): individual, population, sex, country, ancestry (default: none)",
     )
     calls = vcf.add_mutually_exclusive_group()
     calls.add_argument(
@@ -83,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     vcf.add_argument(
         "--target-assembly", help="the assembly the variants are stored in after liftover (default: --assembly)"
     )
+    freq = vcf.add_argument_group("frequency source (docs/populations.md)")
+    freq.add_argument(
+        "--populations",
+        dest="populations_map",
+        type=Path,
+        help="YAML map of INFO fields to populations, and the source's names (default: detected from the header)",
+    )
+    freq.add_argument("--frequency-source", help="frequencyInPopulations source (default: the dataset's name)")
+    freq.add_argument("--frequency-reference", help="its sourceReference (default: dataset:<id>)")
+    freq.add_argument("--frequency-version", help="its version (default: none)")
+    freq.add_argument("--overall-population", help="the name of the population of all samples (default: ALL)")
     vcf.add_argument(
         "--on-error",
         choices=("repair", "skip", "fail"),
@@ -134,7 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="refuse the load when more records than this are rejected (a count, or a percentage of those read) "
             "(default: no limit)",
         )
+        p.add_argument(
+            "--republish",
+            action="store_true",
+            help="load a dataset that was withdrawn, publishing it again (default: off, refused)",
+        )
         add_metrics_arguments(p)
+    withdraw.add_parser(sub)
     for p in (vcf, pheno):
         p.add_argument("--name", help="the dataset record's name (default: the dataset id, or the name it has)")
         p.add_argument("--description", help="the dataset record's description (default: from the input)")

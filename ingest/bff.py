@@ -28,6 +28,7 @@ from beacon.spec import record_checker
 from beacon.store.base import Document, Store, Term
 from beacon.store.loading import LOAD_ORDER, dataset_load
 from ingest.errors import InputError, Problem, RejectedRecords
+from ingest.frequencies import with_spec_frequencies
 from ingest.repair import repair
 from ingest.safeguard import RejectLimit, Safeguard
 
@@ -266,6 +267,12 @@ class _Reader:
                     self.report.other_datasets += 1
                     continue
             doc = {k: v for k, v in doc.items() if k != "_id"} | {"_id": doc.get("_id")}
+            if entry.holds_variants:
+                doc, renamed = with_spec_frequencies(doc)
+                if renamed:
+                    self.report.repairs.append(
+                        Problem(name, index, "$.frequencyInPopulations", "populations[] read as frequencies[]")
+                    )
             if entry.path == "g_variants" and "caseLevelData" not in doc:
                 found = carriers.get(str(doc.get("_id"))) or carriers.get(
                     str((doc.get("identifiers") or {}).get("genomicHGVSId"))

@@ -19,6 +19,7 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import Store, StoreOptions
+from ingest import withdraw
 from ingest.arguments import build_parser
 from ingest.bff import BffReport, load_bff
 from ingest.console import (
@@ -61,8 +62,11 @@ async def _into_store(
     store = open_store(*target)
     await store.open()
     try:
+        tombstone = await withdraw.refuse_withdrawn(store, args.dataset, args.republish)
         guards = {"allow_empty": args.allow_empty, "max_rejected": args.max_rejected, "phase": phase_printer()}
-        return await load(store, guards)
+        result = await load(store, guards)
+        await withdraw.republished(store, tombstone, target[0], None)
+        return result
     finally:
         await store.close()
 
@@ -111,6 +115,11 @@ async def _run_vcf(
         target_assembly=args.target_assembly,
         name=args.name,
         description=args.description,
+        populations_map=args.populations_map,
+        frequency_source=args.frequency_source,
+        frequency_reference=args.frequency_reference,
+        frequency_version=args.frequency_version,
+        overall_population=args.overall_population,
     )
     printer = progress_printer()
 
@@ -162,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(args: argparse.Namespace, monitor: IngestMonitor) -> int:
     try:
+        if args.command == "withdraw":
+            return withdraw.run(args, _store_target(args))
         # Validating reads no configuration and opens no store.
         target = None if args.validate_only else _store_target(args)
         if args.command == "vcf":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.model.request import BeaconRequest
+from beacon.query.populations import is_population_filter
 
 
 def genotype_cost(
@@ -19,6 +20,9 @@ def genotype_cost(
     cost = 0 if request.variant.is_empty() else 1
     scopes = table.by_scope()
     for f in (*request.filters, *(f for g in request.filter_groups for f in g.filters)):
+        if is_population_filter(f):
+            cost += 1  # a condition on variants (their frequencies), whatever the entry type asked
+            continue
         scoped = scopes.get(f.scope, target) if f.scope else target
         cost += scoped.holds_variants
     if record_id is not None and (entry.holds_variants or target.holds_variants):

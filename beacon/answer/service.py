@@ -28,6 +28,7 @@ from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.query.assemblies import SearchGroup, assembly_groups
 from beacon.query.catalog import read_term_catalog
 from beacon.query.planner import PlanContext, filter_warnings, lookup_condition, lookup_datasets, plan_condition
+from beacon.query.populations import restricted, selected_population
 from beacon.security.access import Access, accessible, unconfigured
 from beacon.security.limits import QueryBudget
 from beacon.security.tokens import Caller
@@ -232,6 +233,7 @@ class AnswerService:
             out["response"] = {"collections": records}
             return out
         where = {d: s.condition for s in searches for d in s.datasets}
+        population, _ = selected_population(breq)
         sets = []
         for dataset in datasets:
             n = counts.get(dataset, 0)
@@ -242,6 +244,8 @@ class AnswerService:
                 page = Query(target.collection, (dataset,), where[dataset], offset=offset, limit=limit)
                 found = await self.store.find(page)
                 results = prepared.disclosure.within_floor(dataset, target.embedded_groups, found)
+                if population is not None and target.holds_variants:
+                    results = [restricted(r, population) for r in results]
             sets.append(bodies.result_set(dataset, n, results, prepared.disclosure.precision((dataset,))))
         out["response"] = {"resultSets": sets}
         return out

@@ -39,6 +39,7 @@ from beacon.answer.service import Answer, AnswerService, Ask, Prepared
 from beacon.api.keys import AUDIT, CALLER, CONFIG, QUERY_LABELS, STORE_METRICS
 from beacon.api.parse import parse_request
 from beacon.errors import BeaconError
+from beacon.genome.alleles import is_trimmable
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome, refseq_chromosome
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import Granularity, IncludeResultsets
@@ -164,6 +165,8 @@ def _allele(method: str, params: dict[str, Any], granularity: object) -> Allele 
         return None
     if not (isinstance(ref, str) and isinstance(alt, str) and _BASES.fullmatch(ref) and _BASES.fullmatch(alt)):
         return None
+    if is_trimmable(ref, alt):
+        return None  # the planner trims it first (query/variants.py: stored_form); the lane looks up as given
     if not isinstance(name, str) or (chrom := _chromosome(name)) is None:
         return None
     if assembly is not None and not (isinstance(assembly, str) and _assembly_id(assembly)):

@@ -13,6 +13,9 @@ from beacon.api.parse import parse_request
 from beacon.config import Config
 from beacon.model.entry_types import EntryType
 from beacon.model.granularity import SecurityLevel
+from beacon.model.populations import SCOPE as POPULATION_SCOPE
+from beacon.model.populations import TERM_PREFIX as POPULATION_TERM
+from beacon.model.populations import filter_terms as population_filter_terms
 from beacon.model.request import API_VERSION
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.store.base import Term
@@ -234,7 +237,18 @@ def _terms_document(
     terms: list[Term], skip: int, limit: int, ontologies: OntologySet = NO_ONTOLOGIES
 ) -> dict[str, Any]:
     merged: dict[tuple[str, str], dict[str, Any]] = {}
+    # Population names (indexed as terms) are offered as the population filters' values.
+    names = [t.id.removeprefix(POPULATION_TERM) for t in terms if t.id.startswith(POPULATION_TERM)]
+    for fid, values in population_filter_terms(names).items():
+        merged[(fid, "alphanumeric")] = {
+            "type": "alphanumeric",
+            "id": fid,
+            "scopes": [POPULATION_SCOPE],
+            "values": values,
+        }
     for t in terms:
+        if t.id.startswith(POPULATION_TERM):
+            continue
         item = merged.setdefault((t.id, t.type), {"type": t.type, "id": t.id, "scopes": []})
         if t.label and "label" not in item:
             item["label"] = t.label

@@ -20,6 +20,7 @@ from beacon.model.request import BeaconRequest, Filter
 from beacon.ontology import NO_ONTOLOGIES, OntologySet
 from beacon.query.catalog import TermCatalog
 from beacon.query.filters import filter_condition, filter_scope
+from beacon.query.populations import other_filters, population_condition
 from beacon.query.variants import variant_condition
 
 # Biosample and individual ids are the keys every layout fills in (carriers name biosamples;
@@ -107,7 +108,10 @@ def plan_condition(request: BeaconRequest, target: EntryType, context: PlanConte
     vcond = variant_condition(request.variant, context.gene_regions)
     if vcond is not None:
         parts.append(vcond if target.id == variants.id else related(variants, target, vcond))
-    for f in request.filters:
+    population = population_condition(request)
+    if population is not None:
+        parts.append(population if target.id == variants.id else related(variants, target, population))
+    for f in other_filters(request):
         parts.append(_filter(f, target, context))
     for group in request.filter_groups:
         members = [_filter(f, target, context) for f in group.filters]

@@ -5,8 +5,11 @@ Coordinates are 0-based half-open as in the Beacon request parameters; stored va
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from beacon.errors import InvalidRequest
 from beacon.genome import hgvs
+from beacon.genome.alleles import is_trimmable, trim
 from beacon.genome.assemblies import (
     canonical_assembly,
     canonical_chromosome,
@@ -91,6 +94,7 @@ def variant_condition(params: VariantParams, gene_regions: tuple[GeneRegion, ...
     """
     if params.is_empty():
         return None
+    params = stored_form(params)
     parts: list[Condition] = [*_assembly(params)]
     if params.mateName is not None:
         mate = canonical_chromosome(params.mateName)
@@ -144,6 +148,19 @@ def variant_condition(params: VariantParams, gene_regions: tuple[GeneRegion, ...
     if params.genomicAlleleShortForm is not None:
         parts.append(hgvs_condition(params.genomicAlleleShortForm))
     return all_of(*parts)
+
+
+def stored_form(params: VariantParams) -> VariantParams:
+    """A sequence query (one start, no end) of concrete alleles trimmed as the loader stores them.
+
+    `start=[45870000] CGAT>TGAT` asks for what is stored as `start=45870000 C>T`; `AT>ATT` for `A>AT`.
+    Anything else is returned unchanged.
+    """
+    ref, alt = params.referenceBases, params.alternateBases
+    if ref is None or alt is None or len(params.start) != 1 or params.end or not is_trimmable(ref, alt):
+        return params
+    start, ref, alt = trim(params.start[0], ref, alt)
+    return replace(params, start=(start,), referenceBases=ref, alternateBases=alt)
 
 
 def hgvs_condition(expression: str) -> Condition:

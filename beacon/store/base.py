@@ -19,6 +19,36 @@ TRANSCRIPT_ANNOTATED = "variants with transcript HGVS"
 
 
 @dataclass(frozen=True)
+class Tombstone:
+    """What is left of a withdrawn dataset: who withdrew it, when (ISO 8601, UTC), why, and how."""
+
+    dataset_id: str
+    withdrawn_at: str
+    operator: str
+    reason: str
+    hard: bool
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "datasetId": self.dataset_id,
+            "withdrawnAt": self.withdrawn_at,
+            "operator": self.operator,
+            "reason": self.reason,
+            "mode": "hard" if self.hard else "soft",
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Tombstone:
+        return cls(
+            str(record["datasetId"]),
+            str(record["withdrawnAt"]),
+            str(record["operator"]),
+            str(record["reason"]),
+            record.get("mode") == "hard",
+        )
+
+
+@dataclass(frozen=True)
 class StoreOptions:
     """Connection settings from conf's `store:` section, shared by the backends that use them."""
 
@@ -172,6 +202,21 @@ class Store(Protocol):
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         """Record id -> values of key `kind`, for every record of a collection in one dataset."""
+        ...
+
+    async def withdraw_dataset(self, tombstone: Tombstone) -> bool:
+        """Withdraw a dataset (docs/withdrawal.md): from now on `datasets` does not list it, so no answer
+        includes it; `tombstone.hard` also deletes its records. Atomic where the backend allows (SQLite:
+        one transaction; MongoDB: the tombstone first, so a failed delete leaves it hidden). False when
+        the dataset was neither loaded nor withdrawn before."""
+        ...
+
+    async def tombstones(self) -> list[Tombstone]:
+        """The withdrawn datasets' tombstones, by dataset id."""
+        ...
+
+    async def republish(self, dataset_id: str) -> bool:
+        """Remove the dataset's tombstone (after an explicit re-load); False when it had none."""
         ...
 
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from beacon.errors import StoreUnavailable
 from beacon.model.plan import Query
-from beacon.store.base import DatasetInfo, DatasetLoad, Document, LoadSummary, Store, Term
+from beacon.store.base import DatasetInfo, DatasetLoad, Document, LoadSummary, Store, Term, Tombstone
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +132,12 @@ class GuardedStore:
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         return await self._timed("record_keys", lambda s: s.record_keys(collection, dataset_id, kind))
+
+    async def withdraw_dataset(self, tombstone: Tombstone) -> bool:
+        return await self._timed("withdraw_dataset", lambda s: s.withdraw_dataset(tombstone))
+
+    async def tombstones(self) -> list[Tombstone]:
+        return await self._timed("tombstones", lambda s: s.tombstones())
+
+    async def republish(self, dataset_id: str) -> bool:
+        return await self._timed("republish", lambda s: s.republish(dataset_id))

@@ -16,6 +16,7 @@ from beacon.genome.hgvs import canonical_hgvs
 from beacon.genome.protein import canonical_protein_change
 from beacon.model.durations import duration_days
 from beacon.model.entry_types import EntryType, iter_path
+from beacon.model.populations import OVERALL, TERM_PREFIX, population_names
 from beacon.store.base import Document, IndexedRecord, VariantPosition
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
@@ -222,7 +223,15 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     stored = dict(doc)
     stored.pop("_id", None)
     terms = tuple(terms_of(stored).items())
-    variant = variant_columns(stored, ctx.assembly, ctx.chromosomes) if entry.holds_variants else None
+    variant = None
+    if entry.holds_variants:
+        variant = variant_columns(stored, ctx.assembly, ctx.chromosomes)
+        # Population names become terms: population filters are term conditions (model/populations.py).
+        found = dict(terms)
+        for name in population_names(stored):
+            if name != OVERALL:  # every variant has it; no filter selects it
+                found.setdefault(TERM_PREFIX + name, name)
+        terms = tuple(found.items())
     return IndexedRecord(
         collection=entry.collection,
         scope=entry.scope,

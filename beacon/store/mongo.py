@@ -32,6 +32,7 @@ from pymongo.errors import (
 from beacon.errors import StoreError, StoreUnavailable
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
+from beacon.store import mongo_withdraw
 from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
@@ -42,6 +43,7 @@ from beacon.store.base import (
     LoadTally,
     StoreOptions,
     Term,
+    Tombstone,
     merge_parts,
     stream_batches,
 )
@@ -299,10 +301,28 @@ class MongoStore:
     async def datasets(self) -> list[DatasetInfo]:
         async with _translated():
             rows = await _to_list(self._db[DATASETS_LOADED].find({}, {"_id": 0}).sort([("dataset", 1), ("part", 1)]))
+            hidden = await mongo_withdraw.withdrawn_ids(self._db)
         return merge_parts(
             LoadedPart(r["dataset"], r["part"], r.get("assembly"), r["digest"], r["loaded_at"], r["counts"])
             for r in rows
+            if r["dataset"] not in hidden
         )
+
+    async def withdraw_dataset(self, tombstone: Tombstone) -> bool:
+        async with _translated():
+            loaded = bool(await self._parts((tombstone.dataset_id,)))
+            earlier = await mongo_withdraw.leave_tombstone(self._db, tombstone, loaded)
+        if tombstone.hard:
+            await self.delete_dataset(tombstone.dataset_id)
+        return loaded or earlier
+
+    async def tombstones(self) -> list[Tombstone]:
+        async with _translated():
+            return await mongo_withdraw.tombstones(self._db)
+
+    async def republish(self, dataset_id: str) -> bool:
+        async with _translated():
+            return await mongo_withdraw.republish(self._db, dataset_id)
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
         async with _translated():

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from beacon.errors import StoreError, StoreUnavailable
 from beacon.model.plan import And, Compare, Field, Query
-from beacon.store import sqlite_bins
+from beacon.store import sqlite_bins, sqlite_withdraw
 from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
@@ -33,6 +33,7 @@ from beacon.store.base import (
     LoadSummary,
     StoreOptions,
     Term,
+    Tombstone,
     merge_parts,
 )
 from beacon.store.fairness import STORE_CLIENT, FairShare
@@ -447,7 +448,10 @@ class SqliteStore:
         cached = self._catalogs.get("datasets")
         if cached is not None and cached[0] == version:
             return list(cached[1])
-        sql = "SELECT dataset, part, assembly, digest, loaded_at, counts FROM datasets_loaded ORDER BY dataset, part"
+        sql = (
+            "SELECT dataset, part, assembly, digest, loaded_at, counts FROM datasets_loaded "
+            f"WHERE {sqlite_withdraw.NOT_WITHDRAWN} ORDER BY dataset, part"
+        )
         rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
         found = merge_parts(LoadedPart(d, p, a, dg, at, json.loads(n)) for d, p, a, dg, at, n in rows)
         self._keep("datasets", version, found)
@@ -493,6 +497,15 @@ class SqliteStore:
             return existed
 
         return await self._run(delete, load=True)
+
+    async def withdraw_dataset(self, tombstone: Tombstone) -> bool:
+        return await self._run(lambda c: sqlite_withdraw.withdraw(c, tombstone), load=True)
+
+    async def tombstones(self) -> list[Tombstone]:
+        return await self._run(sqlite_withdraw.tombstones)
+
+    async def republish(self, dataset_id: str) -> bool:
+        return await self._run(lambda c: sqlite_withdraw.republish(c, dataset_id), load=True)
 
     # -- on the event loop, for the fast lane (beacon/api/fast_lane.py) --------------------------
 

@@ -10,10 +10,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from beacon.genome.alleles import trim
 from beacon.genome.assemblies import canonical_assembly, canonical_chromosome
 from beacon.genome.hgvs import HgvsError, parse
 from ingest.phenopackets.elements import as_list, as_object, term, time_element
-from ingest.vcf.normalize import sequence_type, trim
+from ingest.vcf.normalize import sequence_type
 from ingest.vcf.records import variant_document
 
 # Phenopacket Sex enum -> NCIT terms, as Beacon individuals carry them.

@@ -52,9 +52,10 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
         options.on_error,
         options.name,
         options.description,
+        options.source_names(),
     )
     h = hashlib.sha256("\0".join(map(str, settings)).encode())
-    extra = [p for p in (options.samples_table, options.chain) if p is not None]
+    extra = [p for p in (options.samples_table, options.chain, options.populations_map) if p is not None]
     for path in [*paths, *extra]:
         h.update(f"\0{path.name}\0".encode())
         with path.open("rb") as handle:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from beacon.genome.alleles import trim
+
 _SEQUENCE = re.compile(r"^[ACGTN]+$")
 
 
@@ -34,15 +36,6 @@ class Allele(NamedTuple):
             or self.alt.startswith(".")
             or self.alt.endswith(".")
         )
-
-
-def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """Minimal (pos, ref, alt): shared suffix, then shared prefix removed, one base always kept."""
-    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
-        ref, alt = ref[:-1], alt[:-1]
-    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
-        ref, alt, pos = ref[1:], alt[1:], pos + 1
-    return pos, ref, alt
 
 
 def reference_copy_number(copies: int) -> str:

@@ -18,8 +18,17 @@ from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.store.base import Document
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.fasta import Reference, left_align
-from ingest.vcf.genotypes import GenotypeTable, PopulationIndex, population_index
+from ingest.vcf.genotypes import GenotypeTable, PopulationIndex
+from ingest.vcf.info_fields import InfoLayout, PopulationMap, detect, read_population_map
 from ingest.vcf.normalize import Allele, split
+from ingest.vcf.populations import (
+    DEFAULT_OVERALL,
+    FrequencyWriter,
+    SampleGroups,
+    SourceNames,
+    haploid_outside_pars,
+    sample_groups,
+)
 from ingest.vcf.reader import HeaderInfo, check_header, header_info, open_vcf, records, sample_names
 from ingest.vcf.samples import UNKNOWN, SampleInfo
 
@@ -57,6 +66,22 @@ class VcfOptions:
     fasta: Path | None = None
     name: str | None = None  # of the dataset record (default: the dataset id, or the record's earlier name)
     description: str | None = None
+    # The frequency source (docs/populations.md): names, and which INFO fields hold which population.
+    populations_map: Path | None = None
+    frequency_source: str | None = None
+    frequency_reference: str | None = None
+    frequency_version: str | None = None
+    overall_population: str | None = None
+
+    def source_names(self, mapped: PopulationMap | None = None) -> SourceNames:
+        """Options first, then the population map, then the defaults (the dataset's name and id)."""
+        mapped = mapped or PopulationMap()
+        return SourceNames(
+            self.frequency_source or mapped.source or self.name or self.dataset_id,
+            self.frequency_reference or mapped.source_reference or f"dataset:{self.dataset_id}",
+            self.frequency_version or mapped.version,
+            self.overall_population or mapped.overall or DEFAULT_OVERALL,
+        )
 
     @property
     def stored_assembly(self) -> str:
@@ -72,6 +97,7 @@ class VcfFile:
     samples: list[str]
     populations: PopulationIndex | None
     header: HeaderInfo
+    frequencies: FrequencyWriter = field(default_factory=lambda: FrequencyWriter("", SourceNames("", "")))
 
 
 class Site(NamedTuple):
@@ -99,6 +125,8 @@ class VcfParser:
     lifter: Lifter | None = None
     reference: Reference | None = None
     file: VcfFile = field(default_factory=lambda: VcfFile("", [], None, HeaderInfo((), False)))
+    population_map: PopulationMap | None = None
+    groups: SampleGroups = field(default_factory=lambda: SampleGroups(None))
 
     def reject(self, problem: Problem) -> None:
         """Report a record; with `--on-error fail` the first one ends the load (:raise RejectedRecords:)."""
@@ -141,9 +169,18 @@ class VcfParser:
         header_lines = check_header(path)
         vcf = open_vcf(path, self.options.sites_only)
         samples = list(vcf.samples)
-        population_of = {s: i.population for s, i in self.samples_info.items() if i.population}
-        populations = population_index(samples, population_of) if samples else None
-        self.file = VcfFile(path.name, samples, populations, header_info(vcf))
+        self.groups = sample_groups(samples, self.samples_info)
+        if self.options.populations_map is not None and self.population_map is None:
+            self.population_map = read_population_map(self.options.populations_map)
+        mapped = self.population_map
+        layout = mapped.layout if mapped is not None else None
+        if samples:
+            layout = InfoLayout(())  # genotypes give the counts
+        elif layout is None:
+            layout = detect(h.info().get("ID") for h in vcf.header_iter() if h.type == "INFO")
+        names = self.options.source_names(mapped)
+        writer = FrequencyWriter(self.options.dataset_id, names, self.groups, layout)
+        self.file = VcfFile(path.name, samples, self.groups.index, header_info(vcf), writer)
         return vcf, header_lines
 
     def sites(self, path: Path, vcf: Any, header_lines: int) -> Iterator[Site]:
@@ -171,7 +208,7 @@ class VcfParser:
             pos, ref, alts = record.POS, record.REF, record.ALT
             if len(alts) == 1 and ref in _NUCLEOTIDES and alts[0] in _NUCLEOTIDES and alts[0] != ref:
                 # A single-base substitution (most records): nothing to split, trim or shift.
-                genotypes = self._genotypes(path, line, record) if decode else None
+                genotypes = self._genotypes(path, line, record, chrom) if decode else None
                 snv = Allele(pos, ref, alts[0], 1)
                 if lifter is None:
                     key = (chrom, pos, ref, snv.alt)
@@ -190,7 +227,7 @@ class VcfParser:
                     report.skip(reason)
                 if not alleles:
                     continue
-                genotypes = self._genotypes(path, line, record) if decode else None
+                genotypes = self._genotypes(path, line, record, chrom) if decode else None
                 yield from self._distinct(name, line, record, chrom, alleles, genotypes, recent)
             if len(recent) > 4 * _DUPLICATE_WINDOW:
                 horizon = pos - _DUPLICATE_WINDOW
@@ -268,11 +305,14 @@ class VcfParser:
             raise NotLiftable(msg)
         return position + 1
 
-    def _genotypes(self, path: Path, line: int, record: Any) -> GenotypeTable | None:
+    def _genotypes(self, path: Path, line: int, record: Any, chrom: str) -> GenotypeTable | None:
         if "GT" not in record.FORMAT:
             return None
         try:
-            return GenotypeTable(record.genotype.array())
+            calls = record.genotype.array()
+            if chrom in ("X", "Y"):
+                calls = haploid_outside_pars(calls, chrom, record.POS, self.options.assembly, self.groups)
+            return GenotypeTable(calls)
         except Exception as exc:  # noqa: BLE001  cyvcf2 raises bare Exception for undecodable calls
             msg = f"{path.name}:{line}: FORMAT/GT: genotypes cannot be decoded ({exc})"
             raise InputError(msg) from exc

@@ -117,25 +117,16 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
     transcripts = transcript_hgvs(vcf_alt, ann, csq, header.csq_order) if ann or csq else []
     if transcripts:
         doc.setdefault("identifiers", {})["transcriptHGVSIds"] = transcripts
-    genotypes, dataset = site.genotypes, options.dataset_id
+    genotypes, writer = site.genotypes, parser.file.frequencies
     if genotypes is not None:
         samples, populations = parser.file.samples, parser.file.populations
         if not options.counts_only:
             carriers = genotypes.carriers(allele.index)
             doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
-        freqs = [frequency(dataset, genotypes.counts(allele.index))]
-        if populations is not None and populations.labels:
-            per_population = genotypes.counts_by_group(allele.index, populations)
-            freqs += [frequency(p, c) for p, c in zip(populations.labels, per_population, strict=True)]
-        doc["frequencyInPopulations"] = [
-            {"source": dataset, "sourceReference": f"dataset:{dataset}", "frequencies": freqs}
-        ]
+        by_group = genotypes.counts_by_group(allele.index, populations) if populations is not None else []
+        doc["frequencyInPopulations"] = writer.from_counts(genotypes.counts(allele.index), by_group)
     else:
-        af = record.INFO.get("AF")
-        value = af[allele.index - 1] if isinstance(af, tuple) else af
-        if isinstance(value, float):
-            doc["frequencyInPopulations"] = [
-                {"source": f"{name} INFO/AF", "sourceReference": f"dataset:{dataset}",
-                 "frequencies": [{"population": dataset, "alleleFrequency": value}]}
-            ]  # fmt: skip
+        sources = writer.from_info(record, allele.index)
+        if sources is not None:
+            doc["frequencyInPopulations"] = sources
     return doc

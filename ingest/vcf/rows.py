@@ -11,7 +11,7 @@ allele takes the document path.
 from __future__ import annotations
 
 import json
-import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,9 +19,10 @@ import numpy.typing as npt
 from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
+from beacon.model.populations import OVERALL, TERM_PREFIX
 from beacon.store.indexing import LoadContext
 from beacon.store.sqlite_docs import RowPacker
-from ingest.vcf.genotypes import ZYGOSITIES, AlleleCounts, GenotypeTable
+from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
 from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
@@ -29,21 +30,6 @@ from ingest.vcf.parse import Site, VcfFile
 _json = json.JSONEncoder(separators=(",", ":")).encode
 _HGVS_FLAG, _SOURCE_REFERENCE_FLAG = 1, 2  # sqlite_docs' flags
 _MAX_TEXT = 256  # indexing's cut of text values
-
-
-def _number(value: float) -> str:
-    """A float as json writes it (NaN and the infinities by name)."""
-    return repr(value) if math.isfinite(value) else _json(value)
-
-
-def _frequency(population: str, counts: AlleleCounts) -> str:
-    """records.frequency(population, counts) as JSON, `population` already JSON-quoted."""
-    return (
-        f'{{"population":{population},"alleleFrequency":{_number(round(counts.frequency, 8))},'
-        f'"alleleCount":{counts.allele_count},"alleleNumber":{counts.allele_number},'
-        f'"alleleCountHomozygous":{counts.homozygous},"alleleCountHeterozygous":{counts.heterozygous},'
-        f'"alleleCountHemizygous":{counts.hemizygous}}}'
-    )
 
 
 class _Carriers:
@@ -75,18 +61,13 @@ class DirectRows:
         self._assembly = assembly
         self._dataset = _json(packer.dataset)
         self._accessions: dict[str, str | None] = {}
-        self._af_source = ""
+        self._own_reference = f"dataset:{packer.dataset}"
         self._counts_only = counts_only
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
-        # INFO/AF values repeat (float32 in the file) and the repr of a float costs 0.4 µs.
-        self._af_texts: dict[float, str] = {}
 
     def start_file(self, file: VcfFile) -> None:
-        """Per-file constants: the INFO/AF source name, each sample's carrier entry, population labels."""
-        self._af_texts.clear()
-        source = _json(f"{file.name} INFO/AF")
-        self._af_source = f'{{"source":{source},"frequencies":[{{"population":{self._dataset},"alleleFrequency":'
+        """Per-file constants: each sample's carrier entry, population labels."""
         wanted = file.samples and not self._counts_only
         self._carriers = _Carriers(file.samples, self._ctx.biosample_individual) if wanted else None
         labels = file.populations.labels if file.populations is not None else ()
@@ -124,14 +105,15 @@ class DirectRows:
                 vals.append((n, "identifiers.variantAlternativeIds.id", i[:_MAX_TEXT], None))
         weight = 4
         if genotypes is not None:
-            flags |= _SOURCE_REFERENCE_FLAG
             weight += self._genotyped(n, index, genotypes, parts, file)
+            flags |= _SOURCE_REFERENCE_FLAG if file.frequencies.names.source_reference == self._own_reference else 0
         else:
-            af = record.INFO.get("AF")
-            value = af[index - 1] if isinstance(af, tuple) else af
-            if isinstance(value, float):
-                flags |= _SOURCE_REFERENCE_FLAG
-                parts.append(self._af_part(value))
+            sources = file.frequencies.from_info(record, index)
+            if sources is not None:
+                part, own = file.frequencies.json_part(sources)
+                flags |= _SOURCE_REFERENCE_FLAG if own else 0
+                parts.append(part)
+                self._population_terms(n, sources)
         text = f"[{flags},{{{','.join(parts)}}}]"
         end = start + len(ref)
         length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
@@ -147,33 +129,22 @@ class DirectRows:
             tally.max_span = end - start
         packer.weight += weight + len(text) // 256
 
-    def _af_part(self, value: float) -> str:
-        known = self._af_texts.get(value)
-        # 0.0 and -0.0 are one key but two texts: zeros are not cached.
-        if known is not None and value != 0.0:
-            return known
-        if len(self._af_texts) > 100_000:
-            self._af_texts.clear()
-        text = self._af_texts[value] = f'"frequencyInPopulations":[{self._af_source}{_number(value)}}}]}}]'
-        return text
-
     def _genotyped(self, n: int, index: int, genotypes: GenotypeTable, parts: list[str], file: VcfFile) -> int:
         """frequencyInPopulations; unless counts only, caseLevelData, carrier keys and GENO terms. Returns a weight."""
         populations = file.populations if self._populations else None
         tallies = genotypes.tallies(index, populations, carriers=not self._counts_only)
-        frequencies = [_frequency(self._dataset, tallies.total)]
-        frequencies += [_frequency(q, c) for q, c in zip(self._populations, tallies.by_group, strict=True)]
+        sources = file.frequencies.from_counts(tallies.total, tallies.by_group)
+        frequencies, _ = file.frequencies.json_part(sources)
+        self._population_terms(n, sources)
         if self._counts_only:
-            parts.append(
-                f'"frequencyInPopulations":[{{"source":{self._dataset},"frequencies":[{",".join(frequencies)}]}}]'
-            )
+            parts.append(frequencies)
             return 0
         carriers = self._carriers
         assert carriers is not None
         batch = self._packer.batch
         samples, codes = tallies.carriers, tallies.codes
         parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
-        parts.append(f'"frequencyInPopulations":[{{"source":{self._dataset},"frequencies":[{",".join(frequencies)}]}}]')
+        parts.append(frequencies)
         if len(samples):
             batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))
             owned = samples[carriers.owned[samples]]
@@ -181,6 +152,19 @@ class DirectRows:
                 batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
             self._terms(n, codes)
         return 2 * len(samples)
+
+    def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
+        """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""
+        batch = self._packer.batch
+        catalog, collection = batch.tally.catalog, self._collection
+        scope = self._packer.scopes[collection]
+        for name in dict.fromkeys(e["population"] for source in sources for e in source["frequencies"]):
+            if name == OVERALL:
+                continue
+            term = TERM_PREFIX + name
+            batch.terms.append((term, n))
+            if catalog.get((collection, term, scope)) is None:
+                catalog[(collection, term, scope)] = name
 
     def _terms(self, n: int, codes: npt.NDArray[np.intp]) -> None:
         batch = self._packer.batch

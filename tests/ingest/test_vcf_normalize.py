@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from cyvcf2 import VCF
 
-from ingest.vcf.normalize import Allele, sequence_type, split, trim
+from beacon.genome.alleles import trim
+from ingest.vcf.normalize import Allele, sequence_type, split
 from tests.conftest import DATA
 
 SLICES = [

@@ -25,7 +25,7 @@ from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Compare, Field, HasTerm, Query
 from beacon.store.sqlite import SqliteStore
 from tests.conftest import AiohttpClient
-from tests.security.conftest import FLOOR, FLOORED, PUB, SECRET, Cohort, CohortFactory, World
+from tests.security.conftest import FLOORED, PUB, SECRET, Cohort, CohortFactory, World
 from tests.security.issuers import CTL_VISA
 from tests.security.probe import ask, small_terms, total
 

@@ -18,6 +18,8 @@ from tests.security.probe import ask
 BUDGET = 3
 ALLELE = {"referenceName": "22", "start": "16050074", "alternateBases": "A", "assemblyId": "GRCh37"}
 VARIANT_ID = "chr22_16050075_A_G"
+# The same allele in an untrimmed VCF form (a shared trailing base): the planner trims it to G>A.
+UNTRIMMED = {**ALLELE, "referenceBases": "GT", "alternateBases": "AT"}
 
 
 @pytest.fixture
@@ -37,6 +39,12 @@ def _variant_filter(n: int) -> dict[str, str]:
 # Every way to ask whether an allele is in the registered dataset, as (path, GET params or None, POST query or None).
 SIDE_DOORS: dict[str, tuple[str, dict[str, str] | None, dict[str, Any] | None]] = {
     "/g_variants with request parameters": ("/api/g_variants", ALLELE, None),
+    "/g_variants with the allele's untrimmed form": ("/api/g_variants", UNTRIMMED, None),
+    "/individuals with the allele's untrimmed form (POST)": (
+        "/api/individuals",
+        None,
+        {"requestParameters": UNTRIMMED},
+    ),
     "/individuals with request parameters": ("/api/individuals", ALLELE, None),
     "/biosamples with request parameters (POST)": ("/api/biosamples", None, {"requestParameters": ALLELE}),
     "/individuals with a variant-field filter": ("/api/individuals", None, {"filters": [_variant_filter(0)]}),
@@ -45,6 +53,11 @@ SIDE_DOORS: dict[str, tuple[str, dict[str, str] | None, dict[str, Any] | None]] 
         "/api/g_variants",
         None,
         {"filters": [{"id": "variantInternalId", "operator": "=", "value": VARIANT_ID}]},
+    ),
+    "/individuals with a population filter": (
+        "/api/individuals",
+        None,
+        {"filters": [{"id": "countryFilter", "operator": "=", "value": "GB", "scope": "population"}]},
     ),
     "/g_variants/{id}": (f"/api/g_variants/{VARIANT_ID}", {}, None),
     "/g_variants/{id} of an absent variant": ("/api/g_variants/chr22_1_A_G", {}, None),
