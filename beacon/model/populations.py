@@ -24,7 +24,10 @@ _ANCESTRY = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,}$")
 
 
 def population_names(doc: dict[str, Any]) -> Iterator[str]:
-    """The population names of a genomicVariation's frequency records, in document order."""
+    """The populations a genomicVariation's allele was observed in (frequency records), in document order.
+
+    A population filter asks "is it found there": an entry counting 0 alleles does not name its population.
+    """
     sources = doc.get("frequencyInPopulations")
     if not isinstance(sources, list):
         return
@@ -32,8 +35,14 @@ def population_names(doc: dict[str, Any]) -> Iterator[str]:
         frequencies = source.get("frequencies") if isinstance(source, dict) else None
         for entry in frequencies if isinstance(frequencies, list) else ():
             name = entry.get("population") if isinstance(entry, dict) else None
-            if isinstance(name, str) and name:
+            if isinstance(name, str) and name and observed(entry):
                 yield name
+
+
+def observed(entry: dict[str, Any]) -> bool:
+    """True unless the frequency entry says the allele was not seen (alleleCount, else alleleFrequency, is 0)."""
+    count = entry.get("alleleCount", entry.get("alleleFrequency"))
+    return not (isinstance(count, (int, float)) and count == 0)
 
 
 def filter_values(name: str) -> dict[str, str]:

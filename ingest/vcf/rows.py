@@ -19,7 +19,7 @@ import numpy.typing as npt
 from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
-from beacon.model.populations import OVERALL, TERM_PREFIX
+from beacon.model.populations import OVERALL, TERM_PREFIX, observed
 from beacon.store.indexing import LoadContext
 from beacon.store.sqlite_docs import RowPacker
 from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
@@ -158,7 +158,7 @@ class DirectRows:
         batch = self._packer.batch
         catalog, collection = batch.tally.catalog, self._collection
         scope = self._packer.scopes[collection]
-        for name in dict.fromkeys(e["population"] for source in sources for e in source["frequencies"]):
+        for name in dict.fromkeys(e["population"] for source in sources for e in source["frequencies"] if observed(e)):
             if name == OVERALL:
                 continue
             term = TERM_PREFIX + name

@@ -2,10 +2,6 @@
 
 The test data (tests/data/gdi/) has a country (NL, FI) and sex (M, F) population breakdown in the
 aggregated VCF's INFO fields and 40 individuals with sexes, conditions and ages of onset.
-
-Assertions that need the data side of issue 26 (per-population AC/AN/AF read from INFO at ingest,
-`scope: population` filters) are the tests marked DATA_SIDE, and nothing else is: when that work
-lands they pass, and the marker goes.
 """
 
 from __future__ import annotations
@@ -35,11 +31,6 @@ from tests.gdi.portal import (
 )
 from tests.security.issuers import Authority
 
-# The one marker for what the data side of issue 26 builds (population frequencies from INFO, population filters).
-DATA_SIDE = pytest.mark.xfail(
-    reason="needs per-population AC/AN from INFO and scope: population filters (the data side of issue 26)",
-    strict=False,
-)
 DEMO_AF = 410 / 5008
 FLOOR = 5  # deploy/gdi/individuals.yaml
 
@@ -90,7 +81,6 @@ def _population(f: dict[str, Any]) -> str:
     return str(f["population"])
 
 
-@DATA_SIDE
 async def test_allele_counts_per_population_come_from_the_aggregated_vcfs_info(node: Node) -> None:
     read = {_population(f): f for f in frequencies_read(await _allele(node, DEMO_VARIANT))}
     expected = {"NL": (250, 2504), "FI": (160, 2504), "M": (200, 2502), "F": (210, 2506), "NL_M": (130, 1252)}
@@ -98,7 +88,8 @@ async def test_allele_counts_per_population_come_from_the_aggregated_vcfs_info(n
         assert (read[population]["alleleCount"], read[population]["alleleNumber"]) == (ac, an), population
         assert abs(read[population]["alleleFrequency"] - ac / an) < 1e-6
     assert any((f["alleleCount"], f["alleleNumber"]) == (410, 5008) for f in read.values()), "the whole cohort"
-    assert (read["NL"]["alleleCountHomozygous"], read["NL"]["alleleCountHeterozygous"]) == (8, 234)
+    # AC_NL_Hom counts alleles in homozygous genotypes (8): stored as people, like gnomAD's nhomalt (docs/populations.md).
+    assert (read["NL"]["alleleCountHomozygous"], read["NL"]["alleleCountHeterozygous"]) == (4, 234)
 
 
 async def _allele(node: Node, variant: dict[str, Any], *filters: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +104,6 @@ POPULATION_FILTERS = {
 }
 
 
-@DATA_SIDE
 @pytest.mark.parametrize("case", list(POPULATION_FILTERS))
 async def test_population_filters_restrict_the_frequencies_returned(node: Node, case: str) -> None:
     filters, allowed, main, (ac, an) = POPULATION_FILTERS[case]
@@ -123,7 +113,6 @@ async def test_population_filters_restrict_the_frequencies_returned(node: Node, 
     assert (read[main]["alleleCount"], read[main]["alleleNumber"]) == (ac, an)
 
 
-@DATA_SIDE
 async def test_exists_follows_the_population_filters(node: Node) -> None:
     in_finland = await _allele(node, RARE_FI_FEMALE_VARIANT, country_filter("FI"), sex_filter("F"))
     assert in_finland["responseSummary"]["exists"] is True
@@ -132,7 +121,6 @@ async def test_exists_follows_the_population_filters(node: Node) -> None:
     assert in_the_netherlands["response"]["resultSets"] == []
 
 
-@DATA_SIDE
 async def test_population_filters_are_listed_with_their_values(node: Node) -> None:
     document = await fetch(node.af, "GET", "/api/filtering_terms", endpoint="filtering_terms")
     ids = {t["id"] for t in document["response"]["filteringTerms"]}
