@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from beacon.model.plan import (
@@ -38,6 +38,9 @@ from beacon.store.mongo_schema import FIELDS
 
 Filter = dict[str, Any]
 Pipeline = list[dict[str, Any]]
+# Most source records' keys one pivot may carry into its second step: beyond, the `$in` approaches
+# MongoDB's 16 MiB command limit (650,000 ids), and the request is answered 400 instead of 500.
+RELATED_LIMIT = 100_000
 _OPS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
@@ -52,15 +55,23 @@ class Scope:
     # What the first step found for each Related condition: dataset -> stored keys ("kind:value") of the
     # matching source records there; a dataset without matching source records is absent.
     related: Mapping[Related, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
+    # The longest span loaded per chromosome, when every queried part recorded it (else max_span serves).
+    spans: tuple[tuple[str, int], ...] | None = None
 
     def of(self, dataset: str) -> Scope:
         """The same scope narrowed to one dataset's generations (counts are taken per dataset)."""
         generations = dict(self.by_dataset).get(dataset, ())
-        return Scope(generations, self.max_span, ((dataset, generations),), self.related)
+        return replace(self, generations=generations, by_dataset=((dataset, generations),))
 
     def with_related(self, cond: Related, found: Mapping[str, tuple[str, ...]]) -> Scope:
         """This scope knowing what the first step of `cond` found."""
-        return Scope(self.generations, self.max_span, self.by_dataset, {**self.related, cond: found})
+        return replace(self, related={**self.related, cond: found})
+
+    def span_on(self, chrom: object) -> int:
+        """The longest variant span that can reach into a range on `chrom` (None: any chromosome)."""
+        if self.spans is None or not isinstance(chrom, str):
+            return self.max_span
+        return dict(self.spans).get(chrom, 0)
 
 
 def key_value(kind: str, value: str) -> str:
@@ -164,11 +175,13 @@ def related_pipeline(cond: Related, scope: Scope) -> Pipeline:
         return [match, {"$group": {"_id": "$ds"}}, {"$sort": {"_id": 1}}]
     return [
         match,
+        {"$match": {"keys": {"$elemMatch": key_prefix_range(cond.via)}}},  # records without such a key: not unwound
         {"$project": {"_id": 0, "ds": 1, "keys": 1}},
         {"$unwind": "$keys"},
         {"$match": {"keys": key_prefix_range(cond.via)}},
         {"$group": {"_id": {"ds": "$ds", "key": "$keys"}}},
         {"$sort": {"_id.ds": 1, "_id.key": 1}},
+        {"$limit": RELATED_LIMIT + 1},  # one more than allowed: the store tells "too many" from "exactly"
     ]
 
 
@@ -208,11 +221,17 @@ def _value_filter(cond: HasValue) -> Filter:
 
 
 def _overlap_bound(cond: And, scope: Scope) -> list[Filter]:
-    """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan."""
+    """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
+
+    The longest span on the queried chromosome when known: one large CNV elsewhere widens nothing here.
+    """
+    chrom = next(
+        (p.value for p in cond.parts if isinstance(p, Compare) and p.field == Field.CHROM and p.op == "="), None
+    )
     for part in cond.parts:
         if isinstance(part, Compare) and part.field == Field.END and part.op in (">", ">="):
             assert isinstance(part.value, int | float)
-            return [{FIELDS[Field.START]: {"$gte": part.value - scope.max_span}}]
+            return [{FIELDS[Field.START]: {"$gte": part.value - scope.span_on(chrom)}}]
     return []
 
 
