@@ -89,6 +89,7 @@ class MongoStore:
         self._client = client
         self._db = client[database]
         self.options = options or StoreOptions()
+        self.load_timeout_s = load_timeout_s
         self.generations = Generations(
             self._db,
             (*ENTRY_COLLECTIONS, TERM_CATALOG),
