@@ -16,7 +16,7 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import Store, StoreOptions
-from ingest import __version__, problem_report
+from ingest import __version__, maintenance, problem_report
 from ingest.bff import BffReport, load_bff
 from ingest.errors import IngestError, InputError, LoadRefused, Problem, RejectedRecords
 from ingest.metrics import IngestMonitor, add_metrics_arguments, bff_tally, phenopacket_tally, vcf_tally
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,init,gc}")
     bff = _sub(sub, "bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")
     bff.add_argument("directory", type=Path, help="folder of <collection>.json[.gz] files")
     vcf = _sub(sub, "vcf", "load VCF files (split, trimmed, counted) as the dataset's variants")
@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
+    maintenance.add_commands(sub)  # after the load options above, which they do not take
     return parser
 
 
@@ -383,6 +384,8 @@ def _print_report(report: BffReport, validate_only: bool, path: Path | None) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in maintenance.COMMANDS:
+        return maintenance.run(args, _store_target)
     # A load allocates millions of short-lived containers that reference counting frees; the default
     # collection every 700 allocations took 10-15 % of a sites-only VCF load (measured), so collect rarely.
     thresholds = gc.get_threshold()
