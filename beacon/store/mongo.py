@@ -216,6 +216,8 @@ class MongoStore:
                 return []
             spec = find_spec(query, scope)
             cursor = self._db[query.collection].find(spec.filter, spec.projection).sort(spec.sort)
+            if spec.hint is not None:
+                cursor = cursor.hint(spec.hint)
             cursor = cursor.skip(spec.skip).limit(spec.limit)
             rows = await _to_list(cursor)
         return [r["doc"] for r in rows]

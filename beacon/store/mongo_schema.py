@@ -65,8 +65,9 @@ RECORD_INDEXES: tuple[IndexSpec, ...] = (
 # Genomic variants also answer sequence, range and bracket queries: a position index bounds them,
 # and the end index serves `end > x` when the longest loaded span is large. Both end in `gen`, which
 # every filter carries, so a range count is answered from the index without reading a document.
+POSITION_INDEX = "by_position_gen"
 VARIANT_INDEXES: tuple[IndexSpec, ...] = (
-    _index("by_position_gen", "v.chr", "v.start", "v.end", "gen"),
+    _index(POSITION_INDEX, "v.chr", "v.start", "v.end", "gen"),
     _index("by_end_gen", "v.chr", "v.end", "gen"),
 )
 

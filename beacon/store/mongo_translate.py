@@ -34,7 +34,7 @@ from beacon.model.plan import (
     Query,
     Related,
 )
-from beacon.store.mongo_schema import FIELDS
+from beacon.store.mongo_schema import FIELDS, POSITION_INDEX
 
 Filter = dict[str, Any]
 Pipeline = list[dict[str, Any]]
@@ -252,6 +252,10 @@ class FindSpec:
     sort: list[tuple[str, int]]
     skip: int
     limit: int  # 0 = no limit, as in MongoDB
+    # The index to use, where the planner would choose by where a region falls in load order: by_generation
+    # supplies the `seq` order but scans the whole generation for a sparse region; the position index reads
+    # only the region and sorts the page's top `skip + limit` in memory.
+    hint: str | None = None
 
 
 def find_spec(query: Query, scope: Scope) -> FindSpec:
@@ -261,7 +265,14 @@ def find_spec(query: Query, scope: Scope) -> FindSpec:
         sort=[("seq", 1)],
         skip=query.offset,
         limit=query.limit or 0,
+        hint=POSITION_INDEX if _on_a_chromosome(query.where) else None,
     )
+
+
+def _on_a_chromosome(cond: Condition | None) -> bool:
+    """Whether every matching record lies on one named chromosome (the position index bounds the query)."""
+    parts = cond.parts if isinstance(cond, And) else (cond,)
+    return any(isinstance(p, Compare) and p.field == Field.CHROM and p.op == "=" for p in parts)
 
 
 def keys_pipeline(query: Query, scope: Scope, kind: str) -> Pipeline:
