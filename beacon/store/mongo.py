@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -57,6 +58,7 @@ from beacon.store.mongo_translate import (
 __all__ = ["DEFAULT_DATABASE", "ENTRY_COLLECTIONS", "MongoStore", "to_document"]
 
 log = logging.getLogger(__name__)
+Session = dict[str, Any]  # {} or {"session": a causally consistent session}: keyword arguments of one read
 
 ENTRY_COLLECTIONS = DEFAULT_TABLE.collections()
 DEFAULT_DATABASE = "beacon"
@@ -90,6 +92,8 @@ class MongoStore:
         self._db = client[database]
         self.options = options or StoreOptions()
         self.load_timeout_s = load_timeout_s
+        # Reads that may go to secondaries share a causally consistent session (the stand-in has none).
+        self._causal = isinstance(client, AsyncMongoClient) and self.options.read_preference != "primary"
         self.generations = Generations(
             self._db,
             (*ENTRY_COLLECTIONS, TERM_CATALOG),
@@ -150,12 +154,26 @@ class MongoStore:
 
     # -- catalog ------------------------------------------------------------------------------
 
-    async def _parts(self, datasets: Iterable[str]) -> list[Document]:
-        cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": list(datasets)}})
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[Session]:
+        """One query's reads, translated; in a causally consistent session when they may go to secondaries.
+
+        The session makes the data reads see at least what the catalog read saw, whichever members
+        answer them; `Session` is the keyword arguments each read takes ({} without a session).
+        """
+        async with translated():
+            if not self._causal:
+                yield {}
+                return
+            async with self._client.start_session(causal_consistency=True) as session:
+                yield {"session": session}
+
+    async def _parts(self, datasets: Iterable[str], kw: Session) -> list[Document]:
+        cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": list(datasets)}}, **kw)
         return await _to_list(cursor)
 
-    async def _scope(self, datasets: Iterable[str]) -> Scope:
-        live = [p for p in await self._parts(datasets) if "gen" in p]  # a first load still running has no gen
+    async def _scope(self, datasets: Iterable[str], kw: Session) -> Scope:
+        live = [p for p in await self._parts(datasets, kw) if "gen" in p]  # a first load still running has no gen
         by_dataset: dict[str, list[int]] = {}
         spans: dict[str, int] = {}
         for p in live:
@@ -169,17 +187,17 @@ class MongoStore:
             spans=tuple(sorted(spans.items())) if all("spans" in p for p in live) else None,
         )
 
-    async def _query_scope(self, query: Query) -> Scope:
+    async def _query_scope(self, query: Query, kw: Session) -> Scope:
         """The catalog's scope of `query`, with the first step of each of its Related conditions run.
 
         One aggregation per Related condition (inner ones first), grouped by dataset, so the second
         step pairs each dataset's records with its own source records only (mongo_translate).
         """
-        scope = await self._scope(query.datasets)
+        scope = await self._scope(query.datasets, kw)
         if not scope.generations:
             return scope
         for cond in related_conditions(query.where):
-            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope)))
+            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope), **kw))
             if len(rows) > RELATED_LIMIT:
                 msg = (
                     f"the query pairs {cond.source} with more than {RELATED_LIMIT} {cond.via} records; "
@@ -194,28 +212,28 @@ class MongoStore:
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         if not query.datasets:
             return {}
-        async with translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return {}
             # One count per dataset, concurrently: each is a count over one generation's index range,
             # which MongoDB answers from the index alone where the condition allows.
             collection = self._db[query.collection]
             datasets = [d for d, _ in scope.by_dataset]
-            counts = await asyncio.gather(
-                *(collection.count_documents(match_filter(query, scope.of(d))) for d in datasets)
-            )
+            counting = [collection.count_documents(match_filter(query, scope.of(d)), **kw) for d in datasets]
+            # A session serves one operation at a time: with one, the counts run in turn.
+            counts = [await c for c in counting] if kw else await asyncio.gather(*counting)
         return {d: int(n) for d, n in zip(datasets, counts, strict=True) if n}
 
     async def find(self, query: Query) -> list[Document]:
         if not query.datasets or query.limit == 0:
             return []
-        async with translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return []
             spec = find_spec(query, scope)
-            cursor = self._db[query.collection].find(spec.filter, spec.projection).sort(spec.sort)
+            cursor = self._db[query.collection].find(spec.filter, spec.projection, **kw).sort(spec.sort)
             if spec.hint is not None:
                 cursor = cursor.hint(spec.hint)
             cursor = cursor.skip(spec.skip).limit(spec.limit)
@@ -225,43 +243,45 @@ class MongoStore:
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:
             return []
-        async with translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return []
-            rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind)))
+            rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind), **kw))
         cut = len(kind) + 1
         return [str(r["_id"])[cut:] for r in rows]
 
-    async def _records(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[Document]:
-        scope = await self._scope(datasets)
+    async def _records(self, collection: str, record_id: str, datasets: tuple[str, ...], kw: Session) -> list[Document]:
+        scope = await self._scope(datasets, kw)
         cursor = self._db[collection].find(
-            {"rid": record_id, "gen": {"$in": list(scope.generations)}}, {"_id": 0, "ds": 1, "keys": 1, "terms": 1}
+            {"rid": record_id, "gen": {"$in": list(scope.generations)}},
+            {"_id": 0, "ds": 1, "keys": 1, "terms": 1},
+            **kw,
         )
         return await _to_list(cursor)
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
-        async with translated():
-            records = await self._records(collection, record_id, datasets)
+        async with self._reading() as kw:
+            records = await self._records(collection, record_id, datasets, kw)
         prefix = key_value(kind, "")
         return sorted({k[len(prefix) :] for r in records for k in r.get("keys", ()) if k.startswith(prefix)})
 
     async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
-        async with translated():
-            records = await self._records(collection, record_id, datasets)
+        async with self._reading() as kw:
+            records = await self._records(collection, record_id, datasets, kw)
         return sorted({str(r["ds"]) for r in records})
 
     async def terms(
         self, collections: tuple[str, ...], datasets: tuple[str, ...], record: tuple[str, str] | None = None
     ) -> list[Term]:
-        async with translated():
-            scope = await self._scope(datasets)
+        async with self._reading() as kw:
+            scope = await self._scope(datasets, kw)
             cursor = self._db[TERM_CATALOG].find(
-                {"gen": {"$in": list(scope.generations)}, "coll": {"$in": list(collections)}}, {"_id": 0}
+                {"gen": {"$in": list(scope.generations)}, "coll": {"$in": list(collections)}}, {"_id": 0}, **kw
             )
             rows = await _to_list(cursor)
             if record is not None:
-                records = await self._records(*record, datasets)
+                records = await self._records(*record, datasets, kw)
                 allowed = {(r["ds"], t) for r in records for t in r.get("terms", ())}
                 rows = [r for r in rows if (r["ds"], r["term"]) in allowed]
         labels: dict[tuple[str, str, str], str | None] = {}
@@ -283,11 +303,12 @@ class MongoStore:
         )
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
-        async with translated():
-            scope = await self._scope((dataset_id,))
+        async with self._reading() as kw:
+            scope = await self._scope((dataset_id,), kw)
             cursor = self._db[collection].find(
                 {"gen": {"$in": list(scope.generations)}, "keys": {"$elemMatch": key_prefix_range(kind)}},
                 {"_id": 0, "rid": 1, "keys": 1},
+                **kw,
             )
             rows = await _to_list(cursor.sort([("seq", 1)]))
         prefix = key_value(kind, "")

@@ -49,7 +49,7 @@ def _range_query() -> Query:
 
 async def test_a_range_count_is_answered_from_the_position_index_without_reading_documents(store: MongoStore) -> None:
     query = _range_query()
-    scope = (await store._scope(("a",))).of("a")
+    scope = (await store._scope(("a",), {})).of("a")
     explained = await store._db.command(
         {"explain": {"count": "g_variants", "query": match_filter(query, scope)}, "verbosity": "queryPlanner"}
     )
@@ -60,7 +60,7 @@ async def test_a_range_count_is_answered_from_the_position_index_without_reading
 
 async def test_a_paged_range_find_uses_the_hinted_position_index(store: MongoStore) -> None:
     query = _range_query()
-    spec = find_spec(query, await store._scope(("a",)))
+    spec = find_spec(query, await store._scope(("a",), {}))
     assert spec.hint == "by_position_gen"
     explained = await store._db.command(
         {

@@ -183,7 +183,7 @@ async def test_a_long_variant_on_one_chromosome_does_not_widen_ranges_on_another
     cnv = variant("cnv", 0, 50_000_000)
     cnv["variation"]["location"]["sequence_id"] = "refseq:NC_000002.12"
     await store.replace_dataset(dataset_load("a", "GRCh38", "d1", [*variants(2), (VARIANTS, cnv)]))
-    scope = await store._scope(("a",))
+    scope = await store._scope(("a",), {})
     assert scope.span_on("13") == 10
     assert scope.span_on("2") == 50_000_000
 
@@ -197,6 +197,7 @@ async def test_reads_from_secondaries_are_majority_committed(preference: str, le
     store = await asyncio.to_thread(open_store, "mongodb://db.example:27017/beacon?replicaSet=rs0", options)
     assert isinstance(store, MongoStore)
     assert store._client.read_concern.level == level
+    assert store._causal is (level is not None), "catalog and data reads share a causally consistent session"
     await store.close()
 
 
