@@ -54,6 +54,7 @@ from beacon.store.mongo_translate import (
     related_found,
     related_pipeline,
 )
+from beacon.store.snapshot import current_snapshot
 
 __all__ = ["DEFAULT_DATABASE", "ENTRY_COLLECTIONS", "MongoStore", "to_document"]
 
@@ -169,8 +170,17 @@ class MongoStore:
                 yield {"session": session}
 
     async def _parts(self, datasets: Iterable[str], kw: Session) -> list[Document]:
-        cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": list(datasets)}}, **kw)
-        return await _to_list(cursor)
+        """The catalog entries of `datasets`; inside `one_snapshot()`, as the block first read each dataset's."""
+        wanted = sorted(set(datasets))
+        memo = current_snapshot()
+        known: dict[str, list[Document]] = {} if memo is None else memo.setdefault((id(self), DATASETS_LOADED), {})
+        missing = [d for d in wanted if d not in known]
+        if missing:
+            cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": missing}}, **kw)
+            found = await _to_list(cursor)
+            for d in missing:
+                known[d] = [p for p in found if p["dataset"] == d]
+        return [p for d in wanted for p in known[d]]
 
     async def _scope(self, datasets: Iterable[str], kw: Session) -> Scope:
         live = [p for p in await self._parts(datasets, kw) if "gen" in p]  # a first load still running has no gen

@@ -20,6 +20,7 @@ from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from beacon.store.mongo_generations import LeaseLost, LoadConflict
+from beacon.store.snapshot import one_snapshot
 from tests.backends import MongoSource, new_mongo_source
 from tests.store.faults import before, fail, faulty, passes
 from tests.store.test_backend_store import variant
@@ -196,3 +197,17 @@ async def test_a_loader_whose_lease_was_taken_over_cannot_switch_and_its_generat
     (part,) = await catalog(successor)
     assert part["lease"]["gen"] == 2
     assert "gen" not in part
+
+
+async def test_one_request_reads_one_version_of_a_dataset_even_across_a_switch(source: MongoSource) -> None:
+    """Issue 27, finding 2: counts and records of one request come from the same generation."""
+    reader, loader = store_on(source), store_on(source)
+    await loader.replace_dataset(dataset_load("a", "GRCh38", "d1", variants("old", 3)))
+    everything = Query("g_variants", ("a",))
+    with one_snapshot():
+        assert await reader.count_by_dataset(everything) == {"a": 3}
+        await loader.replace_dataset(dataset_load("a", "GRCh38", "d2", variants("new", 5)))
+        assert await reader.count_by_dataset(everything) == {"a": 3}
+        assert [v["variantInternalId"] for v in await reader.find(everything)] == ["old0", "old1", "old2"]
+    assert await reader.count_by_dataset(everything) == {"a": 5}
+    await loader.close()
