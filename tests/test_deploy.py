@@ -437,9 +437,13 @@ def test_kubernetes_store_uris_are_production_connection_strings() -> None:
         assert len(urlsplit(uris[key]).netloc.split("@")[1].split(",")) >= 3, f"{key}: name the set's members"
     assert urlsplit(uris["BEACON_STORE"]).username == "beacon_api"
     assert urlsplit(uris["BEACON_INGEST_STORE"]).username == "beacon_loader"
-    job = next(c for c in _containers() if c[0].startswith("Job/"))[2]
-    (store,) = [e for e in job["env"] if e["name"] == "BEACON_STORE"]
-    assert store["valueFrom"]["secretKeyRef"]["key"] == "BEACON_INGEST_STORE", "the Job writes: the loader's user"
+    for cid, _, container in _containers():
+        stores = [e for e in container.get("env", []) if e["name"] == "BEACON_STORE"]
+        if not stores:
+            continue  # the aggregator has no store
+        (store,) = stores
+        expected = "BEACON_STORE" if _app_of(_k8s_argv(container)) else "BEACON_INGEST_STORE"
+        assert store["valueFrom"]["secretKeyRef"]["key"] == expected, f"{cid}: servers read, jobs write"
 
 
 def test_compose_aggregator_members_are_compose_services_on_their_ports() -> None:
@@ -525,11 +529,13 @@ def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
-    """(workload, pod spec) of every Deployment and Job."""
+    """(workload, pod spec) of every Deployment, Job and CronJob."""
     out = []
     for m in _manifests():
         if m.kind in {"Deployment", "Job"}:
             out.append((f"{m.kind}/{m.name}", m.doc["spec"]["template"]["spec"]))
+        if m.kind == "CronJob":
+            out.append((f"{m.kind}/{m.name}", m.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
     return out
 
 
@@ -629,7 +635,7 @@ def test_kustomization_lists_every_manifest_and_nothing_else() -> None:
 
 def test_kubernetes_runs_the_aggregator_the_beacon_and_an_ingest_job() -> None:
     commands = {_parse(_k8s_argv(c)).command for _, _, c in _containers()}
-    assert commands == {"serve", "aggregate", "bff"}
+    assert commands == {"serve", "aggregate", "bff", "gc"}
     assert {"Deployment", "Service", "ConfigMap", "Secret", "Job"} <= {m.kind for m in _manifests()}
 
 
