@@ -219,8 +219,8 @@ class Generations:
             docs = await self._catalog.find(query).to_list(None)
         out = Collected()
         for doc in docs:
-            live = _live_lease(doc, now)
-            due = [int(g) for g in doc.get("pending", ()) if int(g) != live]
+            holder = await self._holder(doc, now)
+            due = [int(g) for g in doc.get("pending", ()) if int(g) != holder]
             for retired in doc.get("retired", ()):
                 if float(retired["at"]) + self.protect_s <= now:
                     due.append(int(retired["gen"]))
@@ -244,6 +244,24 @@ class Generations:
         out.generations.sort()
         out.protected.sort()
         return out
+
+    async def _holder(self, doc: Document, now: float) -> int | None:
+        """The generation whose load still holds the part's lease, revoking a lapsed lease first.
+
+        Revoking is one conditional update, like a takeover by a claim: the slow or dead loader
+        can no longer renew or switch, so its generation can be deleted without a later switch
+        making a half-deleted generation live.
+        """
+        lease = doc.get("lease")
+        if not isinstance(lease, dict):
+            return None
+        if _live_lease(doc, now) is not None:
+            return int(lease["gen"])
+        async with translated():
+            revoked = await self._catalog.update_one(
+                {"_id": doc["_id"], "lease.gen": lease["gen"], "lease.until": {"$lt": now}}, {"$unset": {"lease": ""}}
+            )
+        return None if revoked.matched_count else int(lease["gen"])
 
     async def _forget_if_empty(self, doc_id: Any, now: float) -> None:
         """Remove a catalog document that names no generation any more (a deleted dataset's part)."""

@@ -211,3 +211,17 @@ async def test_one_request_reads_one_version_of_a_dataset_even_across_a_switch(s
         assert [v["variantInternalId"] for v in await reader.find(everything)] == ["old0", "old1", "old2"]
     assert await reader.count_by_dataset(everything) == {"a": 5}
     await loader.close()
+
+
+async def test_gc_revokes_a_lapsed_lease_so_its_slow_loader_can_never_switch_to_what_gc_deleted(
+    source: MongoSource,
+) -> None:
+    slow, gc = store_on(source), store_on(source)
+    await slow.ensure_indexes()
+    lease = await slow.generations.claim("a", "main", 7)
+    await slow._db["g_variants"].insert_one({"gen": 7, "seq": 7 << 32, "ds": "a"})
+    later(gc, gc.generations.lease_s + 1)
+    assert (await gc.collect_generations()).generations == [7]
+    with pytest.raises(LeaseLost):
+        await slow.generations.switch(lease, {"digest": "x"})
+    assert await catalog(gc) == []
