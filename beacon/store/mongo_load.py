@@ -20,6 +20,7 @@ from typing import Any
 
 import bson
 import pymongo
+from bson.errors import InvalidDocument
 from bson.raw_bson import RawBSONDocument
 from pymongo import IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
@@ -153,6 +154,8 @@ async def insert_batch(collection: Any, documents: list[Any], timeout_s: float) 
         except PyMongoError as exc:
             if not is_unavailable(exc) or attempt == INSERT_ATTEMPTS:
                 raise translate(exc) from exc
+        except InvalidDocument as exc:  # DocumentTooLarge among them: not a PyMongoError
+            raise translate(exc) from exc
         else:
             return
         await asyncio.sleep(BACKOFF_S * 2 ** (attempt - 1))

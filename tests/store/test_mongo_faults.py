@@ -13,7 +13,7 @@ from typing import Any
 
 import bson
 import pytest
-from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
+from pymongo.errors import AutoReconnect, BulkWriteError, DocumentTooLarge, OperationFailure
 
 from beacon.errors import InvalidRequest, StoreError, StoreUnavailable
 from beacon.model.entry_types import EntryTypeTable
@@ -86,6 +86,22 @@ async def test_an_election_during_a_load_is_ridden_out_and_the_re_sent_batch_sto
     assert await store.count_by_dataset(Query("g_variants", ("a",))) == {"a": 1500}
     ids = [v["variantInternalId"] for v in await store.find(Query("g_variants", ("a",)))]
     assert len(ids) == len(set(ids)) == 1500
+
+
+async def test_a_document_the_server_refuses_as_too_large_is_a_store_error_in_one_line(store: MongoStore) -> None:
+    db = faulty(store)
+    db.on("g_variants", "insert_many", fail(DocumentTooLarge("BSON document too large (17000000 bytes)")))
+    with pytest.raises(StoreError, match=r"^MongoDB refused a document or command over its size limit: BSON"):
+        await store.replace_dataset(dataset_load("a", "GRCh38", "d1", variants(2)))
+    assert await store.datasets() == []
+
+
+async def test_a_query_too_large_to_send_is_a_store_error_not_an_untranslated_exception(store: MongoStore) -> None:
+    db = faulty(store)
+    await store.replace_dataset(dataset_load("a", "GRCh38", "d1", variants(1)))
+    db.on("g_variants", "count_documents", fail(DocumentTooLarge("command document too large")))
+    with pytest.raises(StoreError, match="over its size limit"):
+        await store.count_by_dataset(Query("g_variants", ("a",)))
 
 
 # -- finding 8: timeouts, indexes, rights ------------------------------------------------------------
