@@ -33,6 +33,8 @@ from beacon.store.mongo_schema import DATASETS_LOADED, META
 
 CHUNK = 5_000  # documents per delete: small enough to finish well inside the loading timeout
 Clock = Callable[[], float]
+# What a switch sets besides `gen` (mongo_load), all removed when a dataset is deleted.
+LIVE_FIELDS = ("gen", "digest", "counts", "assembly", "loaded_at", "max_span", "spans")
 
 
 class LeaseLost(StoreError):
@@ -195,7 +197,7 @@ class Generations:
             await self._catalog.update_one(
                 {"_id": doc["_id"], "gen": doc["gen"]},
                 {
-                    "$unset": {f: "" for f in ("gen", "digest", "counts", "assembly", "loaded_at", "max_span")},
+                    "$unset": {f: "" for f in LIVE_FIELDS},
                     "$push": {"retired": {"gen": doc["gen"], "at": now}},
                 },
             )

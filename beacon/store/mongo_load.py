@@ -165,8 +165,16 @@ def term_documents(load: DatasetLoad, generation: int, tally: LoadTally) -> list
     """The generation's term catalog: one entry per (collection, term, scope), declared terms winning."""
     unique: dict[tuple[str, str, str], Document] = {}
     for coll, t in tally.terms(load):
-        entry = {"gen": generation, "ds": load.dataset_id, "coll": coll, "term": t.id, "type": t.type}
-        unique[(coll, t.id, t.scope)] = {**entry, "scope": t.scope, "label": t.label}
+        unique[(coll, t.id, t.scope)] = {
+            "_id": f"{generation}:{coll}:{t.scope}:{t.id}",  # as for records: a re-sent batch adds nothing twice
+            "gen": generation,
+            "ds": load.dataset_id,
+            "coll": coll,
+            "term": t.id,
+            "type": t.type,
+            "scope": t.scope,
+            "label": t.label,
+        }
     return list(unique.values())
 
 
@@ -215,10 +223,9 @@ class Loader:
             async with translated():
                 generation = await self.generations.allocate()
                 lease = await self.generations.claim(load.dataset_id, load.part, generation)
-        # What earlier loads of this part left (interrupted, or retired and now past their protection).
-        await self.generations.collect(load.dataset_id)
         before = lease.before if lease.before is not None and "gen" in lease.before else None
         try:
+            await self._collect_now(load.dataset_id)
             tally, spans = await self._write(load, generation, lease)
             if load.check is not None:
                 load.check(before.get("counts") if before is not None else None, tally.counts)
@@ -263,6 +270,16 @@ class Loader:
                 await self.generations.renew(lease, force=True)
         return tally, spans
 
+    async def _collect_now(self, dataset: str) -> None:
+        """Delete what earlier loads of `dataset` left (interrupted, or replaced and past their protection).
+
+        A failure only postpones that to the next load or gc: it does not stop this load.
+        """
+        try:
+            await self.generations.collect(dataset)
+        except (StoreError, StoreUnavailable) as exc:
+            log.warning("could not delete the leftover generations of %s yet: %s", dataset, exc)
+
     def _collect_later(self, dataset: str) -> None:
         """Delete the replaced generation once its protection is over, if this process still runs then.
 
@@ -272,10 +289,7 @@ class Loader:
 
         async def collect() -> None:
             await asyncio.sleep(self.generations.protect_s)
-            try:
-                await self.generations.collect(dataset)
-            except (StoreError, StoreUnavailable) as exc:
-                log.warning("could not delete the retired generations of %s yet: %s", dataset, exc)
+            await self._collect_now(dataset)
 
         task = asyncio.ensure_future(collect())
         self._collecting[task] = time.monotonic() + self.generations.protect_s
