@@ -43,6 +43,7 @@ from beacon.store.mongo_schema import (
     TERM_CATALOG,
 )
 from beacon.store.mongo_translate import (
+    LOAD_ORDER,
     RELATED_LIMIT,
     Scope,
     find_spec,
@@ -320,7 +321,7 @@ class MongoStore:
                 {"_id": 0, "rid": 1, "keys": 1},
                 **kw,
             )
-            rows = await _to_list(cursor.sort([("seq", 1)]))
+            rows = await _to_list(cursor.sort(LOAD_ORDER))
         prefix = key_value(kind, "")
         out: dict[str, list[str]] = {}
         for r in rows:

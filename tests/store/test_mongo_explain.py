@@ -75,3 +75,26 @@ async def test_the_server_is_a_replica_set_member_so_writes_retry_and_reads_can_
     hello = await store._db.command("hello")
     assert hello.get("setName"), "compose runs MongoDB as a replica set (deploy/compose.yaml)"
     assert hello["isWritablePrimary"] is True
+
+
+async def test_a_page_over_hundreds_of_generations_is_sorted_by_the_index_not_in_memory() -> None:
+    source = new_mongo_source("explain_many")
+    store = source.store()
+    try:
+        names = [f"d{i}" for i in range(210)]
+        for name in names:
+            await store.replace_dataset(dataset_load(name, "GRCh38", name, [(VARIANTS, variant("v", 1, 2))]))
+        spec = find_spec(Query("g_variants", tuple(names), None, 0, 10), await store._scope(names, {}))
+        assert len(spec.filter["gen"]["$in"]) == 210
+        explained = await store._db.command(
+            {
+                "explain": {"find": "g_variants", "filter": spec.filter, "sort": dict(spec.sort), "limit": 10},
+                "verbosity": "queryPlanner",
+            }
+        )
+        plan = _plan(explained)
+        assert "by_generation" in plan
+        assert '"SORT"' not in plan, plan
+    finally:
+        await store.close()
+        await source.drop()

@@ -168,3 +168,10 @@ def test_a_range_query_bounds_start_by_the_longest_span_on_its_own_chromosome() 
     spec = find_spec(PLANS["variants: range"], scope)
     assert {"v.start": {"$gte": 16060000 - 500}} in spec.filter["$and"]
     assert spec.hint == "by_position_gen"
+
+
+def test_pages_are_sorted_in_an_order_the_generation_index_supplies_for_any_number_of_generations() -> None:
+    """Issue 27, finding 7: sorted by `seq` alone, more than 200 generations in `$in` meant an in-memory sort."""
+    spec = find_spec(PLANS["unfiltered"], SCOPE)
+    (by_generation,) = [i for i in indexes_for("g_variants") if i["name"] == "by_generation"]
+    assert [[field, order] for field, order in spec.sort] == by_generation["keys"]
