@@ -209,12 +209,7 @@ class MongoStore:
             return scope
         for cond in related_conditions(query.where):
             rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope), **kw))
-            if len(rows) > RELATED_LIMIT:
-                msg = (
-                    f"the query pairs {cond.source} with more than {RELATED_LIMIT} {cond.via} records; "
-                    "narrow it (a smaller region, a rarer allele, a filter)"
-                )
-                raise InvalidRequest(msg)
+            _bounded(rows, cond.source, cond.via)
             scope = scope.with_related(cond, related_found(cond, rows))
         return scope
 
@@ -259,6 +254,7 @@ class MongoStore:
             if not scope.generations:
                 return []
             rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind), **kw))
+            _bounded(rows, query.collection, kind)
         cut = len(kind) + 1
         return [str(r["_id"])[cut:] for r in rows]
 
@@ -343,6 +339,16 @@ class MongoStore:
     async def collect_generations(self) -> Collected:
         """Delete every generation no reader can see any more, orphans included (`beacon-ingest gc`)."""
         return await self._loader.collect()
+
+
+def _bounded(rows: list[Document], source: str, kind: str) -> None:
+    """:raise InvalidRequest: a pivot through more keys than RELATED_LIMIT (the pipeline stops one past it)."""
+    if len(rows) > RELATED_LIMIT:
+        msg = (
+            f"the query pairs {source} with more than {RELATED_LIMIT} {kind} records; "
+            "narrow it (a smaller region, a rarer allele, a filter)"
+        )
+        raise InvalidRequest(msg)
 
 
 def _term_order(item: tuple[tuple[str, str, str], str | None]) -> tuple[str, str]:

@@ -175,14 +175,23 @@ def related_pipeline(cond: Related, scope: Scope) -> Pipeline:
         return [match, {"$group": {"_id": "$ds"}}, {"$sort": {"_id": 1}}]
     return [
         match,
-        {"$match": {"keys": {"$elemMatch": key_prefix_range(cond.via)}}},  # records without such a key: not unwound
-        {"$project": {"_id": 0, "ds": 1, "keys": 1}},
+        {"$project": {"_id": 0, "ds": 1, "keys": keys_of_kind(cond.via)}},
         {"$unwind": "$keys"},
-        {"$match": {"keys": key_prefix_range(cond.via)}},
         {"$group": {"_id": {"ds": "$ds", "key": "$keys"}}},
         {"$sort": {"_id.ds": 1, "_id.key": 1}},
         {"$limit": RELATED_LIMIT + 1},  # one more than allowed: the store tells "too many" from "exactly"
     ]
+
+
+def keys_of_kind(kind: str) -> dict[str, Any]:
+    """The `keys` of one kind only, filtered inside each document: only those are unwound, not every key.
+
+    A variant's keys are mostly its carriers' biosample and individual keys; unwinding all of them
+    to keep one kind doubled the documents a pivot over a large region produced.
+    """
+    bounds = key_prefix_range(kind)
+    between = {"$and": [{"$gte": ["$$key", bounds["$gte"]]}, {"$lt": ["$$key", bounds["$lt"]]}]}
+    return {"$filter": {"input": {"$ifNull": ["$keys", []]}, "as": "key", "cond": between}}
 
 
 def related_found(cond: Related, rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
@@ -286,9 +295,9 @@ def keys_pipeline(query: Query, scope: Scope, kind: str) -> Pipeline:
     """Distinct values of key `kind` over the matching records, sorted (values still carry `kind:`)."""
     return [
         {"$match": match_filter(query, scope)},
-        {"$project": {"_id": 0, "keys": 1}},
+        {"$project": {"_id": 0, "keys": keys_of_kind(kind)}},
         {"$unwind": "$keys"},
-        {"$match": {"keys": key_prefix_range(kind)}},
         {"$group": {"_id": "$keys"}},
         {"$sort": {"_id": 1}},
+        {"$limit": RELATED_LIMIT + 1},
     ]

@@ -192,6 +192,18 @@ async def test_a_pivot_through_too_many_records_is_a_400_not_a_500(
     assert caught.value.status == 400
 
 
+async def test_distinct_keys_over_too_many_records_is_a_400_and_unwinds_only_that_kind(
+    store: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await load_people(store, "a", [variant("a1", 10, 20, carriers=("S1", "S2"))])
+    everything = Query("g_variants", ("a",))
+    assert await store.distinct_keys(everything, "individual") == ["I1", "I2"]
+    monkeypatch.setattr("beacon.store.mongo.RELATED_LIMIT", 1)
+    monkeypatch.setattr("beacon.store.mongo_translate.RELATED_LIMIT", 1)
+    with pytest.raises(InvalidRequest, match="more than 1 individual records"):
+        await store.distinct_keys(everything, "individual")
+
+
 # -- finding 6: spans per chromosome -----------------------------------------------------------------
 
 
