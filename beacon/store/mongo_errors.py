@@ -18,7 +18,6 @@ from pymongo.errors import (
     DocumentTooLarge,
     OperationFailure,
     PyMongoError,
-    WriteConcernError,
 )
 
 from beacon.errors import StoreError, StoreUnavailable
@@ -66,7 +65,8 @@ def _codes(exc: PyMongoError) -> set[int]:
 
 def is_unavailable(exc: PyMongoError) -> bool:
     """Whether `exc` means the cluster cannot answer now (retry later), rather than that the call is wrong."""
-    if isinstance(exc, ConnectionFailure | WriteConcernError) or exc.timeout:
+    # A write concern error is one only by code (64: wtimeout); e.g. 100, an unsatisfiable one, is a setup error.
+    if isinstance(exc, ConnectionFailure) or exc.timeout:
         return True
     if any(exc.has_error_label(label) for label in AVAILABILITY_LABELS):
         return True

@@ -13,7 +13,7 @@ from typing import Any
 
 import bson
 import pytest
-from pymongo.errors import AutoReconnect, BulkWriteError, DocumentTooLarge, OperationFailure
+from pymongo.errors import AutoReconnect, BulkWriteError, DocumentTooLarge, OperationFailure, WriteConcernError
 
 from beacon.errors import InvalidRequest, StoreError, StoreUnavailable
 from beacon.model.entry_types import EntryTypeTable
@@ -164,6 +164,9 @@ async def test_a_failing_command_is_still_a_store_error(store: MongoStore) -> No
     await store.replace_dataset(dataset_load("a", "GRCh38", "d1", variants(1)))
     db.on("g_variants", "count_documents", fail(OperationFailure("bad query", 2)))
     with pytest.raises(StoreError, match=r"^MongoDB error: OperationFailure \(code 2\)$"):
+        await store.count_by_dataset(Query("g_variants", ("a",)))
+    db.on("g_variants", "count_documents", fail(WriteConcernError("unsatisfiable write concern", 100)))
+    with pytest.raises(StoreError, match=r"^MongoDB error: WriteConcernError \(code 100\)$"):
         await store.count_by_dataset(Query("g_variants", ("a",)))
 
 
