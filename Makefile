@@ -72,7 +72,8 @@ bench-sizes: $(STAMP)
 COMPOSE := docker compose -f deploy/compose.yaml
 compose-test: $(STAMP)
 	$(COMPOSE) up --detach --wait mongo
-	BEACON_TEST_MONGO_URI=mongodb://127.0.0.1:27017 $(BIN)/python -m pytest -k mongo tests/store tests/api; \
+	BEACON_TEST_MONGO_URI="mongodb://root:$${BEACON_MONGO_ROOT_PASSWORD:-beacon-root-demo}@127.0.0.1:27017/?directConnection=true&authSource=admin" \
+	  $(BIN)/python -m pytest -k mongo tests/store tests/api; \
 	status=$$?; $(COMPOSE) stop mongo; exit $$status
 
 clean:

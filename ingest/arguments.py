@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from beacon.config import DEFAULT_STORE_URI
-from ingest import __version__, withdraw
+from ingest import __version__, maintenance, withdraw
 from ingest.errors import InputError
 from ingest.metrics import add_metrics_arguments
 from ingest.safeguard import RejectLimit
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,withdraw}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,withdraw,init,gc}")
     bff = _sub(sub, "bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")
     bff.add_argument("directory", type=Path, help="folder of <collection>.json[.gz] files")
     vcf = _sub(sub, "vcf", "load VCF files (split, trimmed, counted) as the dataset's variants")
@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
+    maintenance.add_commands(sub)  # after the load options above, which they do not take
     return parser
 
 

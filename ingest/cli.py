@@ -19,7 +19,7 @@ from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
 from beacon.store import open_store
 from beacon.store.base import Store, StoreOptions
-from ingest import withdraw
+from ingest import maintenance, withdraw
 from ingest.arguments import build_parser
 from ingest.bff import BffReport, load_bff
 from ingest.console import (
@@ -154,6 +154,8 @@ async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOp
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in maintenance.COMMANDS:
+        return maintenance.run(args, _store_target)
     # A load allocates millions of short-lived containers that reference counting frees; the default
     # collection every 700 allocations took 10-15 % of a sites-only VCF load (measured), so collect rarely.
     thresholds = gc.get_threshold()

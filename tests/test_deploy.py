@@ -391,6 +391,61 @@ def test_compose_keeps_the_mongodb_that_make_compose_test_starts() -> None:
     assert urlsplit(store).port == 27017
 
 
+def _mongo_users() -> dict[str, list[str]]:
+    """User -> roles, as deploy/mongo-users.js creates them."""
+    text = (DEPLOY / "mongo-users.js").read_text()
+    found = re.findall(r'user: "(\w+)".*?roles: \[(.*?)\]', text, re.DOTALL)
+    return {user: re.findall(r'role: "(\w+)"', roles) for user, roles in found}
+
+
+def test_compose_mongodb_is_an_authenticated_replica_set_initiated_by_its_healthcheck() -> None:
+    mongo = _services()["mongo"]
+    argv = mongo["command"]
+    assert argv[argv.index("--replSet") + 1] == "rs0"
+    assert "--keyFile" in argv, "a replica set with authentication needs a member key file"
+    assert mongo["environment"]["MONGO_INITDB_ROOT_USERNAME"]
+    probe = " ".join(mongo["healthcheck"]["test"])
+    assert "rs.initiate({_id: 'rs0', members: [{_id: 0, host: 'mongo:27017'}]})" in probe
+    assert "isWritablePrimary" in probe, "healthy only once the member is the primary"
+    assert "./mongo-users.js:/docker-entrypoint-initdb.d/beacon-users.js:ro" in mongo["volumes"]
+
+
+def test_compose_api_reads_as_a_read_only_user_and_the_loader_writes_as_another() -> None:
+    users = _mongo_users()
+    api = urlsplit(_compose_env("beacon")["BEACON_STORE"])
+    loader = urlsplit(_compose_env("load-demo")["BEACON_STORE"])
+    assert users[str(api.username)] == ["read"]
+    assert users[str(loader.username)] == ["readWrite"]
+    for uri in (api, loader):
+        assert {"replicaSet=rs0", "w=majority"} <= set(uri.query.split("&"))
+    for user in users:
+        assert f"BEACON_MONGO_{user.removeprefix('beacon_').upper()}_PASSWORD" in _services()["mongo"]["environment"]
+
+
+def test_make_compose_test_connects_to_the_member_directly_with_credentials() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    uri = re.search(r'BEACON_TEST_MONGO_URI="([^"]+)"', makefile)
+    assert uri is not None
+    assert {"directConnection=true", "authSource=admin"} <= set(urlsplit(uri.group(1)).query.split("&"))
+
+
+def test_kubernetes_store_uris_are_production_connection_strings() -> None:
+    uris = _of_kind("Secret")["beacon-store"]["stringData"]
+    for key in ("BEACON_STORE", "BEACON_INGEST_STORE"):
+        query = set(urlsplit(uris[key]).query.split("&"))
+        assert {"replicaSet=rs0", "tls=true", "w=majority"} <= query, key
+        assert len(urlsplit(uris[key]).netloc.split("@")[1].split(",")) >= 3, f"{key}: name the set's members"
+    assert urlsplit(uris["BEACON_STORE"]).username == "beacon_api"
+    assert urlsplit(uris["BEACON_INGEST_STORE"]).username == "beacon_loader"
+    for cid, _, container in _containers():
+        stores = [e for e in container.get("env", []) if e["name"] == "BEACON_STORE"]
+        if not stores:
+            continue  # the aggregator has no store
+        (store,) = stores
+        expected = "BEACON_STORE" if _app_of(_k8s_argv(container)) else "BEACON_INGEST_STORE"
+        assert store["valueFrom"]["secretKeyRef"]["key"] == expected, f"{cid}: servers read, jobs write"
+
+
 def test_compose_aggregator_members_are_compose_services_on_their_ports() -> None:
     args = _parse(_compose_argv("aggregator"))
     settings = load_aggregator_settings(_compose_file("aggregator", str(args.config)))
@@ -474,11 +529,13 @@ def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
-    """(workload, pod spec) of every Deployment and Job."""
+    """(workload, pod spec) of every Deployment, Job and CronJob."""
     out = []
     for m in _manifests():
         if m.kind in {"Deployment", "Job"}:
             out.append((f"{m.kind}/{m.name}", m.doc["spec"]["template"]["spec"]))
+        if m.kind == "CronJob":
+            out.append((f"{m.kind}/{m.name}", m.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
     return out
 
 
@@ -578,7 +635,7 @@ def test_kustomization_lists_every_manifest_and_nothing_else() -> None:
 
 def test_kubernetes_runs_the_aggregator_the_beacon_and_an_ingest_job() -> None:
     commands = {_parse(_k8s_argv(c)).command for _, _, c in _containers()}
-    assert commands == {"serve", "aggregate", "bff"}
+    assert commands == {"serve", "aggregate", "bff", "gc"}
     assert {"Deployment", "Service", "ConfigMap", "Secret", "Job"} <= {m.kind for m in _manifests()}
 
 

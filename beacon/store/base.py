@@ -54,7 +54,9 @@ class StoreOptions:
 
     timeout_ms: int = 10_000  # connect/server selection and each operation (MongoDB), lock wait (SQLite)
     read_preference: str = "primaryPreferred"  # MongoDB replica sets: where queries may read
-    retire_after_s: float = 5.0  # MongoDB: how long a replaced dataset generation outlives its switch
+    # MongoDB: how long a replaced generation outlives its switch: the request deadline (30 s), a
+    # secondary's replication lag (up to 60 s tolerated) and a margin (docs/scaling.md).
+    retire_after_s: float = 120.0
 
 
 @dataclass(frozen=True)

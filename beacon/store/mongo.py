@@ -15,21 +15,12 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
-from pymongo.errors import (
-    AutoReconnect,
-    ConnectionFailure,
-    ExecutionTimeout,
-    NetworkTimeout,
-    PyMongoError,
-    ServerSelectionTimeoutError,
-    WTimeoutError,
-)
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
-from beacon.errors import StoreError, StoreUnavailable
+from beacon.errors import InvalidRequest, StoreUnavailable
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
 from beacon.store import mongo_withdraw
@@ -37,26 +28,25 @@ from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
     Document,
-    IndexedRecord,
     LoadedPart,
     LoadSummary,
-    LoadTally,
     StoreOptions,
     Term,
     Tombstone,
     merge_parts,
-    stream_batches,
 )
-from beacon.store.loading import DATASET_RECORDS
+from beacon.store.mongo_errors import translated
+from beacon.store.mongo_generations import Collected, Generations
+from beacon.store.mongo_load import Loader, to_document
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
     META,
     SCHEMA_VERSION,
     TERM_CATALOG,
-    VARIANT_FIELDS,
-    indexes_for,
 )
 from beacon.store.mongo_translate import (
+    LOAD_ORDER,
+    RELATED_LIMIT,
     Scope,
     find_spec,
     key_prefix_range,
@@ -67,58 +57,17 @@ from beacon.store.mongo_translate import (
     related_found,
     related_pipeline,
 )
+from beacon.store.snapshot import current_snapshot
+
+__all__ = ["DEFAULT_DATABASE", "ENTRY_COLLECTIONS", "MongoStore", "to_document"]
 
 log = logging.getLogger(__name__)
+Session = dict[str, Any]  # {} or {"session": a causally consistent session}: keyword arguments of one read
 
 ENTRY_COLLECTIONS = DEFAULT_TABLE.collections()
 DEFAULT_DATABASE = "beacon"
-_BATCH = 1000
-_SEQ_SHIFT = 32  # seq = generation << 32 | position: load order across generations
-
-
-def to_document(rec: IndexedRecord, dataset: str, part: str, generation: int, position: int) -> Document:
-    """The stored form of one record (layout in mongo_schema)."""
-    document: Document = {
-        "ds": dataset,
-        "part": part,
-        "gen": generation,
-        "seq": (generation << _SEQ_SHIFT) | position,
-        "rid": rec.id,
-        "doc": rec.doc,
-    }
-    if rec.variant is not None:
-        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant.columns(), strict=True) if v is not None}
-    if rec.keys:
-        document["keys"] = [key_value(kind, value) for kind, value in rec.keys]
-    if rec.terms:
-        document["terms"] = [term for term, _ in rec.terms]
-    if rec.values:
-        document["vals"] = [_value(p, s, n) for p, s, n in rec.values]
-    return document
-
-
-def _value(path: str, text: str | None, number: float | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"p": path}
-    if text is not None:
-        out["s"] = text
-    if number is not None:
-        out["n"] = number
-    return out
-
-
-@asynccontextmanager
-async def _translated() -> AsyncIterator[None]:
-    try:
-        yield
-    except (ServerSelectionTimeoutError, ConnectionFailure, AutoReconnect, NetworkTimeout) as exc:
-        msg = f"MongoDB unavailable: {type(exc).__name__}"
-        raise StoreUnavailable(msg) from exc
-    except (ExecutionTimeout, WTimeoutError) as exc:
-        msg = f"MongoDB timed out: {type(exc).__name__}"
-        raise StoreUnavailable(msg) from exc
-    except PyMongoError as exc:
-        msg = f"MongoDB error: {type(exc).__name__}"
-        raise StoreError(msg) from exc
+LOAD_TIMEOUT_S = 300.0  # per load operation (a batch, a delete chunk): outlasts an election, unlike serving's
+LEASE_S = 600.0  # a dead loader's claim on a part lapses after this long without renewal
 
 
 async def _to_list(cursor: Any) -> list[Document]:
@@ -134,16 +83,45 @@ class MongoStore:
 
     name = "mongodb"
 
-    def __init__(self, client: Any, database: str, options: StoreOptions | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        database: str,
+        options: StoreOptions | None = None,
+        *,
+        load_timeout_s: float = LOAD_TIMEOUT_S,
+        lease_s: float = LEASE_S,
+    ) -> None:
         self._client = client
         self._db = client[database]
         self.options = options or StoreOptions()
-        self._retiring: set[asyncio.Task[None]] = set()
+        self.load_timeout_s = load_timeout_s
+        # Reads that may go to secondaries share a causally consistent session (the stand-in has none).
+        self._causal = isinstance(client, AsyncMongoClient) and self.options.read_preference != "primary"
+        self.generations = Generations(
+            self._db,
+            (*ENTRY_COLLECTIONS, TERM_CATALOG),
+            lease_s=lease_s,
+            protect_s=self.options.retire_after_s,
+            load_timeout_s=load_timeout_s,
+        )
+        # The driver sends pre-encoded documents as they are; the test stand-in only takes dicts.
+        self._loader = Loader(
+            self._db, self.generations, load_timeout_s, raw_inserts=isinstance(client, AsyncMongoClient)
+        )
 
     @classmethod
     def from_uri(cls, uri: str, options: StoreOptions | None = None) -> MongoStore:
-        """A store on the database named in `uri` (default `beacon`); connects lazily."""
+        """A store on the database named in `uri` (default `beacon`); connects lazily.
+
+        `timeout_ms` bounds serving calls; loads and clean-up set their own, longer bound per operation.
+        Reading from secondaries, every read is majority-committed, so a catalog switch seen on one member
+        names data that is durable (docs/scaling.md).
+        """
         opts = options or StoreOptions()
+        extra: dict[str, Any] = {}
+        if opts.read_preference != "primary":
+            extra["readConcernLevel"] = "majority"
         try:
             client: AsyncMongoClient[Document] = AsyncMongoClient(
                 uri,
@@ -151,6 +129,7 @@ class MongoStore:
                 timeoutMS=opts.timeout_ms,
                 readPreference=opts.read_preference,
                 connect=False,
+                **extra,
             )
             database = client.get_default_database(default=DEFAULT_DATABASE).name
         except (PyMongoError, ValueError) as exc:
@@ -161,59 +140,78 @@ class MongoStore:
     # -- lifetime -----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        async with _translated():
+        """Check the database's store schema version; reads only, so a read-only user can serve."""
+        async with translated():
             meta = await self._db[META].find_one({"_id": "schema"})
-            if meta is not None and meta.get("version") != SCHEMA_VERSION:
-                msg = (
-                    f"MongoDB database {self._db.name} has store schema version {meta.get('version')}; this version "
-                    f"needs {SCHEMA_VERSION}: load the data into a new database"
-                )
-                raise StoreUnavailable(msg)
-            for collection in (*ENTRY_COLLECTIONS, DATASETS_LOADED, TERM_CATALOG):
-                models = [
-                    IndexModel([tuple(k) for k in spec["keys"]], name=spec["name"]) for spec in indexes_for(collection)
-                ]
-                await self._db[collection].create_indexes(models)
-            if meta is None:
-                await self._db[META].update_one(
-                    {"_id": "schema"}, {"$setOnInsert": {"version": SCHEMA_VERSION}}, upsert=True
-                )
+        if meta is not None and meta.get("version") != SCHEMA_VERSION:
+            msg = (
+                f"MongoDB database {self._db.name} has store schema version {meta.get('version')}; this version "
+                f"needs {SCHEMA_VERSION}: load the data into a new database"
+            )
+            raise StoreUnavailable(msg)
 
     async def close(self) -> None:
-        if self._retiring:
-            await asyncio.gather(*self._retiring, return_exceptions=True)
+        await self._loader.close()
         closed = self._client.close()
         if inspect.isawaitable(closed):
             await closed
 
     # -- catalog ------------------------------------------------------------------------------
 
-    async def _parts(self, datasets: Iterable[str]) -> list[Document]:
-        cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": list(datasets)}})
-        return await _to_list(cursor)
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[Session]:
+        """One query's reads, translated; in a causally consistent session when they may go to secondaries.
 
-    async def _scope(self, datasets: Iterable[str]) -> Scope:
-        live = [p for p in await self._parts(datasets) if "gen" in p]  # a first load still running has no gen
+        The session makes the data reads see at least what the catalog read saw, whichever members
+        answer them; `Session` is the keyword arguments each read takes ({} without a session).
+        """
+        async with translated():
+            if not self._causal:
+                yield {}
+                return
+            async with self._client.start_session(causal_consistency=True) as session:
+                yield {"session": session}
+
+    async def _parts(self, datasets: Iterable[str], kw: Session) -> list[Document]:
+        """The catalog entries of `datasets`; inside `one_snapshot()`, as the block first read each dataset's."""
+        wanted = sorted(set(datasets))
+        memo = current_snapshot()
+        known: dict[str, list[Document]] = {} if memo is None else memo.setdefault((id(self), DATASETS_LOADED), {})
+        missing = [d for d in wanted if d not in known]
+        if missing:
+            cursor = self._db[DATASETS_LOADED].find({"dataset": {"$in": missing}}, **kw)
+            found = await _to_list(cursor)
+            for d in missing:
+                known[d] = [p for p in found if p["dataset"] == d]
+        return [p for d in wanted for p in known[d]]
+
+    async def _scope(self, datasets: Iterable[str], kw: Session) -> Scope:
+        live = [p for p in await self._parts(datasets, kw) if "gen" in p]  # a first load still running has no gen
         by_dataset: dict[str, list[int]] = {}
+        spans: dict[str, int] = {}
         for p in live:
             by_dataset.setdefault(str(p["dataset"]), []).append(int(p["gen"]))
+            for chrom, span in p.get("spans", {}).items():
+                spans[chrom] = max(spans.get(chrom, 0), int(span))
         return Scope(
             generations=tuple(sorted(int(p["gen"]) for p in live)),
             max_span=max((int(p.get("max_span", 0)) for p in live), default=0),
             by_dataset=tuple((d, tuple(sorted(g))) for d, g in sorted(by_dataset.items())),
+            spans=tuple(sorted(spans.items())) if all("spans" in p for p in live) else None,
         )
 
-    async def _query_scope(self, query: Query) -> Scope:
+    async def _query_scope(self, query: Query, kw: Session) -> Scope:
         """The catalog's scope of `query`, with the first step of each of its Related conditions run.
 
         One aggregation per Related condition (inner ones first), grouped by dataset, so the second
         step pairs each dataset's records with its own source records only (mongo_translate).
         """
-        scope = await self._scope(query.datasets)
+        scope = await self._scope(query.datasets, kw)
         if not scope.generations:
             return scope
         for cond in related_conditions(query.where):
-            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope)))
+            rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope), **kw))
+            _bounded(rows, cond.source, cond.via)
             scope = scope.with_related(cond, related_found(cond, rows))
         return scope
 
@@ -222,28 +220,30 @@ class MongoStore:
     async def count_by_dataset(self, query: Query) -> dict[str, int]:
         if not query.datasets:
             return {}
-        async with _translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return {}
             # One count per dataset, concurrently: each is a count over one generation's index range,
             # which MongoDB answers from the index alone where the condition allows.
             collection = self._db[query.collection]
             datasets = [d for d, _ in scope.by_dataset]
-            counts = await asyncio.gather(
-                *(collection.count_documents(match_filter(query, scope.of(d))) for d in datasets)
-            )
+            counting = [collection.count_documents(match_filter(query, scope.of(d)), **kw) for d in datasets]
+            # A session serves one operation at a time: with one, the counts run in turn.
+            counts = [await c for c in counting] if kw else await asyncio.gather(*counting)
         return {d: int(n) for d, n in zip(datasets, counts, strict=True) if n}
 
     async def find(self, query: Query) -> list[Document]:
         if not query.datasets or query.limit == 0:
             return []
-        async with _translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return []
             spec = find_spec(query, scope)
-            cursor = self._db[query.collection].find(spec.filter, spec.projection).sort(spec.sort)
+            cursor = self._db[query.collection].find(spec.filter, spec.projection, **kw).sort(spec.sort)
+            if spec.hint is not None:
+                cursor = cursor.hint(spec.hint)
             cursor = cursor.skip(spec.skip).limit(spec.limit)
             rows = await _to_list(cursor)
         return [r["doc"] for r in rows]
@@ -251,43 +251,46 @@ class MongoStore:
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:
             return []
-        async with _translated():
-            scope = await self._query_scope(query)
+        async with self._reading() as kw:
+            scope = await self._query_scope(query, kw)
             if not scope.generations:
                 return []
-            rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind)))
+            rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind), **kw))
+            _bounded(rows, query.collection, kind)
         cut = len(kind) + 1
         return [str(r["_id"])[cut:] for r in rows]
 
-    async def _records(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[Document]:
-        scope = await self._scope(datasets)
+    async def _records(self, collection: str, record_id: str, datasets: tuple[str, ...], kw: Session) -> list[Document]:
+        scope = await self._scope(datasets, kw)
         cursor = self._db[collection].find(
-            {"rid": record_id, "gen": {"$in": list(scope.generations)}}, {"_id": 0, "ds": 1, "keys": 1, "terms": 1}
+            {"rid": record_id, "gen": {"$in": list(scope.generations)}},
+            {"_id": 0, "ds": 1, "keys": 1, "terms": 1},
+            **kw,
         )
         return await _to_list(cursor)
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
-        async with _translated():
-            records = await self._records(collection, record_id, datasets)
+        async with self._reading() as kw:
+            records = await self._records(collection, record_id, datasets, kw)
         prefix = key_value(kind, "")
         return sorted({k[len(prefix) :] for r in records for k in r.get("keys", ()) if k.startswith(prefix)})
 
     async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
-        async with _translated():
-            records = await self._records(collection, record_id, datasets)
+        async with self._reading() as kw:
+            records = await self._records(collection, record_id, datasets, kw)
         return sorted({str(r["ds"]) for r in records})
 
     async def terms(
         self, collections: tuple[str, ...], datasets: tuple[str, ...], record: tuple[str, str] | None = None
     ) -> list[Term]:
-        async with _translated():
-            scope = await self._scope(datasets)
+        async with self._reading() as kw:
+            scope = await self._scope(datasets, kw)
             cursor = self._db[TERM_CATALOG].find(
-                {"gen": {"$in": list(scope.generations)}, "coll": {"$in": list(collections)}}, {"_id": 0}
+                {"gen": {"$in": list(scope.generations)}, "coll": {"$in": list(collections)}}, {"_id": 0}, **kw
             )
             rows = await _to_list(cursor)
             if record is not None:
-                records = await self._records(*record, datasets)
+                records = await self._records(*record, datasets, kw)
                 allowed = {(r["ds"], t) for r in records for t in r.get("terms", ())}
                 rows = [r for r in rows if (r["ds"], r["term"]) in allowed]
         labels: dict[tuple[str, str, str], str | None] = {}
@@ -299,8 +302,10 @@ class MongoStore:
         return [Term(id=t, type=ty, scope=s, label=lab) for (t, ty, s), lab in sorted(labels.items(), key=_term_order)]
 
     async def datasets(self) -> list[DatasetInfo]:
-        async with _translated():
-            rows = await _to_list(self._db[DATASETS_LOADED].find({}, {"_id": 0}).sort([("dataset", 1), ("part", 1)]))
+        async with translated():
+            # Parts without a live generation (a first load running, a deleted dataset being collected) are not loaded.
+            cursor = self._db[DATASETS_LOADED].find({"gen": {"$exists": True}}, {"_id": 0})
+            rows = await _to_list(cursor.sort([("dataset", 1), ("part", 1)]))
             hidden = await mongo_withdraw.withdrawn_ids(self._db)
         return merge_parts(
             LoadedPart(r["dataset"], r["part"], r.get("assembly"), r["digest"], r["loaded_at"], r["counts"])
@@ -309,161 +314,61 @@ class MongoStore:
         )
 
     async def withdraw_dataset(self, tombstone: Tombstone) -> bool:
-        async with _translated():
-            loaded = bool(await self._parts((tombstone.dataset_id,)))
+        async with self._reading() as kw:
+            loaded = bool(await self._parts((tombstone.dataset_id,), kw))
             earlier = await mongo_withdraw.leave_tombstone(self._db, tombstone, loaded)
         if tombstone.hard:
             await self.delete_dataset(tombstone.dataset_id)
         return loaded or earlier
 
     async def tombstones(self) -> list[Tombstone]:
-        async with _translated():
+        async with translated():
             return await mongo_withdraw.tombstones(self._db)
 
     async def republish(self, dataset_id: str) -> bool:
-        async with _translated():
+        async with translated():
             return await mongo_withdraw.republish(self._db, dataset_id)
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
-        async with _translated():
-            scope = await self._scope((dataset_id,))
+        async with self._reading() as kw:
+            scope = await self._scope((dataset_id,), kw)
             cursor = self._db[collection].find(
-                {"gen": {"$in": list(scope.generations)}, "keys": key_prefix_range(kind)},
+                {"gen": {"$in": list(scope.generations)}, "keys": {"$elemMatch": key_prefix_range(kind)}},
                 {"_id": 0, "rid": 1, "keys": 1},
+                **kw,
             )
-            rows = await _to_list(cursor.sort([("seq", 1)]))
+            rows = await _to_list(cursor.sort(LOAD_ORDER))
         prefix = key_value(kind, "")
         out: dict[str, list[str]] = {}
         for r in rows:
             out.setdefault(str(r["rid"]), []).extend(k[len(prefix) :] for k in r["keys"] if k.startswith(prefix))
         return out
 
-    # -- loading ------------------------------------------------------------------------------
+    # -- loading (mongo_load) -----------------------------------------------------------------
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes and the schema marker: loaders and `beacon-ingest init`, never the API."""
+        await self._loader.ensure_indexes()
 
     async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
-        catalog = self._db[DATASETS_LOADED]
-        key = {"dataset": load.dataset_id, "part": load.part}
-        async with _translated():
-            current = await catalog.find_one(key)
-            if current is not None and current.get("digest") == load.digest:
-                return LoadSummary(load.dataset_id, current["counts"], unchanged=True)
-            # Generations left behind by an interrupted load of this part are never visible: drop them.
-            if current is not None:
-                await self._drop_generations(current.get("pending", []))
-            counter = await self._db[META].find_one_and_update(
-                {"_id": "generation"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-            )
-            generation = int(counter["n"])
-            await catalog.update_one(key, {"$push": {"pending": generation}}, upsert=True)
-            try:
-                tally = await self._write(load, generation)
-                if load.check is not None:
-                    load.check(current.get("counts") if current is not None else None, tally.counts)
-            except BaseException:
-                await asyncio.shield(self._abandon(key, generation))
-                raise
-            counts = tally.catalog_counts()
-            load.enter("switching")
-            switched = await catalog.find_one_and_update(
-                key,
-                {
-                    "$set": {
-                        "gen": generation,
-                        "assembly": load.assembly,
-                        "digest": load.digest,
-                        "loaded_at": datetime.now(UTC).isoformat(),
-                        "counts": counts,
-                        "max_span": tally.max_span,
-                    },
-                    "$pull": {"pending": generation},
-                },
-                return_document=ReturnDocument.BEFORE,
-            )
-            if counts.get(DATASET_RECORDS):
-                # A dataset has one dataset record: the part loaded last that brings one wins.
-                await self._db[DATASET_RECORDS].delete_many({"ds": load.dataset_id, "part": {"$ne": load.part}})
-        previous = switched.get("gen") if switched else None
-        if previous is not None:
-            self._retire(previous)
-        return LoadSummary(load.dataset_id, counts)
-
-    async def _write(self, load: DatasetLoad, generation: int) -> LoadTally:
-        tally = LoadTally()
-        position = 0
-        for batch in stream_batches(load.records, _BATCH):
-            by_collection: dict[str, list[Document]] = {}
-            for rec in batch:
-                by_collection.setdefault(rec.collection, []).append(
-                    to_document(rec, load.dataset_id, load.part, generation, position)
-                )
-                position += 1
-                tally.add(rec)
-            # Unordered: the server may apply a batch in parallel; order comes from `seq`.
-            for collection, documents in by_collection.items():
-                await self._db[collection].insert_many(documents, ordered=False)
-        catalog = [
-            {
-                "gen": generation,
-                "ds": load.dataset_id,
-                "coll": coll,
-                "term": t.id,
-                "type": t.type,
-                "scope": t.scope,
-                "label": t.label,
-            }
-            for coll, t in tally.terms(load)
-        ]
-        if catalog:
-            await self._db[TERM_CATALOG].insert_many(_last_wins(catalog), ordered=False)
-        return tally
-
-    async def _abandon(self, key: dict[str, str], generation: int) -> None:
-        try:
-            async with _translated():
-                await self._drop_generations([generation])
-                await self._db[DATASETS_LOADED].update_one(key, {"$pull": {"pending": generation}})
-                await self._db[DATASETS_LOADED].delete_one({**key, "gen": {"$exists": False}})
-        except StoreError:
-            log.warning("could not remove the unfinished generation %s of %s; the next load will", generation, key)
-
-    def _retire(self, generation: int) -> None:
-        """Delete a replaced generation once queries that resolved it have had time to finish."""
-
-        async def retire() -> None:
-            await asyncio.sleep(self.options.retire_after_s)
-            try:
-                async with _translated():
-                    await self._drop_generations([generation])
-            except StoreError as exc:
-                log.warning("could not delete retired generation %s: %s", generation, exc)
-
-        task = asyncio.ensure_future(retire())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
-
-    async def _drop_generations(self, generations: list[int]) -> None:
-        if not generations:
-            return
-        for collection in (*ENTRY_COLLECTIONS, TERM_CATALOG):
-            await self._db[collection].delete_many({"gen": {"$in": generations}})
+        return await self._loader.replace_dataset(load)
 
     async def delete_dataset(self, dataset_id: str) -> bool:
-        async with _translated():
-            parts = await self._parts((dataset_id,))
-            if not parts:
-                return False
-            await self._db[DATASETS_LOADED].delete_many({"dataset": dataset_id})
-            generations = [p["gen"] for p in parts if "gen" in p] + [g for p in parts for g in p.get("pending", [])]
-            await self._drop_generations(generations)
-        return True
+        return await self._loader.delete_dataset(dataset_id)
+
+    async def collect_generations(self) -> Collected:
+        """Delete every generation no reader can see any more, orphans included (`beacon-ingest gc`)."""
+        return await self._loader.collect()
 
 
-def _last_wins(catalog: list[Document]) -> list[Document]:
-    """One catalog entry per (collection, term, scope); later entries (declared terms) replace earlier ones."""
-    unique: dict[tuple[str, str, str], Document] = {}
-    for entry in catalog:
-        unique[(entry["coll"], entry["term"], entry["scope"])] = entry
-    return list(unique.values())
+def _bounded(rows: list[Document], source: str, kind: str) -> None:
+    """:raise InvalidRequest: a pivot through more keys than RELATED_LIMIT (the pipeline stops one past it)."""
+    if len(rows) > RELATED_LIMIT:
+        msg = (
+            f"the query pairs {source} with more than {RELATED_LIMIT} {kind} records; "
+            "narrow it (a smaller region, a rarer allele, a filter)"
+        )
+        raise InvalidRequest(msg)
 
 
 def _term_order(item: tuple[tuple[str, str, str], str | None]) -> tuple[str, str]:

@@ -44,8 +44,11 @@ VARIANT_FIELDS = ("asm", "chr", "start", "end", "ref", "alt", "type", "len")
 IndexSpec = dict[str, Any]  # {"name": ..., "keys": [[field, 1], ...]}
 
 
-def _index(name: str, *keys: str) -> IndexSpec:
-    return {"name": name, "keys": [[k, 1] for k in keys]}
+def _index(name: str, *keys: str, unique: bool = False) -> IndexSpec:
+    spec: IndexSpec = {"name": name, "keys": [[k, 1] for k in keys]}
+    if unique:
+        spec["options"] = {"unique": True}
+    return spec
 
 
 # Every entry collection: dataset scans in load order and generation deletes; id lookups and
@@ -60,14 +63,17 @@ RECORD_INDEXES: tuple[IndexSpec, ...] = (
 )
 
 # Genomic variants also answer sequence, range and bracket queries: a position index bounds them,
-# and the end index serves `end > x` when the longest loaded span is large.
+# and the end index serves `end > x` when the longest loaded span is large. Both end in `gen`, which
+# every filter carries, so a range count is answered from the index without reading a document.
+POSITION_INDEX = "by_position_gen"
 VARIANT_INDEXES: tuple[IndexSpec, ...] = (
-    _index("by_position", "v.chr", "v.start", "v.end"),
-    _index("by_end", "v.chr", "v.end"),
+    _index(POSITION_INDEX, "v.chr", "v.start", "v.end", "gen"),
+    _index("by_end_gen", "v.chr", "v.end", "gen"),
 )
 
 CATALOG_INDEXES: dict[str, tuple[IndexSpec, ...]] = {
-    DATASETS_LOADED: (_index("by_dataset", "dataset", "part"),),
+    # Unique: two first loads of a part racing cannot both create its catalog document (mongo_generations).
+    DATASETS_LOADED: (_index("one_per_part", "dataset", "part", unique=True),),
     TERM_CATALOG: (_index("by_generation", "gen", "coll"),),
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from beacon.model.plan import (
@@ -34,10 +34,13 @@ from beacon.model.plan import (
     Query,
     Related,
 )
-from beacon.store.mongo_schema import FIELDS
+from beacon.store.mongo_schema import FIELDS, POSITION_INDEX
 
 Filter = dict[str, Any]
 Pipeline = list[dict[str, Any]]
+# Most source records' keys one pivot may carry into its second step: beyond, the `$in` approaches
+# MongoDB's 16 MiB command limit (650,000 ids), and the request is answered 400 instead of 500.
+RELATED_LIMIT = 100_000
 _OPS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
@@ -52,15 +55,23 @@ class Scope:
     # What the first step found for each Related condition: dataset -> stored keys ("kind:value") of the
     # matching source records there; a dataset without matching source records is absent.
     related: Mapping[Related, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
+    # The longest span loaded per chromosome, when every queried part recorded it (else max_span serves).
+    spans: tuple[tuple[str, int], ...] | None = None
 
     def of(self, dataset: str) -> Scope:
         """The same scope narrowed to one dataset's generations (counts are taken per dataset)."""
         generations = dict(self.by_dataset).get(dataset, ())
-        return Scope(generations, self.max_span, ((dataset, generations),), self.related)
+        return replace(self, generations=generations, by_dataset=((dataset, generations),))
 
     def with_related(self, cond: Related, found: Mapping[str, tuple[str, ...]]) -> Scope:
         """This scope knowing what the first step of `cond` found."""
-        return Scope(self.generations, self.max_span, self.by_dataset, {**self.related, cond: found})
+        return replace(self, related={**self.related, cond: found})
+
+    def span_on(self, chrom: object) -> int:
+        """The longest variant span that can reach into a range on `chrom` (None: any chromosome)."""
+        if self.spans is None or not isinstance(chrom, str):
+            return self.max_span
+        return dict(self.spans).get(chrom, 0)
 
 
 def key_value(kind: str, value: str) -> str:
@@ -164,12 +175,23 @@ def related_pipeline(cond: Related, scope: Scope) -> Pipeline:
         return [match, {"$group": {"_id": "$ds"}}, {"$sort": {"_id": 1}}]
     return [
         match,
-        {"$project": {"_id": 0, "ds": 1, "keys": 1}},
+        {"$project": {"_id": 0, "ds": 1, "keys": keys_of_kind(cond.via)}},
         {"$unwind": "$keys"},
-        {"$match": {"keys": key_prefix_range(cond.via)}},
         {"$group": {"_id": {"ds": "$ds", "key": "$keys"}}},
         {"$sort": {"_id.ds": 1, "_id.key": 1}},
+        {"$limit": RELATED_LIMIT + 1},  # one more than allowed: the store tells "too many" from "exactly"
     ]
+
+
+def keys_of_kind(kind: str) -> dict[str, Any]:
+    """The `keys` of one kind only, filtered inside each document: only those are unwound, not every key.
+
+    A variant's keys are mostly its carriers' biosample and individual keys; unwinding all of them
+    to keep one kind doubled the documents a pivot over a large region produced.
+    """
+    bounds = key_prefix_range(kind)
+    between = {"$and": [{"$gte": ["$$key", bounds["$gte"]]}, {"$lt": ["$$key", bounds["$lt"]]}]}
+    return {"$filter": {"input": {"$ifNull": ["$keys", []]}, "as": "key", "cond": between}}
 
 
 def related_found(cond: Related, rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
@@ -208,11 +230,17 @@ def _value_filter(cond: HasValue) -> Filter:
 
 
 def _overlap_bound(cond: And, scope: Scope) -> list[Filter]:
-    """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan."""
+    """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
+
+    The longest span on the queried chromosome when known: one large CNV elsewhere widens nothing here.
+    """
+    chrom = next(
+        (p.value for p in cond.parts if isinstance(p, Compare) and p.field == Field.CHROM and p.op == "="), None
+    )
     for part in cond.parts:
         if isinstance(part, Compare) and part.field == Field.END and part.op in (">", ">="):
             assert isinstance(part.value, int | float)
-            return [{FIELDS[Field.START]: {"$gte": part.value - scope.max_span}}]
+            return [{FIELDS[Field.START]: {"$gte": part.value - scope.span_on(chrom)}}]
     return []
 
 
@@ -226,6 +254,13 @@ def match_filter(query: Query, scope: Scope) -> Filter:
     return {"$and": [generations, *condition["$and"]]}
 
 
+# Load order. `seq` alone defines it (its high bits are the generation), but sorted by (gen, seq) the
+# by_generation index supplies the order for any number of generations in `gen $in`: its scan of the
+# listed generations, in ascending order, is already sorted, where for `seq` alone the planner merges
+# at most 200 index ranges and sorts in memory beyond.
+LOAD_ORDER = [("gen", 1), ("seq", 1)]
+
+
 @dataclass(frozen=True)
 class FindSpec:
     filter: Filter
@@ -233,25 +268,36 @@ class FindSpec:
     sort: list[tuple[str, int]]
     skip: int
     limit: int  # 0 = no limit, as in MongoDB
+    # The index to use, where the planner would choose by where a region falls in load order: by_generation
+    # supplies the `seq` order but scans the whole generation for a sparse region; the position index reads
+    # only the region and sorts the page's top `skip + limit` in memory.
+    hint: str | None = None
 
 
 def find_spec(query: Query, scope: Scope) -> FindSpec:
     return FindSpec(
         filter=match_filter(query, scope),
         projection={"_id": 0, "doc": 1},
-        sort=[("seq", 1)],
+        sort=LOAD_ORDER,
         skip=query.offset,
         limit=query.limit or 0,
+        hint=POSITION_INDEX if _on_a_chromosome(query.where) else None,
     )
+
+
+def _on_a_chromosome(cond: Condition | None) -> bool:
+    """Whether every matching record lies on one named chromosome (the position index bounds the query)."""
+    parts = cond.parts if isinstance(cond, And) else (cond,)
+    return any(isinstance(p, Compare) and p.field == Field.CHROM and p.op == "=" for p in parts)
 
 
 def keys_pipeline(query: Query, scope: Scope, kind: str) -> Pipeline:
     """Distinct values of key `kind` over the matching records, sorted (values still carry `kind:`)."""
     return [
         {"$match": match_filter(query, scope)},
-        {"$project": {"_id": 0, "keys": 1}},
+        {"$project": {"_id": 0, "keys": keys_of_kind(kind)}},
         {"$unwind": "$keys"},
-        {"$match": {"keys": key_prefix_range(kind)}},
         {"$group": {"_id": "$keys"}},
         {"$sort": {"_id": 1}},
+        {"$limit": RELATED_LIMIT + 1},
     ]

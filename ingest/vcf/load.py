@@ -88,7 +88,7 @@ async def _existing(store: Store | None, dataset_id: str) -> tuple[dict[str, str
         return {}, []
     owners = await store.record_keys("biosamples", dataset_id, "individual")
     cohorts = [d["id"] for d in await store.find(Query("cohorts", (dataset_id,)))]
-    return {b: people[0] for b, people in owners.items()}, cohorts
+    return {b: people[0] for b, people in owners.items() if people}, cohorts
 
 
 def _checked(options: VcfOptions) -> VcfOptions:

@@ -6,6 +6,7 @@ Runs on a real server when BEACON_TEST_MONGO_URI is set, else on the mongomock-m
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from beacon.store import open_store, redacted
 from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
+from beacon.store.mongo_generations import LoadConflict
 from tests.backends import MongoSource, new_mongo_source
 from tests.store.test_backend_store import variant
 
@@ -64,11 +66,16 @@ async def test_an_interrupted_load_is_invisible_and_removed_by_the_next_load(sou
     async def no_cleanup(*_: Any) -> None:
         return None
 
-    store._abandon = no_cleanup  # type: ignore[method-assign]
+    store._loader._abandon = no_cleanup  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         await store.replace_dataset(dataset_load("a", "GRCh38", "d2", dies()))
     assert len(await _generations(store)) == 2  # the orphan is stored ...
     assert await store.count_by_dataset(Query("g_variants", ("a",))) == {"a": 1}  # ... but never visible
+    # The dead loader's lease holds the part until it lapses; then the next load takes over and cleans up.
+    with pytest.raises(LoadConflict, match=r"^dataset a part main is being loaded by another loader \(generation 2,"):
+        await store.replace_dataset(dataset_load("a", "GRCh38", "d3", [(VARIANTS, variant("v3", 1, 2))]))
+    later = time.time() + store.generations.lease_s + 1
+    store.generations.clock = lambda: later
     await store.replace_dataset(dataset_load("a", "GRCh38", "d3", [(VARIANTS, variant("v3", 1, 2))]))
     await store.close()
     store = source.store()

@@ -6,6 +6,7 @@ after an intended change with `BEACON_UPDATE_GOLDEN=1 make test` and review the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -97,6 +98,7 @@ def render() -> dict[str, object]:
                 "sort": spec.sort,
                 "skip": spec.skip,
                 "limit": spec.limit,
+                "hint": spec.hint,
             },
             "keys": keys_pipeline(query, SCOPE, "individual"),
         }
@@ -158,3 +160,18 @@ def test_the_first_steps_run_inner_related_conditions_first() -> None:
     query = RELATED_PLANS["samples of individuals with a blood sample"]
     assert query.where is not None
     assert related_conditions(query.where) == [BLOOD, query.where]
+
+
+def test_a_range_query_bounds_start_by_the_longest_span_on_its_own_chromosome() -> None:
+    """Issue 27, finding 6: a 5 Mb CNV on X does not widen a range on 22."""
+    scope = dataclasses.replace(SCOPE, spans=(("22", 500), ("X", 5_000_000)))
+    spec = find_spec(PLANS["variants: range"], scope)
+    assert {"v.start": {"$gte": 16060000 - 500}} in spec.filter["$and"]
+    assert spec.hint == "by_position_gen"
+
+
+def test_pages_are_sorted_in_an_order_the_generation_index_supplies_for_any_number_of_generations() -> None:
+    """Issue 27, finding 7: sorted by `seq` alone, more than 200 generations in `$in` meant an in-memory sort."""
+    spec = find_spec(PLANS["unfiltered"], SCOPE)
+    (by_generation,) = [i for i in indexes_for("g_variants") if i["name"] == "by_generation"]
+    assert [[field, order] for field, order in spec.sort] == by_generation["keys"]
