@@ -36,15 +36,14 @@ from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
     Document,
-    IndexedRecord,
     LoadedPart,
     LoadSummary,
     LoadTally,
     StoreOptions,
     Term,
     merge_parts,
-    stream_batches,
 )
+from beacon.store.bulk import BatchRecord
 from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
@@ -74,22 +73,22 @@ _BATCH = 1000
 _SEQ_SHIFT = 32  # seq = generation << 32 | position: load order across generations
 
 
-def to_document(rec: IndexedRecord, dataset: str, part: str, generation: int, position: int) -> Document:
-    """The stored form of one record (layout in mongo_schema)."""
+def to_document(rec: BatchRecord, generation: int, position: int) -> Document:
+    """The stored form of one record of a bulk batch (layout in mongo_schema)."""
     document: Document = {
-        "ds": dataset,
-        "part": part,
+        "ds": rec.dataset,
+        "part": rec.part,
         "gen": generation,
         "seq": (generation << _SEQ_SHIFT) | position,
         "rid": rec.id,
         "doc": rec.doc,
     }
     if rec.variant is not None:
-        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant.columns(), strict=True) if v is not None}
+        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant, strict=True) if v is not None}
     if rec.keys:
         document["keys"] = [key_value(kind, value) for kind, value in rec.keys]
     if rec.terms:
-        document["terms"] = [term for term, _ in rec.terms]
+        document["terms"] = rec.terms
     if rec.values:
         document["vals"] = [_value(p, s, n) for p, s, n in rec.values]
     return document
@@ -370,17 +369,16 @@ class MongoStore:
     async def _write(self, load: DatasetLoad, generation: int) -> LoadTally:
         tally = LoadTally()
         position = 0
-        for batch in stream_batches(load.records, _BATCH):
+        for batch in load.batches:
             by_collection: dict[str, list[Document]] = {}
-            for rec in batch:
-                by_collection.setdefault(rec.collection, []).append(
-                    to_document(rec, load.dataset_id, load.part, generation, position)
-                )
+            for rec in batch.per_record():
+                by_collection.setdefault(rec.collection, []).append(to_document(rec, generation, position))
                 position += 1
-                tally.add(rec)
+            tally.merge(batch.tally)
             # Unordered: the server may apply a batch in parallel; order comes from `seq`.
             for collection, documents in by_collection.items():
-                await self._db[collection].insert_many(documents, ordered=False)
+                for start in range(0, len(documents), _BATCH):
+                    await self._db[collection].insert_many(documents[start : start + _BATCH], ordered=False)
         catalog = [
             {
                 "gen": generation,

@@ -27,7 +27,6 @@ from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
-from beacon.store.sqlite_docs import RowStream
 from ingest import entry
 from ingest.bff import load_bff
 from ingest.errors import InputError, RejectedRecords
@@ -187,8 +186,8 @@ def test_backends_that_store_documents_read_the_rows_as_the_indexer_made_them() 
         documents(job.parser(VcfReport("cin"), None, None, None), job.table),
         context=job.context(),
     )
-    rows = RowStream(row_batches(job.parser(VcfReport("cin"), None, None, None), job))
-    expected, found = list(general.records), list(rows)
+    batches = row_batches(job.parser(VcfReport("cin"), None, None, None), job)
+    expected, found = list(general.records), [rec for batch in batches for rec in batch.indexed()]
     assert len(found) == len(expected) == 5008 + 5002  # every record stored, its <CN2> gain among them
     for e, f in zip(expected, found, strict=True):
         # Key order included: MongoDB stores the document as given.
