@@ -43,7 +43,7 @@ from beacon.store.base import (
     Term,
     merge_parts,
 )
-from beacon.store.bulk import BatchRecord
+from beacon.store.bulk import BatchRecord, LoadBatch
 from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
@@ -369,16 +369,27 @@ class MongoStore:
     async def _write(self, load: DatasetLoad, generation: int) -> LoadTally:
         tally = LoadTally()
         position = 0
-        for batch in load.batches:
+        batches = iter(load.batches)
+
+        def documents(start: int) -> tuple[LoadBatch, dict[str, list[Document]]] | None:
+            """The next batch and its documents by collection: reading a batch may parse input (a loader
+            in this process) and its documents are decoded, so this runs off the event loop."""
+            batch = next(batches, None)
+            if batch is None:
+                return None
             by_collection: dict[str, list[Document]] = {}
-            for rec in batch.per_record():
-                by_collection.setdefault(rec.collection, []).append(to_document(rec, generation, position))
-                position += 1
+            for offset, rec in enumerate(batch.per_record()):
+                by_collection.setdefault(rec.collection, []).append(to_document(rec, generation, start + offset))
+            return batch, by_collection
+
+        while (built := await asyncio.to_thread(documents, position)) is not None:
+            batch, by_collection = built
+            position += len(batch.records)
             tally.merge(batch.tally)
             # Unordered: the server may apply a batch in parallel; order comes from `seq`.
-            for collection, documents in by_collection.items():
-                for start in range(0, len(documents), _BATCH):
-                    await self._db[collection].insert_many(documents[start : start + _BATCH], ordered=False)
+            for collection, docs in by_collection.items():
+                for start in range(0, len(docs), _BATCH):
+                    await self._db[collection].insert_many(docs[start : start + _BATCH], ordered=False)
         catalog = [
             {
                 "gen": generation,
