@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 import sqlite3
 import time
@@ -41,7 +40,6 @@ from beacon.store.sqlite_load import delete_part, replace
 from beacon.store.sqlite_schema import COLUMNS
 from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Distinct catalog reads kept (dataset lists and term catalogs per scope); a bound, not a tuning knob.
 _CATALOGS_KEPT = 256
@@ -56,9 +54,11 @@ def is_point_query(query: Query) -> bool:
 
 
 class SqliteStore(SqliteConnections):
-    """Store backend on one SQLite file."""
+    """Store backend on one SQLite file (its connections and their generations: SqliteConnections)."""
 
     name = "sqlite"
+
+    # -- calls -------------------------------------------------------------------------------
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool = False, load: bool = False) -> T:
         gen = self._gen
