@@ -23,6 +23,7 @@ from typing import Any
 import bson
 
 from beacon.store.base import DatasetInfo, DatasetLoad, LoadSummary, LoadTally
+from beacon.store.bulk import BatchRecord
 from beacon.store.mongo import to_document
 from beacon.store.mongo_schema import indexes_for
 from beacon.store.sqlite import SqliteStore
@@ -68,22 +69,27 @@ class SizingStore:
 
     async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
         tally = LoadTally()
-        for position, rec in enumerate(load.records):
-            tally.add(rec)
-            document = to_document(rec, load.dataset_id, load.part, 1, position)
-            sizes = self.by_collection[rec.collection]
-            sizes.documents.append(len(bson.encode(document)))
-            sizes.records.append(len(bson.encode(rec.doc)))
-            sizes.carriers.append(sum(1 for kind, _ in rec.keys if kind == "biosample"))
-            for spec in indexes_for(rec.collection):
-                fields = [k for k, _ in spec["keys"]]
-                # A compound multikey index has one entry per element of its array field.
-                entries = max(len(_get(document, f)) for f in fields) or 1
-                sizes.index_entries[spec["name"]] += entries
-                sizes.index_bytes[spec["name"]] += (
-                    sum(len(bson.encode({"k": v})) - 5 for f in fields for v in _get(document, f)) + 8 * entries
-                )
+        position = 0
+        for batch in load.batches:
+            tally.merge(batch.tally)
+            for rec in batch.per_record():
+                self._size(rec, to_document(rec, 1, position))
+                position += 1
         return LoadSummary(load.dataset_id, tally.counts)
+
+    def _size(self, rec: BatchRecord, document: dict[str, Any]) -> None:
+        sizes = self.by_collection[rec.collection]
+        sizes.documents.append(len(bson.encode(document)))
+        sizes.records.append(len(bson.encode(rec.doc)))
+        sizes.carriers.append(sum(1 for kind, _ in rec.keys if kind == "biosample"))
+        for spec in indexes_for(rec.collection):
+            fields = [k for k, _ in spec["keys"]]
+            # A compound multikey index has one entry per element of its array field.
+            entries = max(len(_get(document, f)) for f in fields) or 1
+            sizes.index_entries[spec["name"]] += entries
+            sizes.index_bytes[spec["name"]] += (
+                sum(len(bson.encode({"k": v})) - 5 for f in fields for v in _get(document, f)) + 8 * entries
+            )
 
     async def datasets(self) -> list[DatasetInfo]:
         return []

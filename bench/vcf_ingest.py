@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import stores  # noqa: E402
 
 from beacon.store.base import DatasetLoad, LoadSummary  # noqa: E402
+from beacon.store.bulk import LoadBatch  # noqa: E402
 from beacon.store.sqlite import SqliteStore  # noqa: E402
-from beacon.store.sqlite_docs import RowBatch, RowStream  # noqa: E402
 from beacon.store.sqlite_schema import INDEX_STATEMENTS, TABLES  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared/data/vcf/1000g_grch37/1000G_phase3_chr22_99samples.vcf.gz"
@@ -123,18 +123,17 @@ def _variants(db: Path) -> int:
     return int(n)
 
 
-async def _row_batches(path: Path) -> list[RowBatch]:
+async def _row_batches(path: Path) -> list[LoadBatch]:
     """What the sites-only VCF load hands the store, captured (nothing stored)."""
     from ingest.vcf.load import VcfOptions, load_vcf
 
-    captured: list[RowBatch] = []
+    captured: list[LoadBatch] = []
 
     class Capture:
         name = "capture"
 
         async def replace_dataset(self, load: DatasetLoad) -> LoadSummary:
-            assert isinstance(load.records, RowStream)
-            captured.extend(load.records.batches())
+            captured.extend(load.batches)
             return LoadSummary(load.dataset_id, {})
 
         async def record_keys(self, *_: Any) -> dict[str, list[str]]:
@@ -148,12 +147,12 @@ async def _row_batches(path: Path) -> list[RowBatch]:
     return captured
 
 
-async def _store_load(batches: list[RowBatch], db: Path) -> float:
+async def _store_load(batches: list[LoadBatch], db: Path) -> float:
     store = SqliteStore(db)
     await store.open()
     try:
         start = time.perf_counter()
-        await store.replace_dataset(DatasetLoad("bench", "GRCh37", "d", RowStream(iter(batches)), part="vcf"))
+        await store.replace_dataset(DatasetLoad("bench", "GRCh37", "d", iter(batches), part="vcf"))
         return time.perf_counter() - start
     finally:
         await store.close()

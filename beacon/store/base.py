@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from beacon.genome.hgvs import is_transcript_hgvs
 from beacon.model.plan import Query
+
+if TYPE_CHECKING:
+    from beacon.store.bulk import LoadBatch
 
 Document = dict[str, Any]
 # Judges a load before it becomes visible: (previous counts of the part or None, new counts) -> None;
@@ -120,12 +123,16 @@ class IndexedRecord:
 
 @dataclass(frozen=True)
 class DatasetLoad:
-    """Everything that replaces one dataset, streamed once."""
+    """Everything that replaces one part of a dataset, streamed once.
+
+    The records come as bulk batches (beacon/store/bulk.py), the one form every backend consumes:
+    `store/loading.py: dataset_load` packs indexed documents into them, the VCF loader builds them.
+    """
 
     dataset_id: str
     assembly: str | None
     digest: str
-    records: Iterable[IndexedRecord]
+    batches: Iterable[LoadBatch]
     terms: tuple[tuple[str, Term], ...] = field(default=())  # (collection, term)
     # A dataset is the union of its parts (e.g. "bff" metadata and "vcf" variants); a load replaces one part.
     part: str = "main"
@@ -137,6 +144,12 @@ class DatasetLoad:
     def enter(self, phase: str) -> None:
         if self.phase is not None:
             self.phase(phase)
+
+    @property
+    def records(self) -> Iterator[IndexedRecord]:
+        """The batches' records one by one (consumes the stream), for readers that want IndexedRecords."""
+        for batch in self.batches:
+            yield from batch.indexed()
 
 
 @dataclass(frozen=True)
@@ -294,15 +307,3 @@ def merge_parts(parts: Iterable[LoadedPart]) -> list[DatasetInfo]:
             before.transcript_annotated_variants + transcripts,
         )
     return list(merged.values())
-
-
-def stream_batches(records: Iterable[IndexedRecord], size: int) -> Iterable[list[IndexedRecord]]:
-    """Group records into lists of at most `size`, preserving order."""
-    batch: list[IndexedRecord] = []
-    for r in records:
-        batch.append(r)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

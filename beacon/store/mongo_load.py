@@ -26,7 +26,8 @@ from pymongo import IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from beacon.errors import StoreError, StoreUnavailable
-from beacon.store.base import DatasetLoad, Document, IndexedRecord, LoadSummary, LoadTally
+from beacon.store.base import DatasetLoad, Document, LoadSummary, LoadTally
+from beacon.store.bulk import BatchRecord
 from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_errors import is_unavailable, only_duplicates, translate, translated
 from beacon.store.mongo_generations import Collected, Generations, Lease
@@ -47,24 +48,24 @@ class RecordTooLarge(StoreError):
     """A record whose stored form exceeds MongoDB's document size limit."""
 
 
-def to_document(rec: IndexedRecord, dataset: str, part: str, generation: int, position: int) -> Document:
-    """The stored form of one record (layout in mongo_schema)."""
+def to_document(rec: BatchRecord, generation: int, position: int) -> Document:
+    """The stored form of one record of a bulk batch (layout in mongo_schema)."""
     seq = (generation << SEQ_SHIFT) | position
     document: Document = {
         "_id": seq,  # derived, not an ObjectId: a re-sent batch collides with what it already stored
-        "ds": dataset,
-        "part": part,
+        "ds": rec.dataset,
+        "part": rec.part,
         "gen": generation,
         "seq": seq,
         "rid": rec.id,
         "doc": rec.doc,
     }
     if rec.variant is not None:
-        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant.columns(), strict=True) if v is not None}
+        document["v"] = {k: v for k, v in zip(VARIANT_FIELDS, rec.variant, strict=True) if v is not None}
     if rec.keys:
         document["keys"] = [key_value(kind, value) for kind, value in rec.keys]
     if rec.terms:
-        document["terms"] = [term for term, _ in rec.terms]
+        document["terms"] = rec.terms
     if rec.values:
         document["vals"] = [_value(p, s, n) for p, s, n in rec.values]
     return document
@@ -92,10 +93,10 @@ class Spans:
 
     by_chrom: dict[str, int] = field(default_factory=dict)
 
-    def add(self, rec: IndexedRecord) -> None:
+    def add(self, rec: BatchRecord) -> None:
         if rec.variant is not None:
-            chrom = rec.variant.chrom
-            self.by_chrom[chrom] = max(self.by_chrom.get(chrom, 0), rec.variant.span)
+            chrom, start, end = rec.variant[1:4]  # VariantPosition.columns(): assembly, chrom, start, end, ...
+            self.by_chrom[chrom] = max(self.by_chrom.get(chrom, 0), end - start)
 
 
 def record_documents(
@@ -105,10 +106,13 @@ def record_documents(
 
     The one place a load's records become documents: `batches` takes it from here.
     """
-    for position, rec in enumerate(load.records):
-        tally.add(rec)
-        spans.add(rec)
-        yield rec.collection, to_document(rec, load.dataset_id, load.part, generation, position)
+    position = 0
+    for batch in load.batches:
+        tally.merge(batch.tally)
+        for rec in batch.per_record():
+            spans.add(rec)
+            yield rec.collection, to_document(rec, generation, position)
+            position += 1
 
 
 def batches(documents: Iterator[tuple[str, Document]]) -> Iterator[Batch]:
@@ -256,7 +260,9 @@ class Loader:
     async def _write(self, load: DatasetLoad, generation: int, lease: Lease) -> tuple[LoadTally, Spans]:
         tally = LoadTally()
         spans = Spans()
-        for batch in batches(record_documents(load, generation, tally, spans)):
+        # Reading the next batch may parse input (a loader in this process) and encodes documents: off the loop.
+        pending = batches(record_documents(load, generation, tally, spans))
+        while (batch := await asyncio.to_thread(next, pending, None)) is not None:
             with self._bounded():
                 async with translated():
                     await self.generations.renew(lease)

@@ -11,7 +11,7 @@ from __future__ import annotations
 # The variant bins did not raise the version: they are added to version 3 stores on open
 # (sqlite_bins.ensure), so stores keep their version, and bench/stores.py its cache key.
 SCHEMA_VERSION = 3
-# Version 2 stored every document whole; version 3 also reads those (beacon/store/sqlite_docs.py).
+# Version 2 stored every document whole; version 3 also reads those (beacon/store/compact.py).
 READABLE_VERSIONS = (2, 3)
 
 TABLES = """

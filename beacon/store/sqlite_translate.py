@@ -228,7 +228,7 @@ _DOC_COLUMNS = "r.doc, r.dataset, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.
 def find_sql(query: Query) -> tuple[str, Params]:
     params: Params = []
     where = _scope(query, params)
-    # The dataset, id and variant columns complete documents stored without what they hold (store/sqlite_docs.py).
+    # The dataset, id and variant columns complete documents stored without what they hold (store/compact.py).
     sql = f"SELECT {_DOC_COLUMNS} FROM records r WHERE {where} ORDER BY r.rid"
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"

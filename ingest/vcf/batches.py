@@ -1,8 +1,9 @@
-"""One VCF load as the embedded store's row batches (or, the general way, as documents), in the process that parses.
+"""One VCF load as bulk batches (or, the general way, as documents), in the process that parses.
 
 `row_batches` is what a load streams: sample records and variants, indexed and encoded where they are
-parsed, so the writer only inserts. Plain alleles skip the document (ingest/vcf/rows.py); the others,
-and every record of `documents`, go through `site_document` and the store's generic indexer.
+parsed into the store-neutral bulk columns (beacon/store/bulk.py), so the writer only inserts. Plain
+alleles skip the document (ingest/vcf/rows.py); the others, and every record of `documents`, go
+through `site_document` and the store's generic indexer.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from beacon.errors import ConfigError
 from beacon.genome.liftover import Lifter
 from beacon.model.entry_types import EntryType, EntryTypeTable
 from beacon.store.base import Document
+from beacon.store.bulk import LoadBatch, LoadPacker
 from beacon.store.indexing import LoadContext, index_record
-from beacon.store.sqlite_docs import RowBatch, RowPacker
 from ingest.dataset_record import DatasetRecord
 from ingest.errors import InputError
 from ingest.vcf.fasta import Reference
@@ -66,7 +67,7 @@ def _annotated(site: Site) -> bool:
     return bool(site.record.INFO.get("ANN") or site.record.INFO.get("CSQ"))
 
 
-def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
+def row_batches(parser: VcfParser, job: Job) -> Iterator[LoadBatch]:
     """The load's rows, about BATCH_WEIGHT rows per batch.
 
     :raise InputError: unreadable input or undecodable genotypes.
@@ -74,7 +75,7 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[RowBatch]:
     """
     ctx = job.context()
     options = job.options
-    packer = RowPacker(options.dataset_id, options.part)
+    packer = LoadPacker(options.dataset_id, options.part)
     for entry, doc in parser.sample_documents(job.table):
         packer.add(index_record(entry, doc, ctx))
         if packer.full:

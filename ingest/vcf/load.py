@@ -1,10 +1,11 @@
 """`beacon-ingest vcf`: stream VCF files into one part of a dataset, normalised, counted and annotated.
 
-Parsing yields the embedded store's rows (ingest/vcf/batches.py); from a few MB of input on it runs
-in a child process (ingest/vcf/worker.py), so parsing the next batch overlaps inserting the last.
-The store consumes the rows inside the load's single transaction, so nothing of a failed or
-interrupted load becomes visible. cyvcf2 errors stop in this package and become InputError;
-per-record problems are collected with file, line and field.
+Parsing yields the load's bulk batches (beacon/store/bulk.py, built in ingest/vcf/batches.py); from a
+few MB of input on it runs in a child process (ingest/vcf/worker.py), so parsing the next batch
+overlaps inserting the last. Whichever backend, the store consumes the batches as they come and
+swaps the part in at once, so nothing of a failed or interrupted load becomes visible. cyvcf2
+errors stop in this package and become InputError; per-record problems are collected with file,
+line and field.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad, Store
-from beacon.store.sqlite_docs import RowBatch, RowStream
+from beacon.store.bulk import LoadBatch
 from ingest.dataset_record import planned_record
 from ingest.errors import InputError
 from ingest.safeguard import RejectLimit, Safeguard
@@ -33,7 +34,7 @@ from ingest.vcf.worker import ParserProcess
 __all__ = ["FORMAT_VERSION", "VcfOptions", "VcfReport", "digest_of", "load_vcf"]
 
 FORMAT_VERSION = "vcf-1"
-# What the store is handed besides the rows: the load's safeguard and the phase reporter.
+# What the store is handed besides the batches: the load's safeguard and the phase reporter.
 _Hooks = tuple[Safeguard, Callable[[str], None] | None]
 # Input size (bytes, as stored) from which a child parser pays for its start (about 0.4 s of imports,
 # overlapped with this process's preparation): bgzipped sites-only VCF is ~50 bytes a record.
@@ -179,12 +180,12 @@ async def _load_here(
 
 
 async def _store(
-    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[RowBatch], hooks: _Hooks
+    job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[LoadBatch], hooks: _Hooks
 ) -> VcfReport:
     guard, phase = hooks
     options = job.options
-    assembly, stream = options.stored_assembly, RowStream(batches)
-    load = DatasetLoad(options.dataset_id, assembly, digest, stream, part=options.part, check=guard.check, phase=phase)
+    assembly = options.stored_assembly
+    load = DatasetLoad(options.dataset_id, assembly, digest, batches, part=options.part, check=guard.check, phase=phase)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report

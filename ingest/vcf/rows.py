@@ -1,8 +1,8 @@
-"""Plain sequence alleles straight into the embedded store's rows, without the document (the loader's hot path).
+"""Plain sequence alleles straight into the load's bulk columns, without the document (the loader's hot path).
 
 For an allele of A, C, G and T without ANN/CSQ annotations, `DirectRows` appends exactly what
-`site_document` → `index_record` → `RowPacker.add` would: the record row with its text as
-`sqlite_docs.encode` writes it (variation and genomic HGVS id left to the columns, frequency sources
+`site_document` → `index_record` → `LoadPacker.add` would: the record row with its text as
+`beacon.store.compact.encode` writes it (variation and genomic HGVS id left to the columns, frequency sources
 without their own sourceReference), the hgvs, carrier and cohort keys, the GENO terms and the two
 text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
 allele takes the document path.
@@ -20,15 +20,15 @@ from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
 from beacon.model.populations import OVERALL, TERM_PREFIX, observed
+from beacon.store.bulk import LoadPacker
+from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
-from beacon.store.sqlite_docs import RowPacker
 from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
 from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
 
 _json = json.JSONEncoder(separators=(",", ":")).encode
-_HGVS_FLAG, _SOURCE_REFERENCE_FLAG = 1, 2  # sqlite_docs' flags
 _MAX_TEXT = 256  # indexing's cut of text values
 
 
@@ -47,10 +47,10 @@ class _Carriers:
 
 
 class DirectRows:
-    """Appends the rows of plain alleles to a RowPacker's batch (see the module docstring)."""
+    """Appends the rows of plain alleles to a LoadPacker's batch (see the module docstring)."""
 
     def __init__(
-        self, packer: RowPacker, ctx: LoadContext, assembly: str, variants: EntryType, *, counts_only: bool = False
+        self, packer: LoadPacker, ctx: LoadContext, assembly: str, variants: EntryType, *, counts_only: bool = False
     ) -> None:
         # index_record also gives keys of explicitly listed cohort members: VCF loads have none.
         assert not ctx.cohort_members, "direct rows give whole-dataset cohort keys only"
@@ -86,14 +86,14 @@ class DirectRows:
             self._accessions[chrom] = refseq_accession(chrom, self._assembly)
         accession = self._accessions[chrom]
         parts: list[str] = []
-        vals = batch.vals
+        vals = batch.values
         vals.append((n, "variantInternalId", internal[:_MAX_TEXT], None))
         if accession is None:
             flags = 0
         else:
             # genomic_expression's output is already canonical_hgvs's key form (no bases after del/dup).
             hgvs = genomic_expression(accession, pos, ref, alt, vtype)
-            flags = _HGVS_FLAG
+            flags = HGVS_FLAG
             batch.keys.append(("hgvs", hgvs, n))
             vals.append((n, "identifiers.genomicHGVSId", hgvs[:_MAX_TEXT], None))
         ids = alternative_ids(record.ID)
@@ -106,12 +106,12 @@ class DirectRows:
         weight = 4
         if genotypes is not None:
             weight += self._genotyped(n, index, genotypes, parts, file)
-            flags |= _SOURCE_REFERENCE_FLAG if file.frequencies.names.source_reference == self._own_reference else 0
+            flags |= SOURCE_REFERENCE_FLAG if file.frequencies.names.source_reference == self._own_reference else 0
         else:
             sources = file.frequencies.from_info(record, index)
             if sources is not None:
                 part, own = file.frequencies.json_part(sources)
-                flags |= _SOURCE_REFERENCE_FLAG if own else 0
+                flags |= SOURCE_REFERENCE_FLAG if own else 0
                 parts.append(part)
                 self._population_terms(n, sources)
         text = f"[{flags},{{{','.join(parts)}}}]"

@@ -4,7 +4,7 @@ The parent starts the child (`main` below) early (its imports overlap the parent
 preparation), sends the pickled Job on its stdin and reads pickled messages from its stdout:
 
     ("ready", None)            setup done (liftover chain and FASTA read)
-    ("batch", (RowBatch, d))   rows, with the report's progress `d` (_Delta)
+    ("batch", (LoadBatch, d))  rows, with the report's progress `d` (_Delta)
     ("progress", d)            records read so far, every 10,000
     ("done", d)                the end
     ("rejected", problems)     --on-error fail met a bad record    -> RejectedRecords in the parent
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from beacon.store.sqlite_docs import RowBatch
+from beacon.store.bulk import LoadBatch
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.batches import Job, row_batches
 from ingest.vcf.parse import Progress, VcfReport
@@ -72,7 +72,7 @@ class ParserProcess:
         kind, _ = self._next(job)
         assert kind == "ready", kind
 
-    def batches(self, job: Job, report: VcfReport, progress: Progress | None) -> Iterator[RowBatch]:
+    def batches(self, job: Job, report: VcfReport, progress: Progress | None) -> Iterator[LoadBatch]:
         """The child's row batches, its report merged into `report` as they come."""
         while True:
             kind, payload = self._next(job)

@@ -25,9 +25,9 @@ import pytest
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
 from beacon.store.base import DatasetLoad
+from beacon.store.indexing import index_record
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
-from beacon.store.sqlite_docs import RowStream
 from ingest import entry
 from ingest.bff import load_bff
 from ingest.errors import InputError, RejectedRecords
@@ -180,15 +180,11 @@ async def test_a_child_parser_stores_the_same_rows(tmp_path: Path) -> None:
 def test_backends_that_store_documents_read_the_rows_as_the_indexer_made_them() -> None:
     options = _checked(VcfOptions("cin", "GRCh37"))
     job = Job([CINECA_VCF], options)
-    general = dataset_load(
-        "cin",
-        "GRCh37",
-        "d",
-        documents(job.parser(VcfReport("cin"), None, None, None), job.table),
-        context=job.context(),
-    )
-    rows = RowStream(row_batches(job.parser(VcfReport("cin"), None, None, None), job))
-    expected, found = list(general.records), list(rows)
+    ctx = job.context()
+    general = documents(job.parser(VcfReport("cin"), None, None, None), job.table)
+    batches = row_batches(job.parser(VcfReport("cin"), None, None, None), job)
+    expected = [index_record(entry, doc, ctx) for entry, doc in general]
+    found = [rec for batch in batches for rec in batch.indexed()]
     assert len(found) == len(expected) == 5008 + 5002  # every record stored, its <CN2> gain among them
     for e, f in zip(expected, found, strict=True):
         # Key order included: MongoDB stores the document as given.

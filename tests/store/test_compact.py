@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from beacon.store.sqlite_docs import decode, encode
+from beacon.store.compact import decode, encode
 
 COLS = ("ds", "22:16050607:G>A", "GRCh37", "22", 16050606, 16050607, "G", "A", "SNP")
 

@@ -1,0 +1,168 @@
+"""The bulk-load type: a load's records as column batches that every backend consumes as they come.
+
+A `DatasetLoad` streams `LoadBatch`es. A batch holds consecutive records of one load as plain
+tuples in a few columns, numbered 1, 2, … within the load (`n`), so that loaders can build them
+without documents (the VCF loader's plain alleles, ingest/vcf/rows.py), worker processes can pickle
+them cheaply, and the embedded store inserts them with one executemany per column and no Python per
+row. Document stores read the same batch record by record (`per_record`).
+
+    records     (n, collection, dataset, part, id, document text, *VariantPosition.columns() or NO_VARIANT)
+                the text is the compact document (beacon/store/compact.py: `encode`)
+    keys        (kind, value, n)              link keys (carriers, owners, cohorts, hgvs, …)
+    key_lists   (kind, n, JSON array)         many keys of one kind on one record at once (a variant's carriers)
+    terms       (term id, n)                  ontology terms; labels are in the tally's catalog
+    values      (n, path, text, number)       alphanumeric values
+    tally       LoadTally of these records    counts, term catalog, longest span, transcript-annotated variants
+    scopes      collection -> filtering-term scope
+
+New kinds of content are new columns (fields with an empty default), never a change of the existing
+ones: a backend that does not know a column ignores it, and old producers leave it empty. The next
+one planned: carriers as compressed per-variant sample sets, a Roaring bitmap of dense per-dataset
+sample indexes for each zygosity (`carrier_sets: (n, zygosity, bitmap bytes)`, with the sample
+index in the tally), beside or instead of the carrier `key_lists`.
+
+Per-record problems (invalid records skipped, repaired values) stay in the loader's report: the
+store never reads them, and the load's `check` judges the counts the batches' tallies add up to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from beacon.store.base import Document, IndexedRecord, LoadTally, VariantPosition
+from beacon.store.compact import decode, encode
+
+# Rows of records without a variant: the eight variant columns are None.
+NO_VARIANT = (None,) * 8
+# A batch is handed over once it holds about this many rows (text counted per 256 bytes), so memory
+# stays flat however large the load and however many carriers a variant has.
+BATCH_WEIGHT = 40_000
+
+RecordRow = tuple[
+    Any, ...
+]  # (n, collection, dataset, part, id, text, assembly, chrom, start, end, ref, alt, type, length)
+Value = tuple[str, str | None, float | None]  # (path, text, number)
+
+
+class BatchRecord(NamedTuple):
+    """One record of a batch, its columns gathered, as backends that store documents write it."""
+
+    collection: str
+    dataset: str
+    part: str
+    id: str
+    doc: Document
+    variant: tuple[Any, ...] | None  # VariantPosition.columns(), or None
+    keys: list[tuple[str, str]]
+    terms: list[str]
+    values: list[Value]
+
+
+@dataclass
+class LoadBatch:
+    """Consecutive records of one load, in columns (see the module docstring for each column's rows)."""
+
+    records: list[RecordRow] = field(default_factory=list)
+    keys: list[tuple[str, str, int]] = field(default_factory=list)
+    key_lists: list[tuple[str, int, str]] = field(default_factory=list)
+    terms: list[tuple[str, int]] = field(default_factory=list)
+    values: list[tuple[int, str, str | None, float | None]] = field(default_factory=list)
+    tally: LoadTally = field(default_factory=LoadTally)
+    scopes: dict[str, str] = field(default_factory=dict)
+
+    def per_record(self) -> Iterator[BatchRecord]:
+        """The batch's records with their keys, terms and values (a record's key_lists before its keys)."""
+        keys: dict[int, dict[tuple[str, str], None]] = {}
+        for kind, n, listed in self.key_lists:
+            keys.setdefault(n, {}).update(dict.fromkeys((kind, v) for v in json.loads(listed)))
+        for kind, value, n in self.keys:
+            keys.setdefault(n, {})[(kind, value)] = None
+        terms: dict[int, list[str]] = {}
+        for term, n in self.terms:
+            terms.setdefault(n, []).append(term)
+        values: dict[int, list[Value]] = {}
+        for n, path, text, number in self.values:
+            values.setdefault(n, []).append((path, text, number))
+        for n, coll, dataset, part, rid, text, *columns in self.records:
+            placed = columns[1] is not None
+            yield BatchRecord(
+                coll,
+                dataset,
+                part,
+                rid,
+                decode(text, (dataset, rid, *columns[:7])),
+                tuple(columns) if placed else None,
+                list(keys.get(n, ())),
+                terms.get(n, []),
+                values.get(n, []),
+            )
+
+    def indexed(self) -> Iterator[IndexedRecord]:
+        """The batch's records as IndexedRecords, term labels from the tally's catalog."""
+        catalog = self.tally.catalog
+        for rec in self.per_record():
+            scope = self.scopes[rec.collection]
+            yield IndexedRecord(
+                collection=rec.collection,
+                scope=scope,
+                id=rec.id,
+                doc=rec.doc,
+                keys=tuple(rec.keys),
+                terms=tuple((t, catalog.get((rec.collection, t, scope))) for t in rec.terms),
+                values=tuple(rec.values),
+                variant=VariantPosition(*rec.variant) if rec.variant is not None else None,
+            )
+
+
+class LoadPacker:
+    """Numbers a load's records and gathers them into LoadBatches.
+
+    `add` packs an IndexedRecord; loaders that build columns directly append to `batch` themselves,
+    numbering with `number` and adding to `weight` and the batch's tally as `add` does.
+    """
+
+    def __init__(self, dataset: str, part: str, max_records: int | None = None) -> None:
+        self.dataset = dataset
+        self.part = part
+        self.max_records = max_records  # a batch is also full at this many records
+        self.count = 0  # records numbered so far
+        self.weight = 0
+        self.batch = LoadBatch()
+        self.scopes: dict[str, str] = {}  # collection -> filtering-term scope, given to every batch
+
+    def number(self) -> int:
+        self.count += 1
+        return self.count
+
+    def add(self, rec: IndexedRecord) -> None:
+        """One indexed record, its document compacted against its variant columns."""
+        n = self.number()
+        batch, variant = self.batch, rec.variant
+        if variant is None:
+            text = encode(rec.doc, None)
+            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *NO_VARIANT))
+        else:
+            columns = variant.columns()
+            text = encode(rec.doc, (self.dataset, rec.id, *columns[:7]))
+            batch.records.append((n, rec.collection, self.dataset, self.part, rec.id, text, *columns))
+        batch.keys.extend([(kind, value, n) for kind, value in rec.keys])
+        if rec.terms:
+            batch.terms.extend([(term, n) for term, _ in rec.terms])
+        batch.values.extend([(n, path, s, number) for path, s, number in rec.values])
+        batch.tally.add(rec)
+        self.scopes[rec.collection] = rec.scope
+        self.weight += 1 + len(rec.keys) + len(rec.values) + len(text) // 256
+
+    @property
+    def full(self) -> bool:
+        if self.max_records is not None and len(self.batch.records) >= self.max_records:
+            return True
+        return self.weight >= BATCH_WEIGHT
+
+    def take(self) -> LoadBatch:
+        batch, self.batch, self.weight = self.batch, LoadBatch(), 0
+        batch.scopes = dict(self.scopes)
+        return batch
