@@ -58,7 +58,7 @@ async def test_an_interrupted_load_is_invisible_and_removed_by_the_next_load(sou
     await store.replace_dataset(dataset_load("a", "GRCh38", "d1", [(VARIANTS, variant("v1", 1, 2))]))
 
     def dies() -> Iterator[Any]:
-        for i in range(1500):  # more than one batch reaches the database before the failure
+        for i in range(2500):  # more than one batch reaches the database before the failure
             yield VARIANTS, variant(f"n{i}", 1, 2)
         raise KeyboardInterrupt
 
