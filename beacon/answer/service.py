@@ -33,6 +33,7 @@ from beacon.security.access import Access, accessible, unconfigured
 from beacon.security.limits import QueryBudget
 from beacon.security.tokens import Caller
 from beacon.store.base import DatasetInfo, Store, Term
+from beacon.store.snapshot import one_snapshot
 
 log = logging.getLogger("beacon.answer")
 
@@ -183,6 +184,11 @@ class AnswerService:
         return searches, context
 
     async def answer(self, ask: Ask) -> Answer:
+        # The counts, records and pages of one answer read one version of each dataset (store/snapshot.py).
+        with one_snapshot():
+            return await self._answer(ask)
+
+    async def _answer(self, ask: Ask) -> Answer:
         prepared = await self.prepare(ask)
         breq, target = ask.request, prepared.target
         if (
@@ -269,6 +275,12 @@ class AnswerService:
     ) -> list[Term]:
         """Terms over every entry type, one entry type, or one record (`/{entry}/{id}/filtering_terms`),
         from the datasets the caller may query only."""
+        with one_snapshot():
+            return await self._filtering_terms(request, caller, entry, record_id)
+
+    async def _filtering_terms(
+        self, request: BeaconRequest, caller: Caller, entry: EntryType | None, record_id: str | None
+    ) -> list[Term]:
         table = self.config.entry_types
         loaded = await self.store.datasets()
         if entry is None:
