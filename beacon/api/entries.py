@@ -40,12 +40,13 @@ def respond(request: web.Request, answer: Answer) -> web.Response:
 
 
 async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
-    config = request.app[CONFIG]
+    app = request.app
+    config = app[CONFIG]
     request[ENTRY] = config.entry_types.by_id(lookup.target) if lookup else entry
-    lane = request.app.get(FAST_LANES)
+    lane = app.get(FAST_LANES)
     if lane is not None and lookup is None and not single and entry is lane.entry:
         fast = await lane.answer(request)
         if fast is not None:
             return respond(request, fast)
     request[PARSED_REQUEST] = await parse_request(request, config.query)
-    return respond(request, await request.app[ANSWERS].answer(ask_of(request, entry, lookup, single)))
+    return respond(request, await app[ANSWERS].answer(ask_of(request, entry, lookup, single)))
