@@ -12,14 +12,12 @@ from beacon.answer.service import Answer, Ask
 from beacon.api.fast_lane import FAST_LANES
 from beacon.api.json_bytes import JSON_UTF8, json_bytes
 from beacon.api.keys import (
+    ANSWERED,
     ANSWERS,
-    AUDIT_FACTS,
     CALLER,
     CONFIG,
     ENTRY,
     PARSED_REQUEST,
-    RETURNED_GRANULARITY,
-    TOUCHED,
 )
 from beacon.api.parse import parse_request
 from beacon.model.entry_types import EntryType, Lookup
@@ -33,9 +31,7 @@ def ask_of(request: web.Request, entry: EntryType, lookup: Lookup | None, single
 
 def respond(request: web.Request, answer: Answer) -> web.Response:
     """The response for `answer`, with what the audit and metrics middlewares read set on the request."""
-    request[TOUCHED] = answer.datasets
-    request[RETURNED_GRANULARITY] = answer.granularity.value
-    request[AUDIT_FACTS] = answer.audit
+    request[ANSWERED] = answer
     return web.Response(body=json_bytes(answer.document), headers={"Content-Type": JSON_UTF8})
 
 
