@@ -108,7 +108,7 @@ class _ConfiguredHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def write_line(self, line: str) -> None:
         with self.lock:  # type: ignore[union-attr]
             self.stream.write(line + self.terminator)
-            self.flush()
+            self.stream.flush()  # what self.flush() does, without taking the lock a second time
 
 
 _ACCESS_MESSAGE = "%s %s %d %.1f ms"

@@ -32,6 +32,8 @@ def summary(total: int, granularity: Granularity, precision: Mapping[str, Any]) 
 
 
 def disclosed(exact: Mapping[str, int], disclosure: Disclosure) -> dict[str, int]:
+    if not disclosure.floored:
+        return dict(exact)  # nothing to round
     return {d: disclosure.count(d, n) for d, n in exact.items()}
 
 
@@ -45,9 +47,8 @@ def counts_body(
 ) -> dict[str, Any]:
     """The boolean or count answer from exact counts per dataset, each disclosed under its floor."""
     counts = disclosed(exact, disclosure)
-    body: dict[str, Any] = {
-        "responseSummary": summary(sum(counts.values()), granularity, disclosure.precision(datasets))
-    }
+    precision = disclosure.precision(datasets) if disclosure.floored else {}
+    body: dict[str, Any] = {"responseSummary": summary(sum(counts.values()), granularity, precision)}
     if target.is_collection or granularity is Granularity.BOOLEAN:
         return body
     sets = [

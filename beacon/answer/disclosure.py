@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from beacon.errors import Forbidden
@@ -43,8 +44,9 @@ class Disclosure:
 
     floors: Mapping[str, int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def floored(self) -> bool:
+        # Asked for every count of every answer (the fast lane's too); the floors never change.
         return any(k > 1 for k in self.floors.values())
 
     def count(self, dataset: str, n: int) -> int:

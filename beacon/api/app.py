@@ -55,7 +55,10 @@ def _load_genes(config: Config) -> dict[str, GeneTable]:
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
-    middlewares = [audit_middleware, error_middleware, caller_middleware]
+    middlewares = [error_middleware, caller_middleware]
+    if config.security.audit_log is not None:
+        # Outside the error middleware, so refusals and errors are recorded with their status too.
+        middlewares.insert(0, audit_middleware)
     if config.server.validate_responses:
         # Outside the error middleware, so error bodies are checked too.
         middlewares.insert(0, validation_middleware)

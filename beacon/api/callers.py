@@ -12,16 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from beacon.answer.audit import asked
-from beacon.api.keys import (
-    AUDIT,
-    AUDIT_FACTS,
-    AUTHENTICATOR,
-    CALLER,
-    PARSED_REQUEST,
-    RATE_LIMITER,
-    RETURNED_GRANULARITY,
-    TOUCHED,
-)
+from beacon.api.keys import ANSWERED, AUDIT, AUTHENTICATOR, CALLER, PARSED_REQUEST, RATE_LIMITER
 from beacon.security.tokens import NOBODY
 from beacon.store.fairness import STORE_CLIENT
 
@@ -59,14 +50,15 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
     if audit is not None and request.path.startswith("/api"):
         parsed = request.get(PARSED_REQUEST)
         caller = request.get(CALLER, NOBODY)
+        answered = request.get(ANSWERED)
         audit.record(
             identity=caller.identity,
             client=client_address(request),
             method=request.method,
             path=request.path,
             status=response.status,
-            datasets=list(request.get(TOUCHED, ())),
-            granularity=request.get(RETURNED_GRANULARITY),
-            query=request.get(AUDIT_FACTS) or (asked(parsed) if parsed is not None else None),
+            datasets=list(answered.datasets) if answered is not None else [],
+            granularity=answered.granularity.value if answered is not None else None,
+            query=(answered.audit if answered is not None else None) or (asked(parsed) if parsed is not None else None),
         )
     return response

@@ -12,14 +12,12 @@ from beacon.answer.service import Answer, Ask
 from beacon.api.fast_lane import FAST_LANES
 from beacon.api.json_bytes import JSON_UTF8, json_bytes
 from beacon.api.keys import (
+    ANSWERED,
     ANSWERS,
-    AUDIT_FACTS,
     CALLER,
     CONFIG,
     ENTRY,
     PARSED_REQUEST,
-    RETURNED_GRANULARITY,
-    TOUCHED,
 )
 from beacon.api.parse import parse_request
 from beacon.model.entry_types import EntryType, Lookup
@@ -33,19 +31,18 @@ def ask_of(request: web.Request, entry: EntryType, lookup: Lookup | None, single
 
 def respond(request: web.Request, answer: Answer) -> web.Response:
     """The response for `answer`, with what the audit and metrics middlewares read set on the request."""
-    request[TOUCHED] = answer.datasets
-    request[RETURNED_GRANULARITY] = answer.granularity.value
-    request[AUDIT_FACTS] = answer.audit
+    request[ANSWERED] = answer
     return web.Response(body=json_bytes(answer.document), headers={"Content-Type": JSON_UTF8})
 
 
 async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
-    config = request.app[CONFIG]
+    app = request.app
+    config = app[CONFIG]
     request[ENTRY] = config.entry_types.by_id(lookup.target) if lookup else entry
-    lane = request.app.get(FAST_LANES)
+    lane = app.get(FAST_LANES)
     if lane is not None and lookup is None and not single and entry is lane.entry:
         fast = await lane.answer(request)
         if fast is not None:
             return respond(request, fast)
     request[PARSED_REQUEST] = await parse_request(request, config.query)
-    return respond(request, await request.app[ANSWERS].answer(ask_of(request, entry, lookup, single)))
+    return respond(request, await app[ANSWERS].answer(ask_of(request, entry, lookup, single)))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from beacon.answer.service import AnswerService
+from beacon.answer.service import Answer, AnswerService
 from beacon.api.request_ids import RequestIds
 from beacon.config import Config
 from beacon.genome.genes import GeneTable
@@ -44,13 +42,11 @@ STORE_METRICS = web.AppKey("store_metrics", StoreMetrics)
 REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)
-# What the audit log records about an answer: datasets it touched and the granularity it returned.
-TOUCHED = web.RequestKey("datasets_touched", tuple[str, ...])
-RETURNED_GRANULARITY = web.RequestKey("returned_granularity", str)
+# The answer given, for the audit log (datasets touched, granularity returned, the question as
+# evaluated) and the query metrics; one key, set once per answer.
+ANSWERED = web.RequestKey("answered", Answer)
 # Set once parsed, so an error response can echo the request it answers.
 PARSED_REQUEST = web.RequestKey("parsed_request", BeaconRequest)
 ENTRY = web.RequestKey("entry_type", EntryType)
-# The question as evaluated (filters with scope, operator and group; datasets; counts disclosed), for the audit log.
-AUDIT_FACTS = web.RequestKey("audit_facts", dict[str, Any])
 # (entry type, query type, filtered, granularity) for the query metrics, when set by the fast lane.
 QUERY_LABELS = web.RequestKey("query_labels", tuple[str, str, bool, str])

@@ -5,7 +5,6 @@ Every response carries `X-Request-Id`; tracebacks go to the log under that id, n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -55,10 +54,12 @@ def _logged(request: web.Request) -> dict[str, str]:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_ID] = request.app[REQUEST_IDS].next()
-    timeout = request.app[CONFIG].server.request_timeout_s
+    app = request.app
+    ids = app[REQUEST_IDS]
+    request[REQUEST_ID] = ids.next()
+    timeout = app[CONFIG].server.request_timeout_s
     try:
-        async with asyncio.timeout(timeout):
+        with ids.deadlines.within(timeout):
             response = await handler(request)
     except TimeoutError:
         log.warning(

@@ -18,13 +18,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from beacon.api.keys import (
+    ANSWERED,
     ENTRY,
     METRICS_REGISTRY,
     PARSED_REQUEST,
     QUERY_LABELS,
     REQUEST_ID,
     REQUEST_METRICS,
-    RETURNED_GRANULARITY,
     STORE,
     STORE_METRICS,
 )
@@ -80,7 +80,8 @@ def _record(request: web.Request, status: int, seconds: float) -> None:
     if labels is not None:
         metrics.observe_query(*labels)
     elif (parsed := request.get(PARSED_REQUEST)) is not None and (entry := request.get(ENTRY)) is not None:
-        granularity = request.get(RETURNED_GRANULARITY) or parsed.granularity.value
+        answered = request.get(ANSWERED)
+        granularity = answered.granularity.value if answered is not None else parsed.granularity.value
         metrics.observe_query(entry.id, parsed.variant.query_type(), bool(parsed.filters), granularity)
     level = logging.DEBUG if endpoint in _QUIET else logging.INFO
     write_access(access_log, level, request.get(REQUEST_ID), request.method, endpoint, status, round(seconds * 1000, 3))
