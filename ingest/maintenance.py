@@ -51,8 +51,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "init": "create the store's indexes (run once per release, before the API and the loads)",
         "gc": "delete dataset generations no reader can see any more, and report orphans",
     }
+    examples = {
+        name: (
+            f"examples:\n  beacon-ingest {name} --store mongodb://loader@db:27017/beacon\n"
+            f"  beacon-ingest {name} --config conf/beacon.yaml"
+        )
+        for name in texts
+    }
     for name, text in texts.items():
-        p = sub.add_parser(name, help=text, description=text)
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=examples[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument(
             "--store",
             help=f"store URI (default: env BEACON_STORE, then store.uri of the config file, then {DEFAULT_STORE_URI})",

@@ -30,11 +30,18 @@ AUDIT_SUFFIX = ".withdrawals.jsonl"
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The `withdraw` subcommand's arguments."""
     text = "withdraw a dataset: gone from /datasets and every answer, a tombstone and an audit line left"
-    p = sub.add_parser("withdraw", help=text, description=text)
+    examples = (
+        "examples:\n"
+        '  beacon-ingest withdraw goe-nl --soft --reason "consent withdrawn" --operator steward\n'
+        '  beacon-ingest withdraw goe-nl --hard --reason "retracted" --store sqlite:///var/beacon.db'
+    )
+    p = sub.add_parser(
+        "withdraw", help=text, description=text, epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("dataset", help="the dataset id (as the node's FAIR Data Point publishes it)")
     mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--soft", action="store_true", help="hide the dataset, keep its records")
-    mode.add_argument("--hard", action="store_true", help="hide the dataset and delete its records")
+    mode.add_argument("--soft", action="store_true", help="hide the dataset, keep its records (default: off)")
+    mode.add_argument("--hard", action="store_true", help="hide the dataset and delete its records (default: off)")
     p.add_argument("--reason", required=True, help="why (kept in the tombstone and the audit line)")
     p.add_argument("--operator", help="who withdraws it (default: the login name)")
     p.add_argument(

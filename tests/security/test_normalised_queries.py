@@ -13,14 +13,16 @@ import pytest
 from tests.security.conftest import FLOOR, FLOORED, PUB, Cohort
 from tests.security.probe import ask, total
 
+# An allele 31 people of the cohort carry: above the floor on /individuals (one variant on /g_variants
+# is a group below it, read as none there, in both forms alike).
 TRIMMED = {
     "referenceName": "22",
-    "start": "16050074",
-    "referenceBases": "G",
-    "alternateBases": "A",
+    "start": "16050114",
+    "referenceBases": "A",
+    "alternateBases": "G",
     "assemblyId": "GRCh37",
 }
-UNTRIMMED = {**TRIMMED, "start": "16050073", "referenceBases": "CGT", "alternateBases": "CAT"}
+UNTRIMMED = {**TRIMMED, "start": "16050113", "referenceBases": "CAT", "alternateBases": "CGT"}
 
 
 @pytest.mark.parametrize("path", ["/api/g_variants", "/api/individuals"])
@@ -36,6 +38,8 @@ async def test_the_untrimmed_form_is_disclosed_exactly_as_the_stored_form(
         assert status == 200, document
         answers.append(document)
     trimmed, untrimmed = answers
-    assert total(untrimmed) == total(trimmed) > 0
+    assert total(untrimmed) == total(trimmed)
     assert total(untrimmed) % FLOOR == 0
+    if path == "/api/individuals":
+        assert total(trimmed) > 0
     assert untrimmed["responseSummary"] == trimmed["responseSummary"]
