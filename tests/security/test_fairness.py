@@ -64,7 +64,8 @@ async def test_a_cheap_query_is_answered_while_another_client_runs_heavy_ones(
         heavy_times = await asyncio.gather(*load)
     # Each cheap answer came while the heavy ones were still running, not after them.
     assert max(latencies) < min(heavy_times) / 2, (latencies, heavy_times)
-    assert max(latencies) < 0.5, latencies
+    # A loose bound only (a busy 2-core CI machine): the comparison above is the property.
+    assert max(latencies) < 2.0, latencies
 
 
 @pytest.mark.parametrize("path", ["/health", "/health/live", "/metrics"])
