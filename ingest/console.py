@@ -57,6 +57,17 @@ def write_report(path: Path | None, groups: Sequence[tuple[str, Sequence[Problem
     return f"; {written} problem(s) listed in {path}"
 
 
+def _shown(path: Path | None, groups: Sequence[tuple[str, list[Problem]]]) -> str:
+    """Each group's first problems on stderr, every one in the report file when asked; the line's mention of it."""
+    for label, problems in groups:
+        show_problems(problems, label, path)
+    return write_report(path, groups)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no records"
+
+
 def _outcomes(*counted: tuple[int, str]) -> str:
     """The summary line's tail: each non-zero count with what it counts, in the order given."""
     return "".join(f"; {n} {what}" for n, what in counted if n)
@@ -67,14 +78,11 @@ def _verb(unchanged: bool, validate_only: bool) -> str:
 
 
 def print_phenopacket_summary(report: PhenopacketReport, validate_only: bool, path: Path | None) -> None:
-    show_problems(report.problems, report=path)
-    show_problems(report.warnings, "not stored", path)
-    show_problems(report.repairs, "repaired", path)
-    groups = [("rejected", report.problems), ("not stored", report.warnings), ("repaired", report.repairs)]
-    listed = write_report(path, groups)
-    counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
-    verb = _verb(report.unchanged, validate_only)
-    line = f"dataset {report.dataset_id}: {verb}: {report.files} files: {counts}"
+    listed = _shown(
+        path, [("rejected", report.problems), ("not stored", report.warnings), ("repaired", report.repairs)]
+    )
+    line = f"dataset {report.dataset_id}: {_verb(report.unchanged, validate_only)}: {report.files} files: "
+    line += _counts(report.counts)
     line += _outcomes(
         (len(report.problems), "record(s) rejected"),
         (len(report.warnings), "part(s) of records not representable (listed above)"),
@@ -85,8 +93,7 @@ def print_phenopacket_summary(report: PhenopacketReport, validate_only: bool, pa
 
 
 def print_vcf_summary(report: VcfReport, validate_only: bool, path: Path | None) -> None:
-    show_problems(report.problems, report=path)
-    listed = write_report(path, [("rejected", report.problems)])
+    listed = _shown(path, [("rejected", report.problems)])
     verb = _verb(report.unchanged, validate_only)
     line = (
         f"dataset {report.dataset_id}: {verb}: {report.records_read} records read, "
@@ -101,12 +108,8 @@ def print_vcf_summary(report: VcfReport, validate_only: bool, path: Path | None)
 def print_bff_summary(report: BffReport, validate_only: bool, path: Path | None) -> None:
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
-    show_problems(report.problems, report=path)
-    show_problems(report.repairs, "repaired", path)
-    listed = write_report(path, [("rejected", report.problems), ("repaired", report.repairs)])
-    counts = ", ".join(f"{n} {c}" for c, n in sorted(report.counts.items())) or "no records"
-    verb = _verb(report.unchanged, validate_only)
-    line = f"dataset {report.dataset_id}: {verb}: {counts}"
+    listed = _shown(path, [("rejected", report.problems), ("repaired", report.repairs)])
+    line = f"dataset {report.dataset_id}: {_verb(report.unchanged, validate_only)}: {_counts(report.counts)}"
     line += _outcomes(
         (len(report.problems), "record(s) rejected"),
         (len(report.repairs), "invalid value(s) repaired (listed above)"),

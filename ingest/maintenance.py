@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -87,27 +87,31 @@ def run(args: argparse.Namespace, target_of: Callable[[argparse.Namespace], Targ
 
 
 async def _init(target: Target) -> str:
-    store = open_store(*target)
-    try:
-        await store.open()
-        if not isinstance(store, Indexed):
-            return f"{redacted(target[0])}: nothing to prepare (this store creates its indexes itself)"
+    async def prepare(store: Any) -> str:
         await store.ensure_indexes()
-    finally:
-        await store.close()
-    return f"{redacted(target[0])}: indexes ready"
+        return f"{redacted(target[0])}: indexes ready"
+
+    return await _on_store(target, Indexed, "nothing to prepare (this store creates its indexes itself)", prepare)
 
 
 async def _gc(target: Target) -> str:
+    async def collect(store: Any) -> str:
+        report: Collection = await store.collect_generations()
+        return summary(redacted(target[0]), report)
+
+    return await _on_store(target, Collected, "nothing to collect (this store replaces datasets in place)", collect)
+
+
+async def _on_store(target: Target, able: type, unable: str, act: Callable[[Any], Awaitable[str]]) -> str:
+    """`act` on the opened store when it is `able` (a runtime-checkable protocol), else the line saying so."""
     store = open_store(*target)
     try:
         await store.open()
-        if not isinstance(store, Collected):
-            return f"{redacted(target[0])}: nothing to collect (this store replaces datasets in place)"
-        report: Collection = await store.collect_generations()
+        if not isinstance(store, able):
+            return f"{redacted(target[0])}: {unable}"
+        return await act(store)
     finally:
         await store.close()
-    return summary(redacted(target[0]), report)
 
 
 def summary(where: str, report: Collection) -> str:

@@ -11,7 +11,6 @@ from beacon.genome.vrs import sequence_variation
 from beacon.store.base import Document
 from ingest.errors import Problem
 from ingest.vcf.annotations import molecular_attributes, transcript_hgvs
-from ingest.vcf.genotypes import AlleleCounts
 from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfParser
@@ -21,18 +20,6 @@ from ingest.vcf.structural import Unrepresentable, structural
 def genomic_hgvs(accession: str, pos: int, ref: str, alt: str) -> str:
     """Genomic HGVS of a trimmed sequence allele at 1-based `pos` (not shifted 3' through repeats)."""
     return genomic_expression(accession, pos, ref, alt, sequence_type(ref, alt))
-
-
-def frequency(population: str, counts: AlleleCounts) -> dict[str, Any]:
-    return {
-        "population": population,
-        "alleleFrequency": round(counts.frequency, 8),
-        "alleleCount": counts.allele_count,
-        "alleleNumber": counts.allele_number,
-        "alleleCountHomozygous": counts.homozygous,
-        "alleleCountHeterozygous": counts.heterozygous,
-        "alleleCountHemizygous": counts.hemizygous,
-    }
 
 
 def variant_document(
