@@ -30,14 +30,6 @@ SV_FILES = sorted(
 )
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    s = SqliteStore(tmp_path / "v.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
 def expected_counts(path: Path, limit: int) -> list[dict[str, Any]]:
     """Per ALT allele of the first records: carriers and counts, from cyvcf2's Python genotype lists."""
     out = []

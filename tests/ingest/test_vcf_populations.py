@@ -39,14 +39,6 @@ _NON_PAR = {
 }
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    s = SqliteStore(tmp_path / "v.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
 def _groups(sheet: dict[str, dict[str, str]]) -> dict[str, set[str]]:
     """Population -> samples, as the GDI names them (country, sex, country_sex, ancestry, ancestry_sex)."""
     out: dict[str, set[str]] = {}
