@@ -23,19 +23,12 @@ from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from beacon.store.mongo_load import MAX_BATCH_BYTES, RecordTooLarge
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import MongoSource
 from tests.store.faults import fail, faulty, lost_reply
 from tests.store.test_backend_store import load_people, variant
 from tests.store.test_mongo_store import VARIANTS
 
 RUNS = EntryTypeTable().by_id("run")
-
-
-@pytest.fixture
-async def source() -> AsyncIterator[MongoSource]:
-    s = new_mongo_source("faults")
-    yield s
-    await s.drop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ tests/store/faults.py.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,19 +20,12 @@ from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from beacon.store.mongo_generations import LeaseLost, LoadConflict
 from beacon.store.snapshot import one_snapshot
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import MongoSource
 from tests.store.faults import before, fail, faulty, passes
 from tests.store.test_backend_store import variant
 from tests.store.test_mongo_store import VARIANTS
 
 PROTECTED = StoreOptions(retire_after_s=3600, timeout_ms=5_000)
-
-
-@pytest.fixture
-async def source() -> AsyncIterator[MongoSource]:
-    s = new_mongo_source("generations")
-    yield s
-    await s.drop()
 
 
 def store_on(source: MongoSource, options: StoreOptions = PROTECTED) -> MongoStore:

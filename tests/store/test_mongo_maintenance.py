@@ -6,7 +6,6 @@ On MongoDB (the stand-in: the commands' store is swapped for it) and on SQLite, 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,9 @@ from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from ingest.cli import main
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import MongoSource
 from tests.store.test_backend_store import variant
 from tests.store.test_mongo_store import VARIANTS
-
-
-@pytest.fixture
-async def source() -> AsyncIterator[MongoSource]:
-    s = new_mongo_source("maintenance")
-    yield s
-    await s.drop()
 
 
 def _commands_use(source: MongoSource, monkeypatch: pytest.MonkeyPatch, clock_offset_s: float = 0) -> None:

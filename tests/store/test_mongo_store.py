@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,17 +20,10 @@ from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from beacon.store.mongo_generations import LoadConflict
-from tests.backends import MongoSource, new_mongo_source
+from tests.backends import MongoSource
 from tests.store.test_backend_store import variant
 
 VARIANTS = EntryTypeTable().by_id("genomicVariant")
-
-
-@pytest.fixture
-async def source() -> AsyncIterator[MongoSource]:
-    s = new_mongo_source("mongo")
-    yield s
-    await s.drop()
 
 
 async def _generations(store: MongoStore) -> set[int]:
