@@ -184,3 +184,11 @@ async def assert_accessible(page: Page, source: str, state: str) -> None:
 
 def browser_tests_skipped() -> bool:
     return os.environ.get("BEACON_SKIP_BROWSER") == "1"
+
+
+async def api_post(http: aiohttp.ClientSession, url: str, path: str, query: dict[str, Any]) -> dict[str, Any]:
+    """POST a Beacon query to a page's beacon, as the page would; the answer (status 200 asserted)."""
+    async with http.post(url + path, json={"meta": {"apiVersion": "v2.0.0"}, "query": query}) as resp:
+        assert resp.status == 200, await resp.text()
+        document: dict[str, Any] = await resp.json()
+        return document

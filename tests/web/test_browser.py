@@ -19,7 +19,7 @@ from beacon.aggregator.app import create_aggregator_app
 from beacon.aggregator.settings import settings_from
 from beacon.api.app import create_app
 from ingest.demo import DATASET_ID
-from tests.web.conftest import RESTRICTED, ServerFactory, open_page, page_config, screenshot
+from tests.web.conftest import RESTRICTED, ServerFactory, api_post, open_page, page_config, screenshot
 
 SEIZURE = "HP:0001250"
 
@@ -30,13 +30,6 @@ pytestmark = pytest.mark.skipif(
 
 async def api_get(http: aiohttp.ClientSession, url: str, path: str, **params: str) -> dict[str, Any]:
     async with http.get(url + path, params=params) as resp:
-        assert resp.status == 200, await resp.text()
-        document: dict[str, Any] = await resp.json()
-        return document
-
-
-async def api_post(http: aiohttp.ClientSession, url: str, path: str, query: dict[str, Any]) -> dict[str, Any]:
-    async with http.post(url + path, json={"meta": {"apiVersion": "v2.0.0"}, "query": query}) as resp:
         assert resp.status == 200, await resp.text()
         document: dict[str, Any] = await resp.json()
         return document

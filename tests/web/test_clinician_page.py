@@ -12,7 +12,6 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -28,6 +27,7 @@ from tests.web.conftest import (
     PHENOPACKETS,
     RESTRICTED,
     ServerFactory,
+    api_post,
     assert_accessible,
     open_page,
     page_config,
@@ -48,13 +48,6 @@ LOCALES = {"en": "en-GB", "da": "da-DK", "sv": "sv-SE", "nb": "nb-NO", "nn": "nn
 def texts(language: str) -> dict[str, str]:
     loaded: dict[str, str] = json.loads((WEB_DIR / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
     return loaded
-
-
-async def api_post(http: aiohttp.ClientSession, url: str, path: str, query: dict[str, Any]) -> dict[str, Any]:
-    async with http.post(url + path, json={"meta": {"apiVersion": "v2.0.0"}, "query": query}) as resp:
-        assert resp.status == 200, await resp.text()
-        document: dict[str, Any] = await resp.json()
-        return document
 
 
 async def carriers_counted_by_the_api(
