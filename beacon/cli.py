@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from beacon import __version__
+from beacon.cli_help import Subcommands, command_parser, subcommand
 from beacon.config import Config, load_config
 from beacon.config_errors import check_store_uri
 from beacon.errors import BeaconError, ConfigError
@@ -60,19 +61,12 @@ _EXAMPLES = {
 }
 
 
-def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> argparse.ArgumentParser:
-    return sub.add_parser(
-        name, help=text, description=text, epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def _sub(sub: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
+    return subcommand(sub, name, text, _EXAMPLES[name])
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="beacon",
-        description="GA4GH Beacon v2 server.",
-        epilog=_EXAMPLES["beacon"],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("beacon", "GA4GH Beacon v2 server.", _EXAMPLES["beacon"])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo,check-config,aggregate}")
     serve = _sub(sub, "serve", "serve the Beacon API")

@@ -52,7 +52,9 @@ def main() -> None:
         argv = [sys.executable, "-m", "beacon", "serve", "--port", "{port}"]
         if config:
             argv += ["--config", config]
-        env = {"PYTHONPATH": tree, "BEACON_STORE": f"sqlite:///{db}", "BEACON_SPEC_DIR": "/work/shared/beacon-v2-spec"}
+        env = {"PYTHONPATH": tree, "BEACON_STORE": f"sqlite:///{db}"}
+        if "BEACON_SPEC_DIR" in os.environ:  # for a checkout older than the schemas shipped in the project
+            env["BEACON_SPEC_DIR"] = os.environ["BEACON_SPEC_DIR"]
         servers.ROOT = Path(tree)  # `python -m beacon` imports from the working directory first
         server = servers.Server(argv, env=env)
         running[name] = server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from beacon.cli_help import Subcommands, command_parser, subcommand
 from beacon.config import DEFAULT_STORE_URI
 from ingest import __version__, maintenance, withdraw
 from ingest.errors import InputError
@@ -35,20 +36,13 @@ _EXAMPLES = {
 }
 
 
-def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> argparse.ArgumentParser:
-    return sub.add_parser(
-        name, help=text, description=text, epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def _sub(sub: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
+    return subcommand(sub, name, text, _EXAMPLES[name])
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `beacon-ingest` parser: one subcommand per source kind, the store and safeguard options on each."""
-    parser = argparse.ArgumentParser(
-        prog="beacon-ingest",
-        description="Load data into a Beacon store.",
-        epilog=_EXAMPLES["beacon-ingest"],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("beacon-ingest", "Load data into a Beacon store.", _EXAMPLES["beacon-ingest"])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,withdraw,init,gc}")
     bff = _sub(sub, "bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")

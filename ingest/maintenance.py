@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from beacon.cli_help import Subcommands, subcommand
 from beacon.config import DEFAULT_STORE_URI
 from beacon.errors import BeaconError
 from beacon.store import open_store, redacted
@@ -45,7 +46,7 @@ class Collected(Protocol):
     async def collect_generations(self) -> Any: ...
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subcommands) -> None:
     """Add `init` and `gc` to the `beacon-ingest` subcommands."""
     texts = {
         "init": "create the store's indexes (run once per release, before the API and the loads)",
@@ -59,13 +60,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         for name in texts
     }
     for name, text in texts.items():
-        p = sub.add_parser(
-            name,
-            help=text,
-            description=text,
-            epilog=examples[name],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        p = subcommand(sub, name, text, examples[name])
         p.add_argument(
             "--store",
             help=f"store URI (default: env BEACON_STORE, then store.uri of the config file, then {DEFAULT_STORE_URI})",

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from beacon.cli_help import Subcommands, subcommand
 from beacon.store import open_store
 from beacon.store.base import Store, StoreOptions, Tombstone
 from ingest.errors import InputError, LoadRefused
@@ -27,7 +28,7 @@ from ingest.errors import InputError, LoadRefused
 AUDIT_SUFFIX = ".withdrawals.jsonl"
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(sub: Subcommands) -> argparse.ArgumentParser:
     """The `withdraw` subcommand's arguments."""
     text = "withdraw a dataset: gone from /datasets and every answer, a tombstone and an audit line left"
     examples = (
@@ -35,9 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         '  beacon-ingest withdraw goe-nl --soft --reason "consent withdrawn" --operator steward\n'
         '  beacon-ingest withdraw goe-nl --hard --reason "retracted" --store sqlite:///var/beacon.db'
     )
-    p = sub.add_parser(
-        "withdraw", help=text, description=text, epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = subcommand(sub, "withdraw", text, examples)
     p.add_argument("dataset", help="the dataset id (as the node's FAIR Data Point publishes it)")
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--soft", action="store_true", help="hide the dataset, keep its records (default: off)")
