@@ -472,3 +472,15 @@ async def test_a_key_its_issuer_withdraws_stops_verifying_tokens(world: World, a
     assert await _status_with(world, world.issuer.token(kid="ec-1")) == 200
     stolen = world.issuer.token(sub="mallory", kid="rsa-1")  # minted by whoever holds the leaked key
     assert await _status_with(world, stolen) == 401
+
+
+@pytest.mark.parametrize("path", ["analyses", "biosamples", "g_variants", "individuals", "runs"])
+async def test_no_records_terms_below_record_granularity_whatever_the_entry_type(
+    cohort: Cohort, cohort_db: Path, path: str
+) -> None:
+    # One record's terms are refused (or the route is not offered) for every record entry type, not only
+    # on /individuals: a count-only caller never reads them.
+    record = (await _first_ids(cohort_db, PUB))[path]
+    status, document = await ask(cohort, f"/api/{path}/{record}/filtering_terms", params={"datasetIds": PUB})
+    assert status in (403, 404), document
+    assert "response" not in document
