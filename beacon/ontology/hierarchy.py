@@ -73,19 +73,11 @@ class Ontology:
 
     def descendants(self, term: str) -> frozenset[str]:
         """Every term below `term` through is_a (transitively), `term` itself excluded; empty if unknown."""
-        found = self._down.get(term)
-        if found is None:
-            found = frozenset(_closure(term, self._children)) - {term}
-            self._down[term] = found
-        return found
+        return _memoised_closure(term, self._children, self._down)
 
     def ancestors(self, term: str) -> frozenset[str]:
         """Every term above `term` through is_a (transitively), `term` itself excluded; empty if unknown."""
-        found = self._up.get(term)
-        if found is None:
-            found = frozenset(_closure(term, self.parents)) - {term}
-            self._up[term] = found
-        return found
+        return _memoised_closure(term, self.parents, self._up)
 
     def ancestors_within(self, term: str, steps: int) -> tuple[str, ...]:
         """`term` and the terms at most `steps` is_a edges above it, nearest first, then by id."""
@@ -119,7 +111,13 @@ class Ontology:
         return found
 
 
-def _closure(start: str, edges: Mapping[str, Iterable[str]]) -> set[str]:
+def _memoised_closure(
+    start: str, edges: Mapping[str, Iterable[str]], memo: dict[str, frozenset[str]]
+) -> frozenset[str]:
+    """Every term reachable from `start` along `edges`, `start` excluded; kept in `memo` for the next call."""
+    found = memo.get(start)
+    if found is not None:
+        return found
     seen = {start}
     queue = deque([start])
     while queue:
@@ -127,4 +125,5 @@ def _closure(start: str, edges: Mapping[str, Iterable[str]]) -> set[str]:
             if nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
-    return seen
+    found = memo[start] = frozenset(seen - {start})
+    return found
