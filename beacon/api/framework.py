@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -73,42 +74,55 @@ _RESOURCES = {
 }
 
 
+def _present(**members: str) -> dict[str, str]:
+    """The members with a value: optional members left unconfigured are omitted, never sent empty."""
+    return {key: value for key, value in members.items() if value}
+
+
+def _informational(
+    build: Callable[[Config], dict[str, Any]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of an informational endpoint: `build(config)` as the response, in the informational envelope."""
+
+    async def handler(request: web.Request) -> web.Response:
+        await _accept(request)
+        config = request.app[CONFIG]
+        return web.json_response({"meta": informational_meta(config), "response": build(config)})
+
+    return handler
+
+
 def _info(config: Config) -> dict[str, Any]:
     b = config.beacon
-    org: dict[str, Any] = {"id": b.organization.id, "name": b.organization.name}
-    for key, value in (
-        ("description", b.organization.description),
-        ("address", b.organization.address),
-        ("welcomeUrl", b.organization.welcome_url),
-        ("contactUrl", b.organization.contact_url),
-        ("logoUrl", b.organization.logo_url),
-    ):
-        if value:
-            org[key] = value
-    out: dict[str, Any] = {
+    o = b.organization
+    return {
         "id": b.id,
         "name": b.name,
         "apiVersion": API_VERSION,
         "environment": b.environment,
-        "organization": org,
+        "organization": {
+            "id": o.id,
+            "name": o.name,
+            **_present(
+                description=o.description,
+                address=o.address,
+                welcomeUrl=o.welcome_url,
+                contactUrl=o.contact_url,
+                logoUrl=o.logo_url,
+            ),
+        },
         "version": b.version,
+        **_present(
+            description=b.description,
+            welcomeUrl=b.welcome_url,
+            alternativeUrl=b.alternative_url,
+            createDateTime=b.create_datetime,
+            updateDateTime=b.update_datetime,
+        ),
     }
-    for key, value in (
-        ("description", b.description),
-        ("welcomeUrl", b.welcome_url),
-        ("alternativeUrl", b.alternative_url),
-        ("createDateTime", b.create_datetime),
-        ("updateDateTime", b.update_datetime),
-    ):
-        if value:
-            out[key] = value
-    return out
 
 
-async def info(request: web.Request) -> web.Response:
-    await _accept(request)
-    config = request.app[CONFIG]
-    return web.json_response({"meta": informational_meta(config), "response": _info(config)})
+info = _informational(_info)
 
 
 async def service_info(request: web.Request) -> web.Response:
@@ -124,16 +138,14 @@ async def service_info(request: web.Request) -> web.Response:
         },
         "version": b.version or __version__,
         "environment": b.environment,
+        **_present(
+            description=b.description,
+            contactUrl=b.organization.contact_url or b.contact_url,
+            documentationUrl=b.documentation_url,
+            createdAt=b.create_datetime,
+            updatedAt=b.update_datetime,
+        ),
     }
-    for key, value in (
-        ("description", b.description),
-        ("contactUrl", b.organization.contact_url or b.contact_url),
-        ("documentationUrl", b.documentation_url),
-        ("createdAt", b.create_datetime),
-        ("updatedAt", b.update_datetime),
-    ):
-        if value:
-            body[key] = value
     return web.json_response(body)
 
 
@@ -189,16 +201,8 @@ def _configuration(config: Config) -> dict[str, Any]:
     }
 
 
-async def configuration(request: web.Request) -> web.Response:
-    await _accept(request)
-    config = request.app[CONFIG]
-    return web.json_response({"meta": informational_meta(config), "response": _configuration(config)})
-
-
-async def entry_types(request: web.Request) -> web.Response:
-    await _accept(request)
-    config = request.app[CONFIG]
-    return web.json_response({"meta": informational_meta(config), "response": _entry_types(config)})
+configuration = _informational(_configuration)
+entry_types = _informational(_entry_types)
 
 
 def beacon_map(config: Config) -> dict[str, Any]:
@@ -222,10 +226,7 @@ def beacon_map(config: Config) -> dict[str, Any]:
     return {"$schema": SPEC_RAW + "framework/json/configuration/beaconMapSchema.json", "endpointSets": sets}
 
 
-async def map_(request: web.Request) -> web.Response:
-    await _accept(request)
-    config = request.app[CONFIG]
-    return web.json_response({"meta": informational_meta(config), "response": beacon_map(config)})
+map_ = _informational(beacon_map)
 
 
 async def _accept(request: web.Request) -> None:
