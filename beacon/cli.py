@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from beacon import __version__
-from beacon.cli_help import Subcommands, command_parser, subcommand
+from beacon.cli_help import command_line
 from beacon.config import Config, load_config
 from beacon.config_errors import check_store_uri
 from beacon.errors import BeaconError, ConfigError
@@ -61,18 +61,13 @@ _EXAMPLES = {
 }
 
 
-def _sub(sub: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
-    return subcommand(sub, name, text, _EXAMPLES[name])
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = command_parser("beacon", "GA4GH Beacon v2 server.", _EXAMPLES["beacon"])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo,check-config,aggregate}")
-    serve = _sub(sub, "serve", "serve the Beacon API")
-    demo = _sub(sub, "demo", "generate the synthetic demo cohort and load it")
-    check = _sub(sub, "check-config", "validate the configuration and exit")
-    aggregate = _sub(sub, "aggregate", "serve a Beacon network aggregator over member beacons")
+    commands = ("serve", "demo", "check-config", "aggregate")
+    cli = command_line("beacon", "GA4GH Beacon v2 server.", __version__, _EXAMPLES, commands)
+    serve = cli.add("serve", "serve the Beacon API")
+    demo = cli.add("demo", "generate the synthetic demo cohort and load it")
+    check = cli.add("check-config", "validate the configuration and exit")
+    aggregate = cli.add("aggregate", "serve a Beacon network aggregator over member beacons")
     for p in (serve, demo, check):
         p.add_argument(
             "--config",
@@ -112,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", type=Path, default=Path("var/demo-bff"), help="where the generated BFF files go (default: %(default)s)"
     )
-    return parser
+    return cli.parser
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from beacon.cli_help import Subcommands, command_parser, subcommand
+from beacon.cli_help import command_line
 from beacon.config import DEFAULT_STORE_URI
 from ingest import __version__, maintenance, withdraw
 from ingest.errors import InputError
@@ -36,18 +36,13 @@ _EXAMPLES = {
 }
 
 
-def _sub(sub: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
-    return subcommand(sub, name, text, _EXAMPLES[name])
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The `beacon-ingest` parser: one subcommand per source kind, the store and safeguard options on each."""
-    parser = command_parser("beacon-ingest", "Load data into a Beacon store.", _EXAMPLES["beacon-ingest"])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{bff,vcf,phenopackets,withdraw,init,gc}")
-    bff = _sub(sub, "bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")
+    commands = ("bff", "vcf", "phenopackets", "withdraw", "init", "gc")
+    cli = command_line("beacon-ingest", "Load data into a Beacon store.", __version__, _EXAMPLES, commands)
+    bff = cli.add("bff", "load a Beacon-Friendly-Format directory (classic or PI layout)")
     bff.add_argument("directory", type=Path, help="folder of <collection>.json[.gz] files")
-    vcf = _sub(sub, "vcf", "load VCF files (split, trimmed, counted) as the dataset's variants")
+    vcf = cli.add("vcf", "load VCF files (split, trimmed, counted) as the dataset's variants")
     vcf.add_argument("files", nargs="+", type=Path, help="VCF files (plain, gzip or BGZF)")
     vcf.add_argument("--assembly", required=True, help="GRCh38, GRCh37 or NCBI36 (synonyms accepted)")
     vcf.add_argument(
@@ -98,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or load nothing (default: %(default)s)",
     )
     vcf.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
-    pheno = _sub(sub, "phenopackets", "load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)")
+    pheno = cli.add("phenopackets", "load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)")
     pheno.add_argument("inputs", nargs="+", type=Path, help="phenopacket files, folders of them or tar archives")
     pheno.add_argument("--assembly", help="assembly of the variants (default: from the first vcfRecord)")
     pheno.add_argument(
@@ -112,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pheno.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     pheno.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
-    for p in sub.choices.values():
+    for p in cli.sub.choices.values():
         p.add_argument("--dataset", required=True, help="dataset id the records are loaded into")
         p.add_argument(
             "--store",
@@ -147,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="load a dataset that was withdrawn, publishing it again (default: off, refused)",
         )
         add_metrics_arguments(p)
-    withdraw.add_parser(sub)
+    withdraw.add_parser(cli.sub)
     for p in (vcf, pheno):
         p.add_argument("--name", help="the dataset record's name (default: the dataset id, or the name it has)")
         p.add_argument("--description", help="the dataset record's description (default: from the input)")
@@ -156,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bff.add_argument("--on-error", choices=("repair", "skip", "fail"), default="repair", help=_ON_ERROR)
     bff.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
-    maintenance.add_commands(sub)  # after the load options above, which they do not take
-    return parser
+    maintenance.add_commands(cli.sub)  # after the load options above, which they do not take
+    return cli.parser
 
 
 def _reject_limit(text: str) -> RejectLimit:
