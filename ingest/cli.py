@@ -12,8 +12,9 @@ import gc
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from beacon.config import DEFAULT_STORE_URI, load_config
 from beacon.errors import BeaconError
@@ -36,6 +37,9 @@ from ingest.metrics import IngestMonitor, bff_tally, phenopacket_tally, vcf_tall
 from ingest.phenopackets.load import PhenopacketOptions, PhenopacketReport, load_phenopackets
 from ingest.vcf.load import VcfOptions, VcfReport, load_vcf
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
     """The store URI (--store, then BEACON_STORE, then the config file) and the config's store options."""
@@ -53,12 +57,29 @@ def _store_target(args: argparse.Namespace) -> tuple[str, StoreOptions]:
 
 
 R = TypeVar("R")
+Options = TypeVar("Options", bound="DataclassInstance")
+
+
+def _options(kind: type[Options], args: argparse.Namespace, **renamed: object) -> Options:
+    """A loader's options: each field from the argument of the same name, those `renamed` gives apart.
+
+    A field no argument names keeps its default, as it would with the options written out field by field.
+    """
+    named = {f.name: getattr(args, f.name) for f in fields(kind) if hasattr(args, f.name)}
+    return kind(**{**named, **renamed})
 
 
 async def _into_store(
-    target: tuple[str, StoreOptions], load: Callable[[Store, dict[str, Any]], Awaitable[R]], args: argparse.Namespace
+    target: tuple[str, StoreOptions] | None,
+    load: Callable[[Store | None, dict[str, Any]], Awaitable[R]],
+    args: argparse.Namespace,
 ) -> R:
-    """Run `load` on the opened target store with the steward's safeguards and phase printing; close it after."""
+    """Run `load` on the opened target store with the steward's safeguards and phase printing; close it after.
+
+    No target (validating only): `load` runs on no store, without safeguards.
+    """
+    if target is None:
+        return await load(None, {})
     store = open_store(*target)
     await store.open()
     try:
@@ -94,59 +115,27 @@ async def _run_bff(
             **guards,
         )
 
-    if target is None:
-        return await load(None, {})
     return await _into_store(target, load, args)
 
 
 async def _run_vcf(
     args: argparse.Namespace, target: tuple[str, StoreOptions] | None, monitor: IngestMonitor
 ) -> VcfReport:
-    options = VcfOptions(
-        dataset_id=args.dataset,
-        assembly=args.assembly,
-        samples_table=args.samples,
-        sites_only=args.sites_only,
-        counts_only=args.counts_only,
-        on_error=args.on_error,
-        part=args.part,
-        chain=args.chain,
-        fasta=args.fasta,
-        target_assembly=args.target_assembly,
-        name=args.name,
-        description=args.description,
-        populations_map=args.populations_map,
-        frequency_source=args.frequency_source,
-        frequency_reference=args.frequency_reference,
-        frequency_version=args.frequency_version,
-        overall_population=args.overall_population,
-    )
+    options = _options(VcfOptions, args, dataset_id=args.dataset, samples_table=args.samples)
     printer = progress_printer()
 
     def progress(records: int) -> None:
         printer(records)
         monitor.count_total(records)
 
-    if target is None:
-        return await load_vcf(args.files, options, None, progress=progress)
     return await _into_store(
         target, lambda store, guards: load_vcf(args.files, options, store, progress=progress, **guards), args
     )
 
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
-    options = PhenopacketOptions(
-        dataset_id=args.dataset,
-        assembly=args.assembly,
-        on_error=args.on_error,
-        id_from=args.id_from,
-        part=args.part,
-        name=args.name,
-        description=args.description,
-    )
+    options = _options(PhenopacketOptions, args, dataset_id=args.dataset)
     progress = progress_printer("files", every=1000)
-    if target is None:
-        return await load_phenopackets(args.inputs, options, None, progress=progress)
     return await _into_store(
         target, lambda store, guards: load_phenopackets(args.inputs, options, store, progress=progress, **guards), args
     )
