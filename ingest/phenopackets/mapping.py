@@ -6,7 +6,7 @@ represented in the Beacon model is returned as a problem with its JSON path, nev
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,33 +77,49 @@ def _with(out: Json, key: str, value: object) -> None:
         out[key] = value
 
 
-def phenotypic_feature(node: object) -> Json | None:
-    if not isinstance(node, Mapping):
+def _each(element: Callable[[Any], Json | None], items: object) -> list[Json]:
+    """What `element` maps from each item of a list field (anything else holds none), unmappable items left out."""
+    return [mapped for mapped in map(element, as_list(items)) if mapped]
+
+
+def _text(node: Mapping[str, Any], key: str) -> str | None:
+    return node[key] if isinstance(node.get(key), str) else None
+
+
+def _coded(raw: object, key: str, member: str) -> tuple[Mapping[str, Any], Json] | None:
+    """An element object and its Beacon document begun with `member`, the term at `key`.
+
+    None when `raw` is not an object or has no such term: the Beacon element requires it.
+    """
+    if not isinstance(raw, Mapping):
         return None
-    feature_type = term(node.get("type"))
-    if feature_type is None:
+    code = term(raw.get(key))
+    return None if code is None else (raw, {member: code})
+
+
+def phenotypic_feature(raw: object) -> Json | None:
+    coded = _coded(raw, "type", "featureType")
+    if coded is None:
         return None
-    out: Json = {"featureType": feature_type}
+    node, out = coded
     if node.get("excluded") is True:
         out["excluded"] = True
     _with(out, "onset", time_element(node.get("onset")))
     _with(out, "resolution", time_element(node.get("resolution")))
     _with(out, "severity", term(node.get("severity")))
-    _with(out, "modifiers", [t for t in map(term, as_list(node.get("modifiers"))) if t])
+    _with(out, "modifiers", _each(term, node.get("modifiers")))
     _with(out, "evidence", _evidence(node.get("evidence")))
-    _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
+    _with(out, "notes", _text(node, "description"))
     return out
 
 
-def disease(node: object) -> Json | None:
-    if not isinstance(node, Mapping):
+def disease(raw: object) -> Json | None:
+    coded = _coded(raw, "term", "diseaseCode")
+    if coded is None:
         return None
-    code = term(node.get("term"))
-    if code is None:
-        return None
-    out: Json = {"diseaseCode": code}
+    node, out = coded
     _with(out, "ageOfOnset", time_element(node.get("onset")))
-    stages = [t for t in map(term, as_list(node.get("diseaseStage"))) if t]
+    stages = _each(term, node.get("diseaseStage"))
     if stages:
         out["stage"] = stages[0]  # Beacon has one stage; the others go to notes
         if len(stages) > 1:
@@ -124,24 +140,21 @@ def _quantity(node: object) -> Json | None:
     return out
 
 
-def _procedure(node: object) -> Json | None:
-    if not isinstance(node, Mapping):
+def _procedure(raw: object) -> Json | None:
+    coded = _coded(raw, "code", "procedureCode")
+    if coded is None:
         return None
-    code = term(node.get("code"))
-    if code is None:
-        return None
-    out: Json = {"procedureCode": code}
+    node, out = coded
     _with(out, "bodySite", term(node.get("bodySite")))
     _with(out, "ageAtProcedure", time_element(node.get("performed")))
     return out
 
 
-def measurement(node: object) -> Json | None:
-    if not isinstance(node, Mapping):
+def measurement(raw: object) -> Json | None:
+    coded = _coded(raw, "assay", "assayCode")
+    if coded is None:
         return None
-    assay = term(node.get("assay"))
-    if assay is None:
-        return None
+    node, out = coded
     value: Json | None = None
     raw = node.get("value")
     if isinstance(raw, Mapping):
@@ -156,10 +169,10 @@ def measurement(node: object) -> Json | None:
         value = {"typedQuantities": typed} if typed else None
     if value is None:
         return None
-    out: Json = {"assayCode": assay, "measurementValue": value}
+    out["measurementValue"] = value
     _with(out, "observationMoment", time_element(node.get("timeObserved")))
     _with(out, "procedure", _procedure(node.get("procedure")))
-    _with(out, "notes", node.get("description") if isinstance(node.get("description"), str) else None)
+    _with(out, "notes", _text(node, "description"))
     return out
 
 
@@ -208,14 +221,13 @@ def biosample(node: Mapping[str, Any], individual_id: str) -> Json | None:
     _with(out, "tumorProgression", term(node.get("tumorProgression")))
     _with(out, "tumorGrade", term(node.get("tumorGrade")))
     _with(out, "pathologicalStage", term(node.get("pathologicalStage")))
-    _with(out, "pathologicalTnmFinding", [t for t in map(term, as_list(node.get("pathologicalTnmFinding"))) if t])
-    _with(out, "diagnosticMarkers", [t for t in map(term, as_list(node.get("diagnosticMarkers"))) if t])
+    _with(out, "pathologicalTnmFinding", _each(term, node.get("pathologicalTnmFinding")))
+    _with(out, "diagnosticMarkers", _each(term, node.get("diagnosticMarkers")))
     _with(out, "sampleProcessing", term(node.get("sampleProcessing")))
     _with(out, "sampleStorage", term(node.get("sampleStorage")))
     _with(out, "obtentionProcedure", _procedure(node.get("procedure")))
-    features = [f for f in map(phenotypic_feature, as_list(node.get("phenotypicFeatures"))) if f]
-    _with(out, "phenotypicFeatures", features)
-    _with(out, "measurements", [m for m in map(measurement, as_list(node.get("measurements"))) if m])
+    _with(out, "phenotypicFeatures", _each(phenotypic_feature, node.get("phenotypicFeatures")))
+    _with(out, "measurements", _each(measurement, node.get("measurements")))
     if isinstance(node.get("description"), str):
         out["notes"] = node["description"]
     return out
@@ -312,11 +324,11 @@ def map_phenopacket(packet: Mapping[str, Any], individual_id: str, assembly: str
         if key in packet and not isinstance(packet[key], list | None):
             problems.append((f"$.{key}", f"expected a list, got {type(packet[key]).__name__}: not stored"))
     features = as_list(packet.get("phenotypicFeatures"))
-    _with(individual, "phenotypicFeatures", [f for f in map(phenotypic_feature, features) if f])
+    _with(individual, "phenotypicFeatures", _each(phenotypic_feature, features))
     diseases = [d for d in as_list(packet.get("diseases")) if isinstance(d, Mapping)]
     present = (d for d in diseases if d.get("excluded") is not True)
     _with(individual, "diseases", [x for x in map(disease, present) if x])
-    _with(individual, "measures", [m for m in map(measurement, as_list(packet.get("measurements"))) if m])
+    _with(individual, "measures", _each(measurement, packet.get("measurements")))
     _medical_actions(as_list(packet.get("medicalActions")), individual, problems)
     info: Json = {"phenopacketId": packet.get("id"), "subjectId": subject.get("id")}
     for key in ("timeAtLastEncounter", "vitalStatus", "dateOfBirth", "taxonomy"):
