@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from beacon.api.app import create_app
-from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
+from beacon.config import Config, DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker
 from beacon.model.granularity import Granularity, SecurityLevel
 from tests.conftest import CINECA, AiohttpClient, bff_store, make_config
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, KIDS, Authority, KeyRing, new_authority, new_key
@@ -47,6 +47,30 @@ class World:
     client: TestClient[Any, Any]
 
 
+def trusting(issuer: Authority, broker: Authority, *, userinfo: bool = False, **settings: Any) -> SecurityConfig:
+    """Security settings trusting `issuer` and `broker` for every asymmetric algorithm, keys never cached."""
+    return SecurityConfig(
+        issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS, userinfo=userinfo),),
+        visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
+        jwks_refresh_min_s=0,
+        **settings,
+    )
+
+
+async def serve_world(
+    aiohttp_client: AiohttpClient,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    key_ring: KeyRing,
+    config: Config,
+    *,
+    userinfo: bool = False,
+) -> World:
+    """A beacon on `config` whose issuer and broker are trusted (`trusting`); the rogue is trusted for nothing."""
+    issuer, broker, rogue = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker", "rogue")]
+    served = replace(config, security=trusting(issuer, broker, userinfo=userinfo))
+    return World(issuer, broker, rogue, await aiohttp_client(create_app(served)))
+
+
 @pytest.fixture
 async def world(
     aiohttp_client: AiohttpClient,
@@ -54,15 +78,9 @@ async def world(
     key_ring: KeyRing,
     tiny_db: Path,
 ) -> World:
-    """Issuer and broker trusted for every asymmetric algorithm; the rogue trusted for nothing."""
-    issuer, broker, rogue = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker", "rogue")]
-    security = SecurityConfig(
-        issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS, userinfo=True),),
-        visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
-        jwks_refresh_min_s=0,
-    )
-    config = replace(make_config(f"sqlite:///{tiny_db}", *POLICIES), security=security)
-    return World(issuer, broker, rogue, await aiohttp_client(create_app(config)))
+    """The three datasets of POLICIES, callers' userinfo asked of the issuer."""
+    config = make_config(f"sqlite:///{tiny_db}", *POLICIES)
+    return await serve_world(aiohttp_client, aiohttp_server, key_ring, config, userinfo=True)
 
 
 # A CINECA cohort (2,504 individuals, 1,005 variants) loaded four times: public and registered data
@@ -107,13 +125,7 @@ def make_cohort(
     async def make(**security: Any) -> Cohort:
         issuer, broker = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker")]
         audit = tmp_path / "audit.jsonl"
-        settings = SecurityConfig(
-            issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS),),
-            visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
-            jwks_refresh_min_s=0,
-            audit_log=audit,
-            **security,
-        )
+        settings = trusting(issuer, broker, audit_log=audit, **security)
         base = make_config(f"sqlite:///{cohort_db}", *COHORT_POLICIES)
         config = replace(base, security=settings, datasets_default=None)
         return Cohort(issuer, broker, await aiohttp_client(create_app(config)), audit, cohort_db)

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
-from beacon.api.app import create_app
-from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBroker, load_config
+from beacon.config import DatasetPolicy, load_config
 from beacon.errors import ConfigError
 from beacon.model.granularity import Granularity, SecurityLevel
 from tests.conftest import AiohttpClient, bff_store, make_config
-from tests.security.conftest import CTL, OPEN, TWO_INDIVIDUALS
-from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, KeyRing, new_authority
+from tests.security.conftest import CTL, OPEN, TWO_INDIVIDUALS, World, serve_world
+from tests.security.issuers import CTL_VISA, KeyRing
 
 BONA = "bona-fide-ds"
 STATUS = {
@@ -46,29 +45,18 @@ def bona_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bff_store(tmp_path_factory.mktemp("visa-types") / "beacon.db", TWO_INDIVIDUALS, (OPEN, BONA, CTL))
 
 
-class Parties:
-    def __init__(self, issuer: Authority, broker: Authority, rogue: Authority, client: TestClient[Any, Any]) -> None:
-        self.issuer, self.broker, self.rogue, self.client = issuer, broker, rogue, client
-
-
 @pytest.fixture
 async def parties(
     aiohttp_client: AiohttpClient,
     aiohttp_server: Callable[..., Awaitable[TestServer]],
     key_ring: KeyRing,
     bona_db: Path,
-) -> Parties:
-    issuer, broker, rogue = [await new_authority(aiohttp_server, key_ring, p) for p in ("issuer", "broker", "rogue")]
-    security = SecurityConfig(
-        issuers=(TrustedIssuer(issuer.url, AUDIENCE, algorithms=ALGORITHMS),),
-        visa_brokers=(VisaBroker(broker.url, algorithms=ALGORITHMS),),
-        jwks_refresh_min_s=0,
-    )
-    config = replace(make_config(f"sqlite:///{bona_db}", *POLICIES), security=security, datasets_default=None)
-    return Parties(issuer, broker, rogue, await aiohttp_client(create_app(config)))
+) -> World:
+    config = replace(make_config(f"sqlite:///{bona_db}", *POLICIES), datasets_default=None)
+    return await serve_world(aiohttp_client, aiohttp_server, key_ring, config)
 
 
-async def _ask(parties: Parties, dataset: str, visas: list[str] | None) -> tuple[int, dict[str, Any]]:
+async def _ask(parties: World, dataset: str, visas: list[str] | None) -> tuple[int, dict[str, Any]]:
     headers = {}
     if visas is not None:
         headers["Authorization"] = f"Bearer {parties.issuer.token(ga4gh_passport_v1=visas)}"
@@ -77,7 +65,7 @@ async def _ask(parties: Parties, dataset: str, visas: list[str] | None) -> tuple
     return resp.status, await resp.json()
 
 
-async def test_a_researcher_status_visa_opens_the_dataset_at_count_granularity(parties: Parties) -> None:
+async def test_a_researcher_status_visa_opens_the_dataset_at_count_granularity(parties: World) -> None:
     status, document = await _ask(parties, BONA, [parties.broker.visa(BONA_FIDE, **STATUS)])
     assert status == 200, document
     assert document["meta"]["returnedGranularity"] == "count"
@@ -87,7 +75,7 @@ async def test_a_researcher_status_visa_opens_the_dataset_at_count_granularity(p
     )
 
 
-def _forged(parties: Parties) -> dict[str, Callable[[], list[str] | None]]:
+def _forged(parties: World) -> dict[str, Callable[[], list[str] | None]]:
     broker, issuer, rogue = parties.broker, parties.issuer, parties.rogue
     return {
         "no token": lambda: None,
@@ -128,20 +116,20 @@ FORGED = [
 
 
 @pytest.mark.parametrize("attempt", FORGED)
-async def test_the_dataset_stays_closed_without_a_researcher_status_that_holds(parties: Parties, attempt: str) -> None:
+async def test_the_dataset_stays_closed_without_a_researcher_status_that_holds(parties: World, attempt: str) -> None:
     status, document = await _ask(parties, BONA, _forged(parties)[attempt]())
     assert status == 400, document
     assert BONA not in document["error"]["errorMessage"].split("available:")[1], "not even named as available"
 
 
-async def test_a_researcher_status_grants_no_dataset_that_asks_for_a_controlled_access_grant(parties: Parties) -> None:
+async def test_a_researcher_status_grants_no_dataset_that_asks_for_a_controlled_access_grant(parties: World) -> None:
     status, _ = await _ask(parties, CTL, [parties.broker.visa(BONA_FIDE, **STATUS)])
     assert status == 400
     status, document = await _ask(parties, CTL, [parties.broker.visa(CTL_VISA)])
     assert status == 200, document
 
 
-async def test_the_protected_resource_metadata_announces_the_accepted_visa_types(parties: Parties) -> None:
+async def test_the_protected_resource_metadata_announces_the_accepted_visa_types(parties: World) -> None:
     document = await (await parties.client.get("/.well-known/oauth-protected-resource")).json()
     assert document["ga4gh_visa_types_supported"] == ["ControlledAccessGrants", "ResearcherStatus"]
     assert document["authorization_servers"] == [parties.issuer.url]
