@@ -7,12 +7,13 @@ The failing cases run the real make targets on a copy of the tracked files with 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.checkout import checkout_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,21 +51,6 @@ def test_make_check_runs_lint_format_types_contracts_and_the_full_suite(tmp_path
     suite = lines[found[-1]]
     assert "-m pytest" in suite
     assert "not slow" not in suite, "CI runs the full suite"
-
-
-def _copy(target: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file() and not name.startswith(("tests/data/", "schemas/beacon-v2/", "bench/", "docs/")):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
 
 
 @pytest.mark.parametrize(
@@ -105,7 +91,7 @@ def _copy(target: Path) -> Path:
 def test_each_check_fails_on_a_planted_violation(
     tmp_path: Path, target: str, file: str, planted: str, message: str
 ) -> None:
-    copy = _copy(tmp_path / "repo")
+    copy = checkout_copy(tmp_path / "repo", skip=("tests/data/", "schemas/beacon-v2/", "bench/", "docs/"))
     with (copy / file).open("a") as handle:
         handle.write(planted)
     env = _make_env(tmp_path / "stamp")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from beacon import __version__
+from tests.checkout import checkout_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = "/api/g_variants?referenceName=13&start=32315507&end=32400268&assemblyId=GRCh38&requestedGranularity=count"
@@ -41,25 +41,9 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) 
     return done.stdout
 
 
-def _tracked_copy(target: Path) -> Path:
-    """The repository's tracked and new (not ignored) files, copied: a build never writes into the checkout."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = _tracked_copy(tmp_path_factory.mktemp("source"))
+    source = checkout_copy(tmp_path_factory.mktemp("source"))  # a build never writes into the checkout
     out = tmp_path_factory.mktemp("dist")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)], source, env)
