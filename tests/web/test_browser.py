@@ -47,6 +47,14 @@ def counts_of(doc: dict[str, Any]) -> dict[str, int]:
     return {rs["id"]: rs["resultsCount"] for rs in doc["response"]["resultSets"]}
 
 
+async def direct_answer(http: aiohttp.ClientSession, url: str, **params: str) -> tuple[bool, int, dict[str, int]]:
+    """exists, total and per-dataset counts of the API's count answer to a variant query asked with `params`."""
+    doc = await api_get(
+        http, url, "/api/g_variants", **params, requestedGranularity="count", includeResultsetResponses="ALL"
+    )
+    return doc["responseSummary"]["exists"], doc["responseSummary"]["numTotalResults"], counts_of(doc)
+
+
 async def shown_answer(page: Page) -> tuple[bool, int, dict[str, int]]:
     """exists, total and per-dataset counts as the page shows them, once the answer is in."""
     summary = page.locator("#answer-summary")
@@ -77,22 +85,10 @@ async def test_a_variant_by_position_shows_the_apis_answer_and_frequencies(
     await page.fill("#referenceBases", ref)
     await page.fill("#alternateBases", alt)
     await page.click("#ask")
-    exists, total, per_dataset = await shown_answer(page)
-    direct = await api_get(
-        http,
-        beacon,
-        "/api/g_variants",
-        assemblyId="GRCh38",
-        referenceName="13",
-        start=str(start),
-        referenceBases=ref,
-        alternateBases=alt,
-        requestedGranularity="count",
-        includeResultsetResponses="ALL",
-    )
-    assert (exists, total) == (direct["responseSummary"]["exists"], direct["responseSummary"]["numTotalResults"])
-    assert exists
-    assert per_dataset == counts_of(direct)
+    shown = await shown_answer(page)
+    asked = {"start": str(start), "referenceBases": ref, "alternateBases": alt}
+    assert shown == await direct_answer(http, beacon, assemblyId="GRCh38", referenceName="13", **asked)
+    assert shown[0]  # exists
     frequency = variant["frequencyInPopulations"][0]["frequencies"][0]["alleleFrequency"]
     bar = page.locator(f'.chart[data-dataset="{DATASET_ID}"] g.bar')
     await expect(bar).to_have_count(1)
@@ -108,16 +104,9 @@ async def test_a_genomic_hgvs_lookup_shows_the_apis_answer(
     await page.check('input[name="mode"][value="hgvs"]')
     await page.fill("#hgvs", hgvs)
     await page.click("#ask")
-    exists, total, per_dataset = await shown_answer(page)
-    direct = await api_get(
-        http,
-        beacon,
-        "/api/g_variants",
-        genomicAlleleShortForm=hgvs,
-        requestedGranularity="count",
-        includeResultsetResponses="ALL",
-    )
-    assert (exists, total, per_dataset) == (True, direct["responseSummary"]["numTotalResults"], counts_of(direct))
+    shown = await shown_answer(page)
+    assert shown == await direct_answer(http, beacon, genomicAlleleShortForm=hgvs)
+    assert shown[0]  # exists
     await screenshot(page, "variant-by-hgvs")
 
 
@@ -127,10 +116,8 @@ async def test_a_gene_lookup_shows_the_apis_answer(beacon: str, browser: Browser
     await page.fill("#geneId", "BRCA2")
     await page.click("#ask")
     exists, total, per_dataset = await shown_answer(page)
-    direct = await api_get(
-        http, beacon, "/api/g_variants", geneId="BRCA2", requestedGranularity="count", includeResultsetResponses="ALL"
-    )
-    assert (exists, total, per_dataset) == (True, direct["responseSummary"]["numTotalResults"], counts_of(direct))
+    assert (exists, total, per_dataset) == await direct_answer(http, beacon, geneId="BRCA2")
+    assert exists
     assert total > 1
     await screenshot(page, "variants-in-gene")
 
