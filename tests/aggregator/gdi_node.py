@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.documents import snp_variation, variant_answer_meta
+
 DATASET = "goe-nl-demo"
 DEMO = {"assemblyId": "GRCh37", "referenceName": "3", "start": "45864731", "referenceBases": "T", "alternateBases": "C"}
 AC, AN = 410, 5008
@@ -20,20 +22,7 @@ AC, AN = 410, 5008
 def _record() -> dict[str, Any]:
     return {
         "variantInternalId": "3:45864731:T:C",
-        "variation": {
-            "variantType": "SNP",
-            "referenceBases": "T",
-            "alternateBases": "C",
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": "refseq:NC_000003.11",
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": 45864731},
-                    "end": {"type": "Number", "value": 45864732},
-                },
-            },
-        },
+        "variation": snp_variation("refseq:NC_000003.11", 45864731, "T", "C"),
         "frequencyInPopulations": [
             {
                 "source": "The Genome of Europe",
@@ -58,19 +47,8 @@ def _record() -> dict[str, Any]:
 
 def _answer(params: dict[str, Any], found: bool) -> dict[str, Any]:
     return {
-        "meta": {
-            "beaconId": "org.example.gdi-mini-node",
-            "apiVersion": "v2.0.0",
-            "returnedGranularity": "record",
-            "receivedRequestSummary": {
-                "apiVersion": "v2.0.0",
-                "requestedSchemas": [],
-                "pagination": {"skip": 0, "limit": 10},
-                "requestedGranularity": "record",
-                "requestParameters": params,  # flat, as the reference node echoes it
-            },
-            "returnedSchemas": [{"entityType": "genomicVariant", "schema": "ga4gh-beacon-variant-v2.0.0"}],
-        },
+        # The request parameters echoed flat, as the reference node echoes them.
+        "meta": variant_answer_meta("org.example.gdi-mini-node", requestParameters=params),
         "responseSummary": {"exists": found, "numTotalResults": 1 if found else 0},
         "response": {
             "resultSets": [

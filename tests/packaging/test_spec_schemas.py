@@ -14,6 +14,7 @@ import pytest
 
 from beacon import spec
 from beacon.errors import ConfigError
+from tests.documents import variant_answer_meta
 from tests.spec_check import response_problems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,18 +49,7 @@ def test_provenance_and_licences_ship_with_the_schemas() -> None:
 
 def _count_response() -> dict[str, Any]:
     return {
-        "meta": {
-            "beaconId": "org.example.beacon",
-            "apiVersion": "v2.0.0",
-            "returnedGranularity": "record",
-            "receivedRequestSummary": {
-                "apiVersion": "v2.0.0",
-                "requestedSchemas": [],
-                "pagination": {"skip": 0, "limit": 10},
-                "requestedGranularity": "record",
-            },
-            "returnedSchemas": [{"entityType": "genomicVariant", "schema": "ga4gh-beacon-variant-v2.0.0"}],
-        },
+        "meta": variant_answer_meta("org.example.beacon"),
         "responseSummary": {"exists": True, "numTotalResults": 5},
         "response": {
             "resultSets": [{"id": "d", "setType": "dataset", "exists": True, "resultsCount": 5, "results": []}]

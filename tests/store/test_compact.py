@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from beacon.store.compact import decode, encode
+from tests.documents import snp_variation
 
 COLS = ("ds", "22:16050607:G>A", "GRCh37", "22", 16050606, 16050607, "G", "A", "SNP")
 
@@ -16,20 +17,7 @@ COLS = ("ds", "22:16050607:G>A", "GRCh37", "22", 16050606, 16050607, "G", "A", "
 def vcf_doc() -> dict[str, Any]:
     return {
         "variantInternalId": "22:16050607:G>A",
-        "variation": {
-            "variantType": "SNP",
-            "referenceBases": "G",
-            "alternateBases": "A",
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": "refseq:NC_000022.10",
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": 16050606},
-                    "end": {"type": "Number", "value": 16050607},
-                },
-            },
-        },
+        "variation": snp_variation("refseq:NC_000022.10", 16050606, "G", "A"),
         "identifiers": {"genomicHGVSId": "NC_000022.10:g.16050607G>A", "transcriptHGVSIds": ["NM_1:c.1G>A"]},
         "frequencyInPopulations": [
             {"source": "f.vcf INFO/AF", "sourceReference": "dataset:ds", "frequencies": [{"alleleFrequency": 0.1}]}
