@@ -100,6 +100,15 @@ async def load_into(store: Store, load: Callable[[Store], Awaitable[T]]) -> T:
         await store.close()
 
 
+def stored_dataset_ids(path: Path) -> list[str]:
+    """The ids of the datasets the SQLite store file at `path` lists, read outside any event loop."""
+
+    async def read(store: Store) -> list[str]:
+        return [d.id for d in await store.datasets()]
+
+    return asyncio.run(load_into(SqliteStore(path), read))
+
+
 def sqlite_loaded(path: Path, load: Loading) -> Path:
     """A SQLite store file at `path` holding what `load` writes (for module- or session-scoped fixtures)."""
     asyncio.run(load_into(SqliteStore(path), load))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -10,24 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from beacon.store.sqlite import SqliteStore
 from ingest.cli import main
+from tests.backends import stored_dataset_ids
 from tests.conftest import CINECA, PI_TEST
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "bff"
 DATA = FIXTURES.parent
-
-
-def dataset_ids(db: Path) -> list[str]:
-    async def read() -> list[str]:
-        store = SqliteStore(db)
-        await store.open()
-        try:
-            return [d.id for d in await store.datasets()]
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
 
 
 def bff(folder: Path, dataset: str, db: Path, *options: str) -> list[str]:
@@ -78,7 +65,7 @@ def test_fail_mode_exits_3_in_one_line_and_stores_nothing(tmp_path: Path, capsys
     assert captured.err == (
         'error: individuals.json: record 1: $: "sex" is a required property (id P2); nothing was loaded\n'
     )
-    assert dataset_ids(db) == ["y"]
+    assert stored_dataset_ids(db) == ["y"]
 
 
 def test_validate_only_checks_every_record_and_stores_nothing(
@@ -91,7 +78,7 @@ def test_validate_only_checks_every_record_and_stores_nothing(
     captured = capsys.readouterr()
     assert captured.out == "dataset x: valid: 1 datasets, 2 individuals; 1 record(s) rejected\n"
     assert captured.err == 'rejected: individuals.json: record 1: $: "sex" is a required property (id P2)\n'
-    assert dataset_ids(db) == ["y"]
+    assert stored_dataset_ids(db) == ["y"]
 
 
 @pytest.mark.parametrize(
@@ -170,7 +157,7 @@ def test_real_subprocess_loads_a_fixture(tmp_path: Path) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "dataset x: loaded: 1 datasets, 2 individuals\n"
-    assert dataset_ids(tmp_path / "s.db") == ["x"]
+    assert stored_dataset_ids(tmp_path / "s.db") == ["x"]
 
 
 def test_vcf_command_summarises_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,6 @@ load of the same id is refused unless it says --republish.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from beacon.store.sqlite import SqliteStore
 from ingest import withdraw
 from ingest.cli import main
 from ingest.vcf.load import VcfOptions, load_vcf
-from tests.backends import new_mongo_source
+from tests.backends import new_mongo_source, stored_dataset_ids
 from tests.conftest import AiohttpClient, fetch, make_config
 
 VCF = Path(__file__).resolve().parents[1] / "data" / "vcf" / "multiallelic_indel_needs_trim.vcf"
@@ -115,15 +114,6 @@ def test_the_command_withdraws_audits_and_refuses_a_silent_reload(tmp_path: Path
     assert main([*reload, "--republish"]) == 0
     events = [json.loads(x)["event"] for x in (tmp_path / "beacon.db.withdrawals.jsonl").read_text().splitlines()]
     assert events == ["dataset-withdrawn", "dataset-republished"]
-
-    async def listed() -> list[str]:
-        s = SqliteStore(db)
-        await s.open()
-        try:
-            return [d.id for d in await s.datasets()]
-        finally:
-            await s.close()
-
-    assert asyncio.run(listed()) == ["gone", "kept"]
+    assert stored_dataset_ids(db) == ["gone", "kept"]
     assert main(["withdraw", "nope", "--hard", "--reason", "x", "--store", uri]) == 2
     assert capsys.readouterr().err.strip() == "error: withdraw: dataset 'nope' is not in the store (nothing withdrawn)"
