@@ -242,7 +242,16 @@ async def fetch(
     return document
 
 
-__all__ = ["fetch", "make_config", "replace"]
+async def refusal(
+    client: TestClient[Any, Any], method: str, path: str, *, params: dict[str, str] | None = None, body: object = None
+) -> str:
+    """The error message of a request refused as invalid (400, the error document checked as `fetch` checks it)."""
+    document = await fetch(client, method, path, params=params, body=body, status=400)
+    message: str = document["error"]["errorMessage"]
+    return message
+
+
+__all__ = ["fetch", "make_config", "refusal", "replace"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import fetch
+from tests.conftest import refusal
 
 
 @pytest.mark.parametrize(
@@ -21,8 +21,7 @@ from tests.conftest import fetch
 async def test_values_the_document_refuses_are_refused(
     cineca: TestClient[Any, Any], params: dict[str, str], message: str
 ) -> None:
-    document = await fetch(cineca, "GET", "/api/individuals", params=params, status=400)
-    assert document["error"]["errorMessage"] == message
+    assert await refusal(cineca, "GET", "/api/individuals", params=params) == message
 
 
 async def test_the_document_states_the_filter_rules_and_the_plain_text_400(cineca: TestClient[Any, Any]) -> None:
