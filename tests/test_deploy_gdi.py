@@ -8,10 +8,11 @@ where they are installed.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -222,16 +223,35 @@ def test_kubectl_kustomize_renders_the_same_objects() -> None:
     assert rendered == {(d["kind"], d["metadata"]["name"]) for d in _manifests()}
 
 
+@dataclass(frozen=True)
+class Workload:
+    """A one-container Deployment or Job: its manifest, pod, container, arguments, configuration and environment."""
+
+    manifest: dict[str, Any]
+    pod: dict[str, Any]
+    container: dict[str, Any]
+    args: argparse.Namespace
+    source: Path
+    env: dict[str, str]
+
+    @classmethod
+    def named(cls, kind: str, name: str) -> Workload:
+        manifest = _of_kind(kind)[name]
+        pod = manifest["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        return cls(manifest, pod, container, _parse(_k8s_argv(container)), *_k8s_config(pod, container))
+
+    def config(self) -> Config:
+        return load_config(self.source, env=self.env)
+
+
 @pytest.mark.parametrize("beacon", BEACONS)
 def test_each_beacon_deployment_serves_its_configuration_on_its_container_port_and_service(beacon: str) -> None:
-    deployment = _of_kind("Deployment")[f"gdi-{beacon}"]
-    pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    args = _parse(_k8s_argv(container))
-    assert args.command == "serve"
-    source, env = _k8s_config(pod, container)
-    assert source == GDI / f"{beacon}.yaml", "the same file compose mounts"
-    config = load_config(source, env=env)
+    workload = Workload.named("Deployment", f"gdi-{beacon}")
+    deployment, container = workload.manifest, workload.container
+    assert workload.args.command == "serve"
+    assert workload.source == GDI / f"{beacon}.yaml", "the same file compose mounts"
+    config = workload.config()
     assert config.server.host not in LOOPBACK
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"http": config.server.port}
@@ -245,18 +265,11 @@ def test_each_beacon_deployment_serves_its_configuration_on_its_container_port_a
 
 @pytest.mark.parametrize("beacon", BEACONS)
 def test_each_load_job_fills_the_store_its_beacon_reads_with_a_declared_dataset(beacon: str) -> None:
-    job = _of_kind("Job")[f"gdi-load-{beacon}"]
-    pod = job["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    args = _parse(_k8s_argv(container))
-    source, env = _k8s_config(pod, container)
-    config = load_config(source, env=env)
-    deployment = _of_kind("Deployment")[f"gdi-{beacon}"]["spec"]["template"]["spec"]
-    _, beacon_env = _k8s_config(deployment, deployment["containers"][0])
-    assert env["BEACON_STORE"] == beacon_env["BEACON_STORE"]
-    assert args.dataset in {d.id for d in config.datasets}
-    assert pod["restartPolicy"] == "Never"
-    claims = {v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    job = Workload.named("Job", f"gdi-load-{beacon}")
+    assert job.env["BEACON_STORE"] == Workload.named("Deployment", f"gdi-{beacon}").env["BEACON_STORE"]
+    assert job.args.dataset in {d.id for d in job.config().datasets}
+    assert job.pod["restartPolicy"] == "Never"
+    claims = {v["persistentVolumeClaim"]["claimName"] for v in job.pod["volumes"] if "persistentVolumeClaim" in v}
     assert claims <= set(_of_kind("PersistentVolumeClaim"))
 
 
