@@ -18,7 +18,7 @@ from beacon.model.plan import Query
 from beacon.store.base import StoreOptions
 from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
-from beacon.store.mongo_generations import LeaseLost, LoadConflict
+from beacon.store.mongo_generations import Lease, LeaseLost, LoadConflict
 from beacon.store.snapshot import one_snapshot
 from tests.backends import MongoSource
 from tests.store.faults import before, fail, faulty, passes
@@ -50,6 +50,18 @@ async def catalog(store: MongoStore) -> list[dict[str, Any]]:
 def later(store: MongoStore, seconds: float) -> None:
     now = time.time() + seconds
     store.generations.clock = lambda: now
+
+
+async def lapsed_lease(source: MongoSource, gen: int) -> tuple[MongoStore, MongoStore, Lease]:
+    """A slow loader's store, another store whose clock is past the slow loader's lease, and that lease.
+
+    The slow loader claimed part main of dataset a for generation `gen`, then stopped renewing.
+    """
+    slow, other = store_on(source), store_on(source)
+    await slow.ensure_indexes()
+    lease = await slow.generations.claim("a", "main", gen)
+    later(other, other.generations.lease_s + 1)
+    return slow, other, lease
 
 
 async def test_a_switch_names_the_replaced_generation_as_retired_in_the_catalog(source: MongoSource) -> None:
@@ -177,10 +189,7 @@ async def test_two_first_loads_cannot_create_two_catalog_documents_for_one_part(
 async def test_a_loader_whose_lease_was_taken_over_cannot_switch_and_its_generation_is_collected(
     source: MongoSource,
 ) -> None:
-    slow, successor = store_on(source), store_on(source)
-    await slow.ensure_indexes()
-    lease = await slow.generations.claim("a", "main", 1)
-    later(successor, slow.generations.lease_s + 1)  # the slow loader stopped renewing
+    slow, successor, lease = await lapsed_lease(source, 1)
     await successor.generations.claim("a", "main", 2)
     with pytest.raises(LeaseLost, match="lapsed and another loader took the part over"):
         await slow.generations.renew(lease, force=True)
@@ -208,11 +217,8 @@ async def test_one_request_reads_one_version_of_a_dataset_even_across_a_switch(s
 async def test_gc_revokes_a_lapsed_lease_so_its_slow_loader_can_never_switch_to_what_gc_deleted(
     source: MongoSource,
 ) -> None:
-    slow, gc = store_on(source), store_on(source)
-    await slow.ensure_indexes()
-    lease = await slow.generations.claim("a", "main", 7)
+    slow, gc, lease = await lapsed_lease(source, 7)
     await slow._db["g_variants"].insert_one({"gen": 7, "seq": 7 << 32, "ds": "a"})
-    later(gc, gc.generations.lease_s + 1)
     assert (await gc.collect_generations()).generations == [7]
     with pytest.raises(LeaseLost):
         await slow.generations.switch(lease, {"digest": "x"})
