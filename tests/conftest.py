@@ -194,13 +194,25 @@ def cineca_config(cineca_db: Path) -> Config:
     return make_config(f"sqlite:///{cineca_db}", DatasetPolicy(CINECA_ID, max_granularity=Granularity.RECORD))
 
 
+ServeOnBackend = Callable[[Config, MongoSource], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+def serve_on_backend(aiohttp_client: AiohttpClient, backend: str) -> ServeOnBackend:
+    """Starts a server on a configuration's data, once per backend: its SQLite store, or the MongoDB source given."""
+
+    async def serve(config: Config, mongo: MongoSource) -> TestClient[Any, Any]:
+        return await aiohttp_client(create_app(config, store=mongo.store() if backend != "sqlite" else None))
+
+    return serve
+
+
 @pytest.fixture
 async def cineca(
-    aiohttp_client: AiohttpClient, cineca_config: Config, backend: str, cineca_mongo: MongoSource
+    serve_on_backend: ServeOnBackend, cineca_config: Config, cineca_mongo: MongoSource
 ) -> TestClient[Any, Any]:
     """A server on the CINECA cohort, once per backend."""
-    store = cineca_mongo.store() if backend != "sqlite" else None
-    return await aiohttp_client(create_app(cineca_config, store=store))
+    return await serve_on_backend(cineca_config, cineca_mongo)
 
 
 @pytest.fixture
@@ -209,12 +221,9 @@ def pi_config(pi_db: Path) -> Config:
 
 
 @pytest.fixture
-async def pi(
-    aiohttp_client: AiohttpClient, pi_config: Config, backend: str, pi_mongo: MongoSource
-) -> TestClient[Any, Any]:
+async def pi(serve_on_backend: ServeOnBackend, pi_config: Config, pi_mongo: MongoSource) -> TestClient[Any, Any]:
     """A server on the PI-layout datasets, once per backend."""
-    store = pi_mongo.store() if backend != "sqlite" else None
-    return await aiohttp_client(create_app(pi_config, store=store))
+    return await serve_on_backend(pi_config, pi_mongo)
 
 
 async def fetch(
