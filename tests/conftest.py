@@ -19,9 +19,8 @@ from beacon.api.app import create_app
 from beacon.config import BeaconInfo, Config, DatasetPolicy, Organization
 from beacon.model.granularity import Granularity
 from beacon.store.base import Store
-from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
-from tests.backends import BACKENDS, MongoSource, new_mongo_source, report_header
+from tests.backends import BACKENDS, Loading, MongoSource, mongo_loaded, report_header, sqlite_loaded
 from tests.spec_check import response_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,15 +128,17 @@ def make_config(store_uri: str, *policies: DatasetPolicy) -> Config:
     )
 
 
-async def _load(store: Store, loads: list[tuple[Path, str, str | None]]) -> None:
-    await store.open()
-    try:
+def loading_bff(loads: Sequence[tuple[Path, str, str | None]]) -> Loading:
+    """A load of each (BFF folder, dataset id, assembly) in turn, for `sqlite_loaded` and `mongo_loaded`."""
+
+    async def load(store: Store) -> None:
         for directory, dataset, assembly in loads:
             await load_bff(directory, dataset, store, assembly=assembly)
-    finally:
-        await store.close()
+
+    return load
 
 
+CINECA_LOADS = [(CINECA, CINECA_ID, "GRCh37")]
 PI_LOADS = [
     (CINECA / "pi-format", CINECA_ID, "GRCh37"),
     (PI_TEST / "test", "test", None),
@@ -152,35 +153,24 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def cineca_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The classic-layout CINECA cohort, loaded once per test session."""
-    path = tmp_path_factory.mktemp("cineca") / "beacon.db"
-    asyncio.run(_load(SqliteStore(path), [(CINECA, CINECA_ID, "GRCh37")]))
-    return path
+    return sqlite_loaded(tmp_path_factory.mktemp("cineca") / "beacon.db", loading_bff(CINECA_LOADS))
 
 
 @pytest.fixture(scope="session")
 def pi_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The PI layout: CINECA as the EGA PI loads it, plus the PI's own test datasets."""
-    path = tmp_path_factory.mktemp("pi") / "beacon.db"
-    asyncio.run(_load(SqliteStore(path), PI_LOADS))
-    return path
-
-
-def _mongo_source(label: str, loads: list[tuple[Path, str, str | None]]) -> Iterator[MongoSource]:
-    source = new_mongo_source(label)
-    asyncio.run(_load(source.store(), loads))
-    yield source
-    asyncio.run(source.drop())
+    return sqlite_loaded(tmp_path_factory.mktemp("pi") / "beacon.db", loading_bff(PI_LOADS))
 
 
 @pytest.fixture(scope="session")
 def cineca_mongo() -> Iterator[MongoSource]:
     """The classic-layout CINECA cohort in MongoDB (or its stand-in), loaded once per session."""
-    yield from _mongo_source("cineca", [(CINECA, CINECA_ID, "GRCh37")])
+    yield from mongo_loaded("cineca", loading_bff(CINECA_LOADS))
 
 
 @pytest.fixture(scope="session")
 def pi_mongo() -> Iterator[MongoSource]:
-    yield from _mongo_source("pi", PI_LOADS)
+    yield from mongo_loaded("pi", loading_bff(PI_LOADS))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -294,15 +284,4 @@ def refused_sockets_collected() -> Iterator[None]:
 
 def bff_store(path: Path, source: Path, datasets: Sequence[str], assembly: str | None = None) -> Path:
     """A SQLite store at `path` holding the BFF folder `source` once under each of `datasets`."""
-
-    async def load() -> None:
-        store = SqliteStore(path)
-        await store.open()
-        try:
-            for dataset in datasets:
-                await load_bff(source, dataset, store, assembly=assembly)
-        finally:
-            await store.close()
-
-    asyncio.run(load())
-    return path
+    return sqlite_loaded(path, loading_bff([(source, dataset, assembly) for dataset in datasets]))
