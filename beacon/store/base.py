@@ -119,6 +119,10 @@ class IndexedRecord:
     terms: tuple[tuple[str, str | None], ...] = ()  # (term id, label)
     values: tuple[tuple[str, str | None, float | None], ...] = ()
     variant: VariantPosition | None = None
+    # A variant's carriers as sample sets (store/carriers.py); its caseLevelData is then stored as [].
+    carriers: tuple[bytes | None, bytes | None, bytes | None] | None = None
+    # Samples of the load first indexed with this record: (sample index, biosample id, individual id).
+    samples: tuple[tuple[int, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from beacon.model.plan import (
     Query,
     Related,
 )
+from beacon.store.carriers import ZYGOSITY_IDS, zygosity_mask
 from beacon.store.sqlite_schema import COLUMNS
 
 Params = list[object]
@@ -94,35 +95,119 @@ def _related_sql(cond: Related, at: _At) -> str:
     """Records linked to matching `source` records of the same dataset, as one uncorrelated sub-select.
 
     The sub-select starts from the source records (bounded by the datasets searched and their own
-    indexed condition), follows their `via` keys to the records carrying the same key, and keeps those
-    of the same dataset: the rid list the outer query seeks, as for a literal `HasKey` list, but
-    without the list passing through Python and never across datasets.
+    indexed condition) and gathers the distinct (dataset, value) pairs of their `via` keys, then seeks
+    the records of the target collection carrying the same key in the same dataset: the rid list the
+    outer query seeks, as for a literal `HasKey` list, but without the list passing through Python and
+    never across datasets. Biosample and individual links are also carrier sets (`_carrier_pairs`,
+    `_carrier_targets`); those pairs and targets join the key ones.
     """
     inner = at.inside(cond.source)
     s = inner.alias
-    at.params.extend([cond.source, json.dumps(list(at.datasets))])
-    bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
-    where = _sql(_as_and(cond.where), inner)
     if cond.via == SAME_DATASET:
+        at.params.extend([cond.source, json.dumps(list(at.datasets))])
+        bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
+        where = _sql(_as_and(cond.where), inner)
         return f"{at.alias}.dataset IN (SELECT {s}.dataset FROM records {s} WHERE {bound} AND {where})"
-    at.params.extend([cond.via, cond.via, at.collection, at.collection, at.collection])
     d = inner.depth
+    carried = cond.via in CARRIER_KINDS
     # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
-    pairs = (
-        f"SELECT DISTINCT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} "
-        f"JOIN keys ks{d} ON ks{d}.rid = {s}.rid WHERE {bound} AND {where} AND ks{d}.kind = ?"
-    )
+    pairs = f"SELECT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
+    pairs += f"WHERE {_source_bound(cond, inner)} AND ks{d}.kind = ?"
+    at.params.append(cond.via)
+    if carried:
+        pairs += f" UNION {_carrier_pairs(cond, inner)}"
     # A key value is on records of every collection (an individual's id on each variant it carries):
     # the rids of the target collection in the pair's dataset bound the key index seek to its records.
+    at.params.extend([cond.via, at.collection, at.collection, at.collection])
     ends = [
         f"(SELECT {fn}(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = p{d}.dataset)"
         for fn in ("min", "max")
     ]
-    return (
-        f"{at.alias}.rid IN (SELECT t{d}.rid FROM ({pairs}) p{d} "
+    targets = (
+        f"SELECT t{d}.rid FROM p{d} "
         f"JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value AND kt{d}.rid BETWEEN {ends[0]} AND {ends[1]} "
-        f"JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?)"
+        f"JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?"
     )
+    if carried:
+        targets += f" UNION {_carrier_targets(cond.via, at, d)}"
+    return f"{at.alias}.rid IN (WITH p{d} AS ({pairs}) {targets})"
+
+
+# Key kinds that carrier sets also link: a set member is a sample, and a sample is a biosample of an individual.
+CARRIER_KINDS = ("biosample", "individual")
+# True when records of collection `?` hold carrier sets (kept by the load, sqlite_load.py): the set
+# branches of a lookup are skipped at once for the others.
+_HOLDS_SETS = (
+    "EXISTS (SELECT 1 FROM meta WHERE meta.key = 'carrier_collections' "
+    "AND ? IN (SELECT value FROM json_each(meta.value)))"
+)
+
+
+def _source_bound(cond: Related, inner: _At) -> str:
+    """The source records' bound (collection, datasets searched) and condition, parameters appended."""
+    s = inner.alias
+    inner.params.extend([cond.source, json.dumps(list(inner.datasets))])
+    bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
+    return f"{bound} AND {_sql(_as_and(cond.where), inner)}"
+
+
+def _carrier_pairs(cond: Related, inner: _At) -> str:
+    """(dataset, value) pairs of the carriers of the matching source variants, through sets.
+
+    Per dataset part, the union of the matching variants' picked sets (`carrier_mask`), its members
+    expanded inside SQLite and met with the part's samples: never across datasets, no list in Python.
+    CROSS JOIN fixes the order (SQLite's planner would scan the samples table otherwise).
+    """
+    s, d = inner.alias, inner.depth
+    inner.params.append(carrier_mask(cond.where))
+    bound = _source_bound(cond, inner)
+    inner.params.append(cond.source)
+    union = (
+        f"SELECT {s}.dataset AS dataset, {s}.part AS part, roaring_union(?, c{d}.het, c{d}.hom, c{d}.hemi) AS u "
+        f"FROM records {s} JOIN carriers c{d} ON c{d}.rid = {s}.rid WHERE {bound} AND {_HOLDS_SETS} "
+        f"GROUP BY {s}.dataset, {s}.part"
+    )
+    return (
+        f"SELECT g{d}.dataset, sm{d}.{cond.via} FROM ({union}) g{d} "
+        f"CROSS JOIN json_each(roaring_members(g{d}.u)) m{d} "
+        f"CROSS JOIN samples sm{d} ON sm{d}.dataset = g{d}.dataset AND sm{d}.part = g{d}.part AND sm{d}.idx = m{d}.value "
+        f"WHERE sm{d}.{cond.via} IS NOT NULL"
+    )
+
+
+def _carrier_targets(via: str, at: _At, d: int) -> str:
+    """The target variants whose sets hold a sample of a pair (`p{d}`): per part, the pairs' samples as
+    one set, met with each variant's sets of that part (a scan of the part's variants, one call each)."""
+    at.params.extend([at.collection, at.collection])
+    samples = (
+        f"SELECT sq{d}.dataset AS dataset, sq{d}.part AS part, roaring_of(sq{d}.idx) AS b FROM p{d} "
+        f"CROSS JOIN samples sq{d} ON sq{d}.dataset = p{d}.dataset AND sq{d}.{via} = p{d}.value "
+        f"WHERE {_HOLDS_SETS} GROUP BY sq{d}.dataset, sq{d}.part"
+    )
+    # A part's records are one rid range (a load inserts them together): that range, read by rowid.
+    ends = [
+        f"(SELECT {fn}(y{d}.rid) FROM records y{d} WHERE y{d}.dataset = q{d}.dataset AND y{d}.part = q{d}.part)"
+        for fn in ("min", "max")
+    ]
+    return (
+        f"SELECT tc{d}.rid FROM ({samples}) q{d} "
+        f"CROSS JOIN records tc{d} ON tc{d}.rid BETWEEN {ends[0]} AND {ends[1]} AND +tc{d}.coll = ? "
+        f"CROSS JOIN carriers cc{d} ON cc{d}.rid = tc{d}.rid "
+        f"WHERE roaring_meets(7, cc{d}.het, cc{d}.hom, cc{d}.hemi, q{d}.b)"
+    )
+
+
+def carrier_mask(where: Condition) -> int:
+    """Which carrier sets a source condition picks: the zygosities its GENO terms name (bits of
+    sqlite_roaring), all three when it names none."""
+    parts = where.parts if isinstance(where, And) else (where,)
+    mask = 0
+    for part in parts:
+        if isinstance(part, HasTerm):
+            picked = zygosity_mask(part.terms)
+            if picked is not None and all(t in ZYGOSITY_IDS for t in part.terms):
+                mask |= sum(1 << bit for bit, on in enumerate(picked) if on)
+    return mask or 7
 
 
 def _as_and(cond: Condition) -> And:
@@ -226,10 +311,14 @@ _DOC_COLUMNS = "r.doc, r.dataset, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.
 
 
 def find_sql(query: Query) -> tuple[str, Params]:
+    """Documents' text and columns, then the part and the carrier sets that complete them (sqlite.py)."""
     params: Params = []
     where = _scope(query, params)
     # The dataset, id and variant columns complete documents stored without what they hold (store/compact.py).
-    sql = f"SELECT {_DOC_COLUMNS} FROM records r WHERE {where} ORDER BY r.rid"
+    sql = (
+        f"SELECT {_DOC_COLUMNS}, r.part, c.het, c.hom, c.hemi FROM records r LEFT JOIN carriers c ON c.rid = r.rid "
+        f"WHERE {where} ORDER BY r.rid"
+    )
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"
         params.extend([-1 if query.limit is None else query.limit, query.offset])
@@ -240,5 +329,21 @@ def keys_sql(query: Query, kind: str) -> tuple[str, Params]:
     params: Params = []
     where = _scope(query, params)
     params.append(kind)
-    sql = f"SELECT DISTINCT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
-    return sql + " ORDER BY k.value", params
+    sql = f"SELECT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
+    if kind in CARRIER_KINDS:
+        sql += " UNION " + carrier_values_sql(_scope(query, params), kind)
+        return f"SELECT value FROM ({sql}) ORDER BY value", params
+    return f"SELECT DISTINCT value FROM ({sql}) ORDER BY value", params
+
+
+def carrier_values_sql(where: str, kind: str) -> str:
+    """The biosample or individual (`kind`) ids of the carriers in the sets of records `r` meeting `where`."""
+    union = (
+        "SELECT r.dataset AS dataset, r.part AS part, roaring_union(7, c.het, c.hom, c.hemi) AS u "
+        f"FROM records r JOIN carriers c ON c.rid = r.rid WHERE {where} GROUP BY r.dataset, r.part"
+    )
+    return (
+        f"SELECT sm.{kind} AS value FROM ({union}) g JOIN json_each(roaring_members(g.u)) m "
+        f"JOIN samples sm ON sm.dataset = g.dataset AND sm.part = g.part AND sm.idx = m.value "
+        f"WHERE sm.{kind} IS NOT NULL"
+    )

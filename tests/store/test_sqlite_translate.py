@@ -86,9 +86,11 @@ def test_sql_matches_golden_file() -> None:
 def test_generated_sql_is_accepted_by_sqlite(name: str, tmp_path: Path) -> None:
     import sqlite3
 
+    from beacon.store import sqlite_roaring
     from beacon.store.sqlite_schema import INDEXES, TABLES
 
     conn = sqlite3.connect(tmp_path / "x.db")
+    sqlite_roaring.register(conn)
     conn.executescript(TABLES + INDEXES)
     for sql, params in (count_sql(PLANS[name]), find_sql(PLANS[name]), keys_sql(PLANS[name], "individual")):
         conn.execute(sql, params).fetchall()
