@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from pyroaring import BitMap
 
+from beacon.model.plan import And, Condition, HasTerm
+
 HETEROZYGOUS = {"id": "GENO:0000458", "label": "heterozygous"}
 HOMOZYGOUS = {"id": "GENO:0000136", "label": "homozygous"}
 HEMIZYGOUS = {"id": "GENO:0000134", "label": "hemizygous"}
@@ -133,17 +135,37 @@ def case_level_data(sets: CarrierSets, names: dict[int, str]) -> list[dict[str, 
     ]
 
 
-def union(blobs: Iterable[bytes | None]) -> BitMap:
-    """The union of serialised sets."""
+ALL_SETS = 7  # a mask picking every zygosity's set (bit 0 heterozygous, 1 homozygous, 2 hemizygous)
+
+
+def picked_union(sets: Iterable[CarrierSets], mask: int = ALL_SETS) -> BitMap:
+    """The union of the sets `mask` picks over many variants' carrier sets."""
     found = BitMap()
-    for blob in blobs:
-        if blob is not None:
-            found |= BitMap.deserialize(blob)
+    for triple in sets:
+        for bit, blob in enumerate(triple):
+            if blob is not None and mask & (1 << bit):
+                found |= BitMap.deserialize(blob)
     return found
 
 
-def zygosity_mask(terms: Iterable[str]) -> tuple[bool, bool, bool] | None:
-    """Which sets a zygosity filter picks (GENO ids), None when it names none of the three."""
-    wanted = set(terms)
-    picked = (ZYGOSITY_IDS[0] in wanted, ZYGOSITY_IDS[1] in wanted, ZYGOSITY_IDS[2] in wanted)
-    return picked if any(picked) else None
+def meets(sets: CarrierSets, wanted: BitMap, mask: int = ALL_SETS) -> bool:
+    """Whether a picked set of `sets` shares a member with `wanted`."""
+    return any(
+        blob is not None and mask & (1 << bit) and BitMap.deserialize(blob).intersect(wanted)
+        for bit, blob in enumerate(sets)
+    )
+
+
+def carrier_mask(where: Condition) -> int:
+    """Which carrier sets a source condition picks: the zygosities named by its GENO-only term parts
+    (a zygosity filter on the variants), every set when it names none.
+
+    Only term parts whose terms are all zygosity ids count, so a term list that also names other terms
+    picks nothing narrower; the part itself stays in the condition (the variant has such a carrier).
+    """
+    parts = where.parts if isinstance(where, And) else (where,)
+    mask = 0
+    for part in parts:
+        if isinstance(part, HasTerm) and part.terms and all(t in ZYGOSITY_IDS for t in part.terms):
+            mask |= sum(1 << ZYGOSITY_IDS.index(t) for t in set(part.terms))
+    return mask or ALL_SETS

@@ -22,7 +22,7 @@ from beacon.model.plan import (
     Query,
     Related,
 )
-from beacon.store.carriers import ZYGOSITY_IDS, zygosity_mask
+from beacon.store.carriers import carrier_mask
 from beacon.store.sqlite_schema import COLUMNS
 
 Params = list[object]
@@ -195,19 +195,6 @@ def _carrier_targets(via: str, at: _At, d: int) -> str:
         f"CROSS JOIN carriers cc{d} ON cc{d}.rid = tc{d}.rid "
         f"WHERE roaring_meets(7, cc{d}.het, cc{d}.hom, cc{d}.hemi, q{d}.b)"
     )
-
-
-def carrier_mask(where: Condition) -> int:
-    """Which carrier sets a source condition picks: the zygosities its GENO terms name (bits of
-    sqlite_roaring), all three when it names none."""
-    parts = where.parts if isinstance(where, And) else (where,)
-    mask = 0
-    for part in parts:
-        if isinstance(part, HasTerm):
-            picked = zygosity_mask(part.terms)
-            if picked is not None and all(t in ZYGOSITY_IDS for t in part.terms):
-                mask |= sum(1 << bit for bit, on in enumerate(picked) if on)
-    return mask or 7
 
 
 def _as_and(cond: Condition) -> And:
