@@ -320,7 +320,8 @@ def _documents(conn: sqlite3.Connection, sql: str, params: list[object]) -> list
     names: dict[tuple[str, str], dict[int, str]] = {}
     for (dataset, part), indexes in wanted.items():
         found_names = conn.execute(
-            "SELECT idx, biosample FROM samples WHERE dataset = ? AND part = ? AND idx IN (SELECT value FROM json_each(?))",
+            "SELECT idx, biosample FROM samples "
+            "WHERE dataset = ? AND part = ? AND idx IN (SELECT value FROM json_each(?))",
             (dataset, part, json.dumps(sorted(indexes))),
         ).fetchall()
         names[(dataset, part)] = {int(i): str(b) for i, b in found_names}

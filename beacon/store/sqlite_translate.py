@@ -111,26 +111,33 @@ def _related_sql(cond: Related, at: _At) -> str:
     d = inner.depth
     carried = cond.via in CARRIER_KINDS
     # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
-    pairs = f"SELECT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
+    pairs = (
+        f"SELECT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
+    )
     pairs += f"WHERE {_source_bound(cond, inner)} AND ks{d}.kind = ?"
     at.params.append(cond.via)
     if carried:
         pairs += f" UNION {_carrier_pairs(cond, inner)}"
-    # A key value is on records of every collection (an individual's id on each variant it carries):
-    # the rids of the target collection in the pair's dataset bound the key index seek to its records.
-    at.params.extend([cond.via, at.collection, at.collection, at.collection])
-    ends = [
-        f"(SELECT {fn}(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = p{d}.dataset)"
-        for fn in ("min", "max")
-    ]
+    # A key value is on records of every collection (an individual's id on a variant carrying it as a
+    # key): the rids of the target collection in each dataset bound the key index seek to its records,
+    # read once per dataset searched (b), not once per pair.
+    at.params.extend([at.collection, at.collection, json.dumps(list(at.datasets)), cond.via, at.collection])
+    # (parameters in the order of the text below: the bounds' two collections and datasets, then the seek's)
+    bounds = (
+        f"b{d} AS MATERIALIZED (SELECT e{d}.value AS dataset, "
+        f"(SELECT min(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = e{d}.value) AS lo, "
+        f"(SELECT max(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = e{d}.value) AS hi "
+        f"FROM json_each(?) e{d})"
+    )
     targets = (
-        f"SELECT t{d}.rid FROM p{d} "
-        f"JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value AND kt{d}.rid BETWEEN {ends[0]} AND {ends[1]} "
-        f"JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?"
+        f"SELECT t{d}.rid FROM p{d} CROSS JOIN b{d} ON b{d}.dataset = p{d}.dataset "
+        f"CROSS JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value "
+        f"AND kt{d}.rid BETWEEN b{d}.lo AND b{d}.hi "
+        f"CROSS JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?"
     )
     if carried:
         targets += f" UNION {_carrier_targets(cond.via, at, d)}"
-    return f"{at.alias}.rid IN (WITH p{d} AS ({pairs}) {targets})"
+    return f"{at.alias}.rid IN (WITH p{d} AS ({pairs}), {bounds} {targets})"
 
 
 # Key kinds that carrier sets also link: a set member is a sample, and a sample is a biosample of an individual.
@@ -170,7 +177,8 @@ def _carrier_pairs(cond: Related, inner: _At) -> str:
     return (
         f"SELECT g{d}.dataset, sm{d}.{cond.via} FROM ({union}) g{d} "
         f"CROSS JOIN json_each(roaring_members(g{d}.u)) m{d} "
-        f"CROSS JOIN samples sm{d} ON sm{d}.dataset = g{d}.dataset AND sm{d}.part = g{d}.part AND sm{d}.idx = m{d}.value "
+        f"CROSS JOIN samples sm{d} "
+        f"ON sm{d}.dataset = g{d}.dataset AND sm{d}.part = g{d}.part AND sm{d}.idx = m{d}.value "
         f"WHERE sm{d}.{cond.via} IS NOT NULL"
     )
 
@@ -179,10 +187,12 @@ def _carrier_targets(via: str, at: _At, d: int) -> str:
     """The target variants whose sets hold a sample of a pair (`p{d}`): per part, the pairs' samples as
     one set, met with each variant's sets of that part (a scan of the part's variants, one call each)."""
     at.params.extend([at.collection, at.collection])
+    # The guard as the first table of the join: nothing else is read when the target holds no sets.
     samples = (
-        f"SELECT sq{d}.dataset AS dataset, sq{d}.part AS part, roaring_of(sq{d}.idx) AS b FROM p{d} "
+        f"SELECT sq{d}.dataset AS dataset, sq{d}.part AS part, roaring_of(sq{d}.idx) AS b "
+        f"FROM (SELECT 1 WHERE {_HOLDS_SETS}) h{d} CROSS JOIN p{d} "
         f"CROSS JOIN samples sq{d} ON sq{d}.dataset = p{d}.dataset AND sq{d}.{via} = p{d}.value "
-        f"WHERE {_HOLDS_SETS} GROUP BY sq{d}.dataset, sq{d}.part"
+        f"GROUP BY sq{d}.dataset, sq{d}.part"
     )
     # A part's records are one rid range (a load inserts them together): that range, read by rowid.
     ends = [

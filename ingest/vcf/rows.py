@@ -22,10 +22,10 @@ from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
 from beacon.model.populations import OVERALL, TERM_PREFIX, observed
 from beacon.store.bulk import LoadPacker
-from beacon.store.carriers import sets_from_codes
+from beacon.store.carriers import ZYGOSITIES, sets_from_codes
 from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
-from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
+from ingest.vcf.genotypes import GenotypeTable
 from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile

@@ -19,8 +19,8 @@ import pytest
 
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import And, Compare, Field, HasTerm, Query, Related
-from beacon.store.carriers import HOMOZYGOUS
 from beacon.store.base import Store
+from beacon.store.carriers import HOMOZYGOUS
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.backends import MongoSource, load_into, new_mongo_source
@@ -103,7 +103,9 @@ async def _read(store: Store) -> dict[str, Any]:
         vid = doc["variantInternalId"]
         of_variant = Related("g_variants", "individual", Compare(Field.ID, "=", vid))
         out[f"individuals of {vid}"] = await store.count_by_dataset(Query("individuals", datasets, of_variant))
-        homozygous = Related("g_variants", "biosample", And((Compare(Field.ID, "=", vid), HasTerm((HOMOZYGOUS["id"],)))))
+        homozygous = Related(
+            "g_variants", "biosample", And((Compare(Field.ID, "=", vid), HasTerm((HOMOZYGOUS["id"],))))
+        )
         out[f"homozygous biosamples of {vid}"] = await store.find(Query("biosamples", datasets, homozygous))
         out[f"keys of {vid}"] = await store.keys_of("g_variants", vid, "biosample", datasets)
     for person in out["carrier individuals"]:

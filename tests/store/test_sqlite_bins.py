@@ -26,8 +26,8 @@ from beacon.store import sqlite_bins, sqlite_load
 from beacon.store.base import Document
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
-from beacon.store.sqlite_schema import SCHEMA_VERSION
 from beacon.store.sqlite_bins import BIN, SHORT, RangeCount, range_count
+from beacon.store.sqlite_schema import SCHEMA_VERSION
 from beacon.store.sqlite_translate import count_sql
 
 VARIANTS = EntryTypeTable().by_id("genomicVariant")
@@ -258,7 +258,9 @@ async def test_a_store_without_bins_gains_them_on_open(tmp_path: Path) -> None:
     assert {("variant_groups",), ("variant_bins",), ("long_variants",)} <= set(
         await asyncio.to_thread(run, path, TABLES)
     )
-    assert await asyncio.to_thread(run, path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert await asyncio.to_thread(run, path, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
     general, params = count_sql(query)
     assert counted == dict(await asyncio.to_thread(run, path, general, params=params))
     assert await asyncio.to_thread(differences, path, seed=6, n=40) == []
