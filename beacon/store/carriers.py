@@ -37,6 +37,8 @@ _CODE = {(z["id"], z["label"]): code for code, z in enumerate(ZYGOSITIES)}
 _ENTRY_KEYS = ["biosampleId", "zygosity"]
 _TERM_KEYS = ["id", "label"]
 
+# Below this many members a set is an array of 2-byte indexes however they lie: no runs to look for.
+_RUNS_FROM = 1024
 CarrierSets = tuple[bytes | None, bytes | None, bytes | None]
 SampleRow = tuple[int, str, str | None]  # (sample index, biosample id, individual id or None)
 NO_CARRIERS: CarrierSets = (None, None, None)
@@ -72,13 +74,17 @@ def bitmap_bytes(indexes: npt.NDArray[Any] | Sequence[int]) -> bytes | None:
     if len(indexes) == 0:
         return None
     found = BitMap(indexes.tolist() if isinstance(indexes, np.ndarray) else indexes)
-    found.run_optimize()  # very common variants: runs of consecutive samples take 4 bytes
+    if len(found) > _RUNS_FROM:
+        found.run_optimize()  # very common variants: runs of consecutive samples take 4 bytes
     return bytes(found.serialize())
 
 
 def sets_from_codes(indexes: npt.NDArray[Any], codes: npt.NDArray[Any]) -> CarrierSets:
     """Carriers given as sample indexes and their zygosity codes (positions in ZYGOSITIES), as sets."""
-    het, hom, hemi = (bitmap_bytes(indexes[codes == code]) for code in range(3))
+    present = np.bincount(codes, minlength=3)
+    if present[0] == len(codes):  # the common case: heterozygous carriers only
+        return bitmap_bytes(indexes), None, None
+    het, hom, hemi = (bitmap_bytes(indexes[codes == code]) if present[code] else None for code in range(3))
     return het, hom, hemi
 
 
@@ -108,6 +114,11 @@ def carrier_sets(entries: object, samples: SampleIndex, owners: dict[str, str]) 
     if len(indexes) > 1 and not bool(np.all(indexes[1:] > indexes[:-1])):
         return None
     return sets_from_codes(indexes, np.array(codes, dtype=np.int64))
+
+
+def zygosity_terms(sets: CarrierSets) -> dict[str, str]:
+    """The GENO terms (id -> label) of the zygosities that have carriers in `sets`."""
+    return {z["id"]: z["label"] for z, blob in zip(ZYGOSITIES, sets, strict=True) if blob is not None}
 
 
 def members(blob: bytes | None) -> npt.NDArray[np.uint32]:

@@ -18,7 +18,7 @@ from beacon.model.durations import duration_days
 from beacon.model.entry_types import EntryType, iter_path
 from beacon.model.populations import OVERALL, TERM_PREFIX, population_names
 from beacon.store.base import Document, IndexedRecord, VariantPosition
-from beacon.store.carriers import SampleIndex, carrier_sets
+from beacon.store.carriers import SampleIndex, carrier_sets, zygosity_terms
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
@@ -57,10 +57,19 @@ def _terms(node: object, excluded: bool = False) -> Iterator[tuple[str, str | No
             yield from _terms(value)
 
 
-def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
-    """Ontology terms annotating a record (the record's own id excluded), with their labels."""
+def terms_of(doc: Mapping[str, Any], carriers: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Ontology terms annotating a record (the record's own id excluded), with their labels.
+
+    `carriers`: the zygosity terms of a variant whose carriers are sets, counted where its
+    caseLevelData stands.
+    """
     out: dict[str, str | None] = {}
     for key, value in doc.items():
+        if key == "caseLevelData" and carriers is not None:
+            for ident, label in carriers.items():
+                if out.get(ident) is None:
+                    out[ident] = label
+            continue
         if key in _NO_TERMS or not isinstance(value, list | dict):
             continue
         for ident, label in _terms(value):
@@ -209,10 +218,12 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
     carriers = None
     if entry.holds_variants and not ctx.cohort_members and "caseLevelData" in stored:
         carriers = carrier_sets(stored["caseLevelData"], ctx.samples, ctx.biosample_individual)
-    # Terms first: the GENO terms of the carriers' zygosities stay on the variant.
-    terms = tuple(terms_of(stored).items())
     if carriers is not None:
         stored["caseLevelData"] = []  # the sets hold them (store/carriers.py)
+        # The GENO terms of the carriers' zygosities stay on the variant, where the list named them.
+        terms = tuple(terms_of(stored, zygosity_terms(carriers)).items())
+    else:
+        terms = tuple(terms_of(stored).items())
     keys: dict[tuple[str, str], None] = {}
     for link in entry.links:
         for value in iter_path(stored, link.path):
