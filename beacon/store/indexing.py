@@ -66,9 +66,9 @@ def terms_of(doc: Mapping[str, Any], carriers: dict[str, str] | None = None) -> 
     out: dict[str, str | None] = {}
     for key, value in doc.items():
         if key == "caseLevelData" and carriers is not None:
-            for ident, label in carriers.items():
-                if out.get(ident) is None:
-                    out[ident] = label
+            for zygosity, name in carriers.items():
+                if out.get(zygosity) is None:
+                    out[zygosity] = name
             continue
         if key in _NO_TERMS or not isinstance(value, list | dict):
             continue
