@@ -130,15 +130,31 @@ class SqliteStore(SqliteConnections):
             fast, named = sqlite_bins.count_sql(ranged, query.datasets)
             rows = await self._run(lambda c: c.execute(fast, named).fetchall(), inline=True)
         else:
-            sql, params = count_sql(query)
+            sql, params = count_sql(query, await self._sets(query))
             rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
         return {str(d): int(n) for d, n in rows}
 
     async def find(self, query: Query) -> list[Document]:
         if not query.datasets or query.limit == 0:
             return []
-        sql, params = find_sql(query)
+        sql, params = find_sql(query, await self._sets(query))
         return await self._run(lambda c: _documents(c, sql, params), inline=is_point_query(query))
+
+    async def _sets(self, query: Query) -> frozenset[str] | None:
+        """The collections holding carrier sets (meta's list, kept until a load changes the store), or None
+        when the query has no lookup to translate with it."""
+        if query.where is None:
+            return None
+        version = self.data_version()
+        cached = self._catalogs.get("carrier_collections")
+        if cached is not None and cached[0] == version:
+            found: frozenset[str] = cached[1][0]
+            return found
+        sql = "SELECT value FROM meta WHERE key = 'carrier_collections'"
+        rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
+        found = frozenset(json.loads(rows[0][0])) if rows else frozenset()
+        self._keep("carrier_collections", version, [found])
+        return found
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:

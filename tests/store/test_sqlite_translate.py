@@ -72,6 +72,10 @@ def render() -> dict[str, dict[str, object]]:
             "find": [find, find_params],
             "keys": [keys, keys_params],
         }
+        # The store tells which collections hold carrier sets: variants do, the others not.
+        known, known_params = count_sql(query, frozenset({"g_variants"}))
+        if known != count:
+            out[name]["count, carrier sets on g_variants only"] = [known, known_params]
     return out
 
 
