@@ -112,3 +112,4 @@ bench-aggregator: $(STAMP)
 
 bench-vcf: $(STAMP)
 	$(BIN)/python bench/vcf_ingest.py
+	$(BIN)/python bench/carrier_sets.py

@@ -4,7 +4,8 @@
 
 Without FILE: sites-only ingest of the 190 k-record 1000 Genomes chr22 file; genotype ingest of
 synthetic 2,500-sample files (bench/stores.py caches them under var/bench/): counts only
-(`--counts-only`, 50,000 sites) and with carriers (5,000 sites: each stores ~1,300 carrier keys); peak memory
+(`--counts-only`, 50,000 sites) and with carriers (5,000 sites: each stores its carriers as sample sets,
+beacon/store/carriers.py; bench/carrier_sets.py measures them further); peak memory
 of ingesting the chr22 file against a synthetic 5 M-record file. With FILE: that file for both
 ingests (the genotype one only when it has samples), no memory comparison (bench/suite.py).
 

@@ -119,6 +119,10 @@ class IndexedRecord:
     terms: tuple[tuple[str, str | None], ...] = ()  # (term id, label)
     values: tuple[tuple[str, str | None, float | None], ...] = ()
     variant: VariantPosition | None = None
+    # A variant's carriers as sample sets (store/carriers.py); its caseLevelData is then stored as [].
+    carriers: tuple[bytes | None, bytes | None, bytes | None] | None = None
+    # Samples of the load first indexed with this record: (sample index, biosample id, individual id).
+    samples: tuple[tuple[int, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,8 @@ class Store(Protocol):
         ...
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
-        """Distinct values of key `kind` over the records matching `query`.
+        """Distinct values of key `kind` over the records matching `query`; for the biosample and individual
+        kinds also the carriers a variant keeps as sample sets (beacon/store/carriers.py).
 
         Not used for cross-entity conditions: those are `Related` plan nodes, paired within each
         dataset by the backend itself.
@@ -189,7 +194,8 @@ class Store(Protocol):
         ...
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
-        """Values of key `kind` on the record(s) with this id; empty if the record has none."""
+        """Values of key `kind` on the record(s) with this id, carriers kept as sets included (as
+        `distinct_keys`); empty if the record has none."""
         ...
 
     async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
@@ -216,7 +222,11 @@ class Store(Protocol):
     async def delete_dataset(self, dataset_id: str) -> bool: ...
 
     async def record_keys(self, collection: str, dataset_id: str, kind: str) -> dict[str, list[str]]:
-        """Record id -> values of key `kind`, for every record of a collection in one dataset."""
+        """Record id -> values of key `kind`, for every record of a collection in one dataset.
+
+        Key rows only: carriers a variant keeps as sample sets are not listed (a dump of every carrier of
+        every variant is what the sets avoid; `keys_of` reads one record's).
+        """
         ...
 
     async def withdraw_dataset(self, tombstone: Tombstone) -> bool:

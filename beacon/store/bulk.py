@@ -9,17 +9,19 @@ row. Document stores read the same batch record by record (`per_record`).
     records     (n, collection, dataset, part, id, document text, *VariantPosition.columns() or NO_VARIANT)
                 the text is the compact document (beacon/store/compact.py: `encode`)
     keys        (kind, value, n)              link keys (carriers, owners, cohorts, hgvs, …)
-    key_lists   (kind, n, JSON array)         many keys of one kind on one record at once (a variant's carriers)
+    key_lists   (kind, n, JSON array)         many keys of one kind on one record at once (carriers kept as keys)
+    carrier_sets (n, het, hom, hemi)          a variant's carriers as serialised Roaring bitmaps of sample
+                                              indexes, None for an empty set (beacon/store/carriers.py)
+    samples     (sample index, biosample, individual)  the load's samples as they became known
     terms       (term id, n)                  ontology terms; labels are in the tally's catalog
     values      (n, path, text, number)       alphanumeric values
     tally       LoadTally of these records    counts, term catalog, longest span, transcript-annotated variants
     scopes      collection -> filtering-term scope
 
 New kinds of content are new columns (fields with an empty default), never a change of the existing
-ones: a backend that does not know a column ignores it, and old producers leave it empty. The next
-one planned: carriers as compressed per-variant sample sets, a Roaring bitmap of dense per-dataset
-sample indexes for each zygosity (`carrier_sets: (n, zygosity, bitmap bytes)`, with the sample
-index in the tally), beside or instead of the carrier `key_lists`.
+ones: a backend that does not know a column ignores it, and old producers leave it empty. Carriers
+came that way: VCF carriers are `carrier_sets` over the `samples` of the load; carrier lists of other
+shapes stay `keys`/`key_lists` and the document's caseLevelData.
 
 Per-record problems (invalid records skipped, repaired values) stay in the loader's report: the
 store never reads them, and the load's `check` judges the counts the batches' tallies add up to.
@@ -59,6 +61,7 @@ class BatchRecord(NamedTuple):
     keys: list[tuple[str, str]]
     terms: list[str]
     values: list[Value]
+    carriers: tuple[bytes | None, bytes | None, bytes | None] | None = None
 
 
 @dataclass
@@ -70,6 +73,8 @@ class LoadBatch:
     key_lists: list[tuple[str, int, str]] = field(default_factory=list)
     terms: list[tuple[str, int]] = field(default_factory=list)
     values: list[tuple[int, str, str | None, float | None]] = field(default_factory=list)
+    carrier_sets: list[tuple[int, bytes | None, bytes | None, bytes | None]] = field(default_factory=list)
+    samples: list[tuple[int, str, str | None]] = field(default_factory=list)
     tally: LoadTally = field(default_factory=LoadTally)
     scopes: dict[str, str] = field(default_factory=dict)
 
@@ -86,6 +91,7 @@ class LoadBatch:
         values: dict[int, list[Value]] = {}
         for n, path, text, number in self.values:
             values.setdefault(n, []).append((path, text, number))
+        carriers = {n: (het, hom, hemi) for n, het, hom, hemi in self.carrier_sets}
         for n, coll, dataset, part, rid, text, *columns in self.records:
             placed = columns[1] is not None
             yield BatchRecord(
@@ -98,6 +104,7 @@ class LoadBatch:
                 list(keys.get(n, ())),
                 terms.get(n, []),
                 values.get(n, []),
+                carriers.get(n),
             )
 
     def indexed(self) -> Iterator[IndexedRecord]:
@@ -114,6 +121,7 @@ class LoadBatch:
                 terms=tuple((t, catalog.get((rec.collection, t, scope))) for t in rec.terms),
                 values=tuple(rec.values),
                 variant=VariantPosition(*rec.variant) if rec.variant is not None else None,
+                carriers=rec.carriers,
             )
 
 
@@ -152,6 +160,10 @@ class LoadPacker:
         if rec.terms:
             batch.terms.extend([(term, n) for term, _ in rec.terms])
         batch.values.extend([(n, path, s, number) for path, s, number in rec.values])
+        if rec.carriers is not None:
+            batch.carrier_sets.append((n, *rec.carriers))
+        if rec.samples:
+            batch.samples.extend(rec.samples)
         batch.tally.add(rec)
         self.scopes[rec.collection] = rec.scope
         self.weight += 1 + len(rec.keys) + len(rec.values) + len(text) // 256

@@ -18,6 +18,7 @@ from beacon.model.durations import duration_days
 from beacon.model.entry_types import EntryType, iter_path
 from beacon.model.populations import OVERALL, TERM_PREFIX, population_names
 from beacon.store.base import Document, IndexedRecord, VariantPosition
+from beacon.store.carriers import SampleIndex, carrier_sets, zygosity_terms
 
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:][^\s]*$")
 # Subtrees that are free-form or positional: no filtering terms or values come from them.
@@ -56,10 +57,19 @@ def _terms(node: object, excluded: bool = False) -> Iterator[tuple[str, str | No
             yield from _terms(value)
 
 
-def terms_of(doc: Mapping[str, Any]) -> dict[str, str | None]:
-    """Ontology terms annotating a record (the record's own id excluded), with their labels."""
+def terms_of(doc: Mapping[str, Any], carriers: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Ontology terms annotating a record (the record's own id excluded), with their labels.
+
+    `carriers`: the zygosity terms of a variant whose carriers are sets, counted where its
+    caseLevelData stands.
+    """
     out: dict[str, str | None] = {}
     for key, value in doc.items():
+        if key == "caseLevelData" and carriers is not None:
+            for zygosity, name in carriers.items():
+                if out.get(zygosity) is None:
+                    out[zygosity] = name
+            continue
         if key in _NO_TERMS or not isinstance(value, list | dict):
             continue
         for ident, label in _terms(value):
@@ -191,20 +201,40 @@ class LoadContext:
     cohort_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Per-load cache: sequence names to chromosomes.
     chromosomes: dict[str, str | None] = field(default_factory=dict)
+    # Dense sample indexes of this load: biosamples the dataset already holds first, in their order.
+    samples: SampleIndex = field(default_factory=SampleIndex)
+
+    def __post_init__(self) -> None:
+        for biosample, individual in self.biosample_individual.items():
+            self.samples.add(biosample, individual)
 
 
 def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRecord:
     """Everything a backend stores for one record; `doc` must already have its id."""
     rid = record_id(entry, doc)
     assert rid is not None  # callers reject id-less records before indexing
+    stored = dict(doc)
+    stored.pop("_id", None)
+    carriers = None
+    if entry.holds_variants and not ctx.cohort_members and "caseLevelData" in stored:
+        carriers = carrier_sets(stored["caseLevelData"], ctx.samples, ctx.biosample_individual)
+    if carriers is not None:
+        stored["caseLevelData"] = []  # the sets hold them (store/carriers.py)
+        # The GENO terms of the carriers' zygosities stay on the variant, where the list named them.
+        terms = tuple(terms_of(stored, zygosity_terms(carriers)).items())
+    else:
+        terms = tuple(terms_of(stored).items())
     keys: dict[tuple[str, str], None] = {}
     for link in entry.links:
-        for value in iter_path(doc, link.path):
+        for value in iter_path(stored, link.path):
             if isinstance(value, str) and value:
                 keys[(link.kind, KEY_FORMS.get(link.kind, str)(value))] = None
     # Key kinds, not entry-type names: a biosample's owner and a cohort's members are found by key.
-    if entry.own_kind == "biosample" and isinstance(doc.get("individualId"), str):
-        ctx.biosample_individual[rid] = doc["individualId"]
+    if entry.own_kind == "biosample":
+        owner = doc.get("individualId")
+        if isinstance(owner, str):
+            ctx.biosample_individual[rid] = owner
+        ctx.samples.add(rid, owner if isinstance(owner, str) else None)
     if entry.own_kind == "cohort" and rid not in ctx.explicit_cohorts:
         ctx.cohorts.append(rid)
     # Carriers often name only their biosample; the individual comes from the biosample record.
@@ -220,9 +250,6 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
                 if kind == "individual":
                     for cohort in ctx.cohort_members.get(value, ()):
                         keys[("cohort", cohort)] = None
-    stored = dict(doc)
-    stored.pop("_id", None)
-    terms = tuple(terms_of(stored).items())
     variant = None
     if entry.holds_variants:
         variant = variant_columns(stored, ctx.assembly, ctx.chromosomes)
@@ -241,4 +268,6 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         terms=terms,
         values=values_of(stored),
         variant=variant,
+        carriers=carriers,
+        samples=ctx.samples.take() if ctx.samples.fresh else (),
     )

@@ -23,7 +23,7 @@ from pymongo.errors import PyMongoError
 from beacon.errors import InvalidRequest, StoreUnavailable
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
-from beacon.store import mongo_withdraw
+from beacon.store import mongo_carriers, mongo_withdraw
 from beacon.store.base import (
     DatasetInfo,
     DatasetLoad,
@@ -41,12 +41,14 @@ from beacon.store.mongo_load import Loader, to_document
 from beacon.store.mongo_schema import (
     DATASETS_LOADED,
     META,
+    SAMPLES,
     SCHEMA_VERSION,
     TERM_CATALOG,
 )
 from beacon.store.mongo_translate import (
     LOAD_ORDER,
     RELATED_LIMIT,
+    SAMPLE_FIELDS,
     Scope,
     find_spec,
     key_prefix_range,
@@ -56,6 +58,8 @@ from beacon.store.mongo_translate import (
     related_conditions,
     related_found,
     related_pipeline,
+    related_targets,
+    sets_filter,
 )
 from beacon.store.snapshot import current_snapshot
 
@@ -100,7 +104,7 @@ class MongoStore:
         self._causal = isinstance(client, AsyncMongoClient) and self.options.read_preference != "primary"
         self.generations = Generations(
             self._db,
-            (*ENTRY_COLLECTIONS, TERM_CATALOG),
+            (*ENTRY_COLLECTIONS, TERM_CATALOG, SAMPLES),
             lease_s=lease_s,
             protect_s=self.options.retire_after_s,
             load_timeout_s=load_timeout_s,
@@ -146,7 +150,8 @@ class MongoStore:
         if meta is not None and meta.get("version") != SCHEMA_VERSION:
             msg = (
                 f"MongoDB database {self._db.name} has store schema version {meta.get('version')}; this version "
-                f"needs {SCHEMA_VERSION}: load the data into a new database"
+                f"needs {SCHEMA_VERSION}: carriers are now stored as sample sets: load the datasets again with "
+                "beacon-ingest into a new database"
             )
             raise StoreUnavailable(msg)
 
@@ -194,6 +199,7 @@ class MongoStore:
             for chrom, span in p.get("spans", {}).items():
                 spans[chrom] = max(spans.get(chrom, 0), int(span))
         return Scope(
+            carrier_collections=tuple(sorted({str(c) for p in live for c in p.get("carriers", ())})),
             generations=tuple(sorted(int(p["gen"]) for p in live)),
             max_span=max((int(p.get("max_span", 0)) for p in live), default=0),
             by_dataset=tuple((d, tuple(sorted(g))) for d, g in sorted(by_dataset.items())),
@@ -209,10 +215,16 @@ class MongoStore:
         scope = await self._scope(query.datasets, kw)
         if not scope.generations:
             return scope
+        targets = related_targets(query.where, query.collection)
         for cond in related_conditions(query.where):
             rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope), **kw))
-            _bounded(rows, cond.source, cond.via)
-            scope = scope.with_related(cond, related_found(cond, rows))
+            _bounded(len(rows), cond.source, cond.via)
+            found = related_found(cond, rows)
+            if cond.via in SAMPLE_FIELDS:
+                # Carriers kept as sets: their ids join the keys, their variants the targets (mongo_carriers).
+                found, scope = await mongo_carriers.with_sets(self._db, cond, targets[cond], found, scope, kw)
+                _bounded(sum(len(k) for k in found.values()), cond.source, cond.via)
+            scope = scope.with_related(cond, found)
         return scope
 
     # -- queries ------------------------------------------------------------------------------
@@ -246,7 +258,7 @@ class MongoStore:
                 cursor = cursor.hint(spec.hint)
             cursor = cursor.skip(spec.skip).limit(spec.limit)
             rows = await _to_list(cursor)
-        return [r["doc"] for r in rows]
+            return await mongo_carriers.completed(self._db, rows, kw)
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:
@@ -256,15 +268,20 @@ class MongoStore:
             if not scope.generations:
                 return []
             rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind), **kw))
-            _bounded(rows, query.collection, kind)
-        cut = len(kind) + 1
-        return [str(r["_id"])[cut:] for r in rows]
+            _bounded(len(rows), query.collection, kind)
+            cut = len(kind) + 1
+            found = {str(r["_id"])[cut:] for r in rows}
+            if kind in SAMPLE_FIELDS:
+                found |= await mongo_carriers.set_values(
+                    self._db, query.collection, sets_filter(query, scope), kind, kw
+                )
+        return sorted(found)
 
     async def _records(self, collection: str, record_id: str, datasets: tuple[str, ...], kw: Session) -> list[Document]:
         scope = await self._scope(datasets, kw)
         cursor = self._db[collection].find(
             {"rid": record_id, "gen": {"$in": list(scope.generations)}},
-            {"_id": 0, "ds": 1, "keys": 1, "terms": 1},
+            {"_id": 0, "ds": 1, "keys": 1, "terms": 1, "gen": 1, "cs": 1},
             **kw,
         )
         return await _to_list(cursor)
@@ -272,8 +289,14 @@ class MongoStore:
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
         async with self._reading() as kw:
             records = await self._records(collection, record_id, datasets, kw)
-        prefix = key_value(kind, "")
-        return sorted({k[len(prefix) :] for r in records for k in r.get("keys", ()) if k.startswith(prefix)})
+            prefix = key_value(kind, "")
+            found = {k[len(prefix) :] for r in records for k in r.get("keys", ()) if k.startswith(prefix)}
+            if kind in SAMPLE_FIELDS:
+                gens = [int(r["gen"]) for r in records if r.get("cs") is not None]
+                if gens:
+                    where = {"rid": record_id, "gen": {"$in": gens}, "cs": {"$exists": True}}
+                    found |= await mongo_carriers.set_values(self._db, collection, where, kind, kw)
+        return sorted(found)
 
     async def record_datasets(self, collection: str, record_id: str, datasets: tuple[str, ...]) -> list[str]:
         async with self._reading() as kw:
@@ -361,9 +384,9 @@ class MongoStore:
         return await self._loader.collect()
 
 
-def _bounded(rows: list[Document], source: str, kind: str) -> None:
+def _bounded(found: int, source: str, kind: str) -> None:
     """:raise InvalidRequest: a pivot through more keys than RELATED_LIMIT (the pipeline stops one past it)."""
-    if len(rows) > RELATED_LIMIT:
+    if found > RELATED_LIMIT:
         msg = (
             f"the query pairs {source} with more than {RELATED_LIMIT} {kind} records; "
             "narrow it (a smaller region, a rarer allele, a filter)"

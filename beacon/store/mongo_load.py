@@ -31,7 +31,15 @@ from beacon.store.bulk import BatchRecord
 from beacon.store.loading import DATASET_RECORDS
 from beacon.store.mongo_errors import is_unavailable, only_duplicates, translate, translated
 from beacon.store.mongo_generations import Collected, Generations, Lease
-from beacon.store.mongo_schema import DATASETS_LOADED, META, SCHEMA_VERSION, TERM_CATALOG, VARIANT_FIELDS, indexes_for
+from beacon.store.mongo_schema import (
+    DATASETS_LOADED,
+    META,
+    SAMPLES,
+    SCHEMA_VERSION,
+    TERM_CATALOG,
+    VARIANT_FIELDS,
+    indexes_for,
+)
 from beacon.store.mongo_translate import key_value
 
 log = logging.getLogger(__name__)
@@ -68,6 +76,8 @@ def to_document(rec: BatchRecord, generation: int, position: int) -> Document:
         document["terms"] = rec.terms
     if rec.values:
         document["vals"] = [_value(p, s, n) for p, s, n in rec.values]
+    if rec.carriers is not None:
+        document["cs"] = list(rec.carriers)
     return document
 
 
@@ -92,6 +102,7 @@ class Spans:
     """The longest variant span per chromosome (a range query on chr1 is not widened by a CNV on chr2)."""
 
     by_chrom: dict[str, int] = field(default_factory=dict)
+    carriers: set[str] = field(default_factory=set)  # collections of the records holding carrier sets
 
     def add(self, rec: BatchRecord) -> None:
         if rec.variant is not None:
@@ -102,17 +113,33 @@ class Spans:
 def record_documents(
     load: DatasetLoad, generation: int, tally: LoadTally, spans: Spans
 ) -> Iterator[tuple[str, Document]]:
-    """(collection, stored form) of the load's records, in load order, tallied as they pass.
+    """(collection, stored form) of the load's records, in load order, tallied as they pass, then its samples.
 
     The one place a load's records become documents: `batches` takes it from here.
     """
     position = 0
+    samples: list[Document] = []
     for batch in load.batches:
         tally.merge(batch.tally)
         for rec in batch.per_record():
             spans.add(rec)
+            if rec.carriers is not None:
+                spans.carriers.add(rec.collection)
             yield rec.collection, to_document(rec, generation, position)
             position += 1
+        samples.extend(_sample(load, generation, row) for row in batch.samples)
+    for sample in samples:
+        yield SAMPLES, sample
+
+
+def _sample(load: DatasetLoad, generation: int, row: tuple[int, str, str | None]) -> Document:
+    index, biosample, individual = row
+    # _id derived like the records': a re-sent batch collides with what it stored.
+    out: Document = {"_id": (generation << SEQ_SHIFT) | index, "gen": generation, "ds": load.dataset_id, "idx": index}
+    out["b"] = biosample
+    if individual is not None:
+        out["i"] = individual
+    return out
 
 
 def batches(documents: Iterator[tuple[str, Document]]) -> Iterator[Batch]:
@@ -242,6 +269,7 @@ class Loader:
                 "counts": counts,
                 "max_span": tally.max_span,
                 "spans": spans.by_chrom,
+                "carriers": sorted(spans.carriers),
             }
             with self._bounded():
                 async with translated():

@@ -9,6 +9,11 @@ repeat in every one of hundreds of millions of documents:
     rid   record id                   v     variant position: asm chr start end ref alt type len
     keys  ["kind:value", ...]         terms ontology/custom term ids
     vals  [{p: path, s: text, n: number}, ...] for alphanumeric filters
+    cs    a variant's carriers: [het, hom, hemi] Roaring bitmaps (binary, null when empty) of the
+          sample indexes of its generation (beacon/store/carriers.py); its doc.caseLevelData is then []
+
+The `samples` collection maps each generation's sample indexes to ids: {gen, ds, idx, b: biosample,
+i: individual}; it is a generation's like the records, written and collected with them.
 
 Readers only see generations named in the `datasets_loaded` catalog, so a load writes a new
 generation unseen and becomes visible when the catalog switches to it (docs/decisions.md).
@@ -24,8 +29,10 @@ from beacon.model.entry_types import DEFAULT_TABLE
 DATASETS_LOADED = "datasets_loaded"
 TERM_CATALOG = "term_catalog"
 META = "meta"
+SAMPLES = "samples"
 
-SCHEMA_VERSION = 1
+# Version 2: VCF carriers are sample sets (`cs`, `samples`), no longer keys.
+SCHEMA_VERSION = 2
 
 # Which document field holds each plan field.
 FIELDS = {
@@ -75,6 +82,12 @@ CATALOG_INDEXES: dict[str, tuple[IndexSpec, ...]] = {
     # Unique: two first loads of a part racing cannot both create its catalog document (mongo_generations).
     DATASETS_LOADED: (_index("one_per_part", "dataset", "part", unique=True),),
     TERM_CATALOG: (_index("by_generation", "gen", "coll"),),
+    # Set members to ids (by_index), and ids to set members for lookups towards variants.
+    SAMPLES: (
+        _index("by_index", "gen", "idx"),
+        _index("by_biosample", "gen", "b"),
+        _index("by_individual", "gen", "i"),
+    ),
 }
 
 

@@ -57,6 +57,11 @@ class Scope:
     related: Mapping[Related, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
     # The longest span loaded per chromosome, when every queried part recorded it (else max_span serves).
     spans: tuple[tuple[str, int], ...] | None = None
+    # Collections whose records hold carrier sets in the queried generations (the catalog's `carriers`).
+    carrier_collections: tuple[str, ...] = ()
+    # What the set step of each Related condition found: dataset -> `seq`s of the target records whose
+    # carrier sets hold a sample linked to a matching source record (mongo_carriers.py).
+    carried: Mapping[Related, Mapping[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
 
     def of(self, dataset: str) -> Scope:
         """The same scope narrowed to one dataset's generations (counts are taken per dataset)."""
@@ -66,6 +71,10 @@ class Scope:
     def with_related(self, cond: Related, found: Mapping[str, tuple[str, ...]]) -> Scope:
         """This scope knowing what the first step of `cond` found."""
         return replace(self, related={**self.related, cond: found})
+
+    def with_carried(self, cond: Related, seqs: Mapping[str, tuple[int, ...]]) -> Scope:
+        """This scope knowing which target records the carrier sets link to the sources of `cond`."""
+        return replace(self, carried={**self.carried, cond: seqs})
 
     def span_on(self, chrom: object) -> int:
         """The longest variant span that can reach into a range on `chrom` (None: any chromosome)."""
@@ -129,20 +138,80 @@ def condition_filter(cond: Condition, scope: Scope) -> Filter:
 
 
 def _related_filter(cond: Related, scope: Scope) -> Filter:
-    """Each dataset's records against the keys its own matching source records carry (never another's)."""
+    """Each dataset's records against the keys its own matching source records carry (never another's),
+    or, for records holding carrier sets, against the `seq`s the set step found in that dataset."""
     if cond not in scope.related:
         msg = f"the first step of {cond!r} has not run"
         raise LookupError(msg)
-    found = scope.related[cond]
-    matched = [(gens, found[d]) for d, gens in scope.by_dataset if d in found]
+    found, carried = scope.related[cond], scope.carried.get(cond, {})
+    matched = [(d, gens) for d, gens in scope.by_dataset if d in found or carried.get(d)]
     if not matched:
         return condition_filter(Nothing(), scope)
     if cond.via == SAME_DATASET:
-        return {"gen": {"$in": sorted(g for gens, _ in matched for g in gens)}}
+        return {"gen": {"$in": sorted(g for _, gens in matched for g in gens)}}
+    clauses = [(gens, _linked(found.get(d, ()), carried.get(d, ()))) for d, gens in matched]
     if len(scope.by_dataset) == 1:
         # Counts are taken per dataset: the query's own generation filter already names the dataset.
-        return {"keys": {"$in": list(matched[0][1])}}
-    return {"$or": [{"gen": {"$in": list(gens)}, "keys": {"$in": list(keys)}} for gens, keys in matched]}
+        return clauses[0][1]
+    return {"$or": [{"gen": {"$in": list(gens)}, **clause} for gens, clause in clauses]}
+
+
+def _linked(keys: tuple[str, ...], seqs: tuple[int, ...]) -> Filter:
+    by_key: Filter = {"keys": {"$in": list(keys)}}
+    if not seqs:
+        return by_key
+    by_set: Filter = {"seq": {"$in": list(seqs)}}
+    return {"$or": [by_key, by_set]} if keys else by_set
+
+
+# The samples collection's field of each key kind carrier sets link.
+SAMPLE_FIELDS = {"biosample": "b", "individual": "i"}
+CARRIER_PROJECTION = {"_id": 0, "ds": 1, "gen": 1, "cs": 1}
+TARGET_PROJECTION = {"_id": 0, "ds": 1, "seq": 1, "cs": 1}
+
+
+def carrier_sources_filter(cond: Related, scope: Scope) -> Filter:
+    """The matching source records of `cond` that hold carrier sets (the set step's first read)."""
+    return {"$and": [match_filter(Query(cond.source, (), cond.where), scope), {"cs": {"$exists": True}}]}
+
+
+def sets_filter(query: Query, scope: Scope) -> Filter:
+    """The matching records of `query` that hold carrier sets."""
+    return {"$and": [match_filter(query, scope), {"cs": {"$exists": True}}]}
+
+
+def samples_by_index(generation: int, indexes: list[int]) -> Filter:
+    """A generation's samples of the given indexes (set members to ids)."""
+    return {"gen": generation, "idx": {"$in": indexes}}
+
+
+def samples_by_id(generations: tuple[int, ...], via: str, values: list[str]) -> Filter:
+    """The samples whose biosample or individual (`via`) is one of `values` (ids to set members)."""
+    return {"gen": {"$in": list(generations)}, SAMPLE_FIELDS[via]: {"$in": values}}
+
+
+def carrier_targets_filter(generation: int) -> Filter:
+    """A generation's records holding carrier sets: the candidates of a lookup towards variants."""
+    return {"gen": generation, "cs": {"$exists": True}}
+
+
+def related_targets(cond: Condition | None, collection: str) -> dict[Related, str]:
+    """The collection each Related condition in `cond` selects records of (the query's, or the source
+    collection of the Related whose condition holds it)."""
+    found: dict[Related, str] = {}
+
+    def walk(node: Condition | None, target: str) -> None:
+        if isinstance(node, Related):
+            found.setdefault(node, target)
+            walk(node.where, node.source)
+        elif isinstance(node, And | Or):
+            for part in node.parts:
+                walk(part, target)
+        elif isinstance(node, Not):
+            walk(node.part, target)
+
+    walk(cond, collection)
+    return found
 
 
 def related_conditions(cond: Condition | None) -> list[Related]:
@@ -277,7 +346,7 @@ class FindSpec:
 def find_spec(query: Query, scope: Scope) -> FindSpec:
     return FindSpec(
         filter=match_filter(query, scope),
-        projection={"_id": 0, "doc": 1},
+        projection={"_id": 0, "doc": 1, "gen": 1, "cs": 1},
         sort=LOAD_ORDER,
         skip=query.offset,
         limit=query.limit or 0,

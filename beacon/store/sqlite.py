@@ -32,6 +32,7 @@ from beacon.store.base import (
     Tombstone,
     merge_parts,
 )
+from beacon.store.carriers import CarrierSets, carriers_in_order, case_level_data
 from beacon.store.compact import decode
 from beacon.store.fairness import STORE_CLIENT
 from beacon.store.sqlite_calls import Busy, CallWatch, Corrupt, data_version_of, translated
@@ -39,7 +40,7 @@ from beacon.store.sqlite_connections import SqliteConnections
 from beacon.store.sqlite_file import file_identity
 from beacon.store.sqlite_load import delete_part, replace
 from beacon.store.sqlite_schema import COLUMNS
-from beacon.store.sqlite_translate import count_sql, find_sql, keys_sql
+from beacon.store.sqlite_translate import CARRIER_KINDS, carrier_values_sql, count_sql, find_sql, keys_sql
 
 T = TypeVar("T")
 # Distinct catalog reads kept (dataset lists and term catalogs per scope); a bound, not a tuning knob.
@@ -129,16 +130,31 @@ class SqliteStore(SqliteConnections):
             fast, named = sqlite_bins.count_sql(ranged, query.datasets)
             rows = await self._run(lambda c: c.execute(fast, named).fetchall(), inline=True)
         else:
-            sql, params = count_sql(query)
+            sql, params = count_sql(query, await self._sets(query))
             rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
         return {str(d): int(n) for d, n in rows}
 
     async def find(self, query: Query) -> list[Document]:
         if not query.datasets or query.limit == 0:
             return []
-        sql, params = find_sql(query)
-        rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=is_point_query(query))
-        return [decode(doc, cols) for doc, *cols in rows]
+        sql, params = find_sql(query, await self._sets(query))
+        return await self._run(lambda c: _documents(c, sql, params), inline=is_point_query(query))
+
+    async def _sets(self, query: Query) -> frozenset[str] | None:
+        """The collections holding carrier sets (meta's list, kept until a load changes the store), or None
+        when the query has no lookup to translate with it."""
+        if query.where is None:
+            return None
+        version = self.data_version()
+        cached = self._catalogs.get("carrier_collections")
+        if cached is not None and cached[0] == version:
+            found: frozenset[str] = cached[1][0]
+            return found
+        sql = "SELECT value FROM meta WHERE key = 'carrier_collections'"
+        rows = await self._run(lambda c: c.execute(sql).fetchall(), inline=True)
+        found = frozenset(json.loads(rows[0][0])) if rows else frozenset()
+        self._keep("carrier_collections", version, [found])
+        return found
 
     async def distinct_keys(self, query: Query, kind: str) -> list[str]:
         if not query.datasets:
@@ -148,11 +164,13 @@ class SqliteStore(SqliteConnections):
         return [str(v) for (v,) in rows]
 
     async def keys_of(self, collection: str, record_id: str, kind: str, datasets: tuple[str, ...]) -> list[str]:
-        sql = (
-            "SELECT DISTINCT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE r.coll = ? AND r.id = ? "
-            "AND r.dataset IN (SELECT value FROM json_each(?)) AND k.kind = ? ORDER BY k.value"
-        )
-        params = (collection, record_id, json.dumps(list(datasets)), kind)
+        where = "r.coll = ? AND r.id = ? AND r.dataset IN (SELECT value FROM json_each(?))"
+        sql = f"SELECT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
+        params: tuple[object, ...] = (collection, record_id, json.dumps(list(datasets)), kind)
+        if kind in CARRIER_KINDS:
+            sql += f" UNION {carrier_values_sql(where, kind)}"
+            params += params[:3]
+        sql = f"SELECT DISTINCT value FROM ({sql}) ORDER BY value"
         rows = await self._run(lambda c: c.execute(sql, params).fetchall(), inline=True)
         return [str(v) for (v,) in rows]
 
@@ -296,6 +314,36 @@ class SqliteStore(SqliteConnections):
             return dict(self._checked_inline(lambda c: c.execute(sql, params).fetchall(), conn))
 
         return count
+
+
+def _documents(conn: sqlite3.Connection, sql: str, params: list[object]) -> list[Document]:
+    """The documents `find_sql` selects, their caseLevelData rebuilt from their carrier sets.
+
+    The biosample ids of the carriers are read for the samples the page names only, per dataset part.
+    """
+    rows = conn.execute(sql, params).fetchall()
+    docs: list[Document] = []
+    wanted: dict[tuple[str, str], set[int]] = {}
+    carried: list[tuple[Document, tuple[str, str], CarrierSets]] = []
+    for doc, *cols, part, het, hom, hemi in rows:
+        found = decode(doc, cols)
+        docs.append(found)
+        if het is not None or hom is not None or hemi is not None:
+            where = (str(cols[0]), str(part))
+            sets: CarrierSets = (het, hom, hemi)
+            wanted.setdefault(where, set()).update(carriers_in_order(sets)[0].tolist())
+            carried.append((found, where, sets))
+    names: dict[tuple[str, str], dict[int, str]] = {}
+    for (dataset, part), indexes in wanted.items():
+        found_names = conn.execute(
+            "SELECT idx, biosample FROM samples "
+            "WHERE dataset = ? AND part = ? AND idx IN (SELECT value FROM json_each(?))",
+            (dataset, part, json.dumps(sorted(indexes))),
+        ).fetchall()
+        names[(dataset, part)] = {int(i): str(b) for i, b in found_names}
+    for found, where, sets in carried:
+        found["caseLevelData"] = case_level_data(sets, names[where])
+    return docs
 
 
 def sqlite_path(uri: str) -> Path:

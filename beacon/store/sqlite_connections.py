@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from beacon.errors import StoreUnavailable
-from beacon.store import sqlite_bins
+from beacon.store import sqlite_bins, sqlite_roaring
 from beacon.store.base import StoreOptions
 from beacon.store.fairness import FairShare
 from beacon.store.sqlite_calls import Corrupt, translated
 from beacon.store.sqlite_file import FileIdentity, Generation, file_identity, same_inode
-from beacon.store.sqlite_schema import INDEXES, READABLE_VERSIONS, SCHEMA_VERSION, TABLES
+from beacon.store.sqlite_schema import INDEXES, READABLE_VERSIONS, SCHEMA_VERSION, TABLES, UPGRADE_ADVICE
 
 log = logging.getLogger("beacon.store.sqlite")
 
@@ -79,6 +79,7 @@ class SqliteConnections:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA cache_size=-65536")
+            sqlite_roaring.register(conn)
         except sqlite3.Error as exc:
             msg = f"cannot open SQLite store {self.path}: {exc}"
             # A file that was open and cannot be opened now: the store checks it at once.
@@ -167,7 +168,7 @@ class SqliteConnections:
                 found = row[0] if row else "unknown"
                 msg = (
                     f"SQLite store {self.path} has schema version {found}; this version needs {SCHEMA_VERSION}: "
-                    "load the data into a new store file"
+                    f"{UPGRADE_ADVICE}"
                 )
                 raise StoreUnavailable(msg)
             if must_exist and int(row[0]) == SCHEMA_VERSION:

@@ -29,7 +29,7 @@ _REBUILD_FROM = 1.5
 _FRESH_STATS_FROM = 0.10
 # Page cache of the loading connection (KiB), for the index builds; the default is restored after.
 _LOAD_CACHE_KIB = 65_536
-_SIDE_TABLES = ("keys", "terms", "vals")
+_SIDE_TABLES = ("keys", "terms", "vals", "carriers")
 
 
 def delete_part(
@@ -47,6 +47,7 @@ def delete_part(
         )
     _counted(conn, tally, "records", -1, f"DELETE FROM records WHERE {where}", params)
     _counted(conn, tally, "term_catalog", -1, f"DELETE FROM term_catalog WHERE {where}", params)
+    _counted(conn, tally, "samples", -1, f"DELETE FROM samples WHERE {where}", params)
     cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
     sqlite_bins.forget(conn, dataset_id, part)
     return cur.rowcount > 0
@@ -100,6 +101,20 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
     finally:
         conn.execute(f"PRAGMA cache_size = {cache_size}")
     return LoadSummary(load.dataset_id, counts)
+
+
+def _note_carrier_collections(conn: sqlite3.Connection, base: int) -> None:
+    """Add the collections whose records this load gave carrier sets to meta's `carrier_collections`.
+
+    Lookups skip their set branches for the other collections (sqlite_translate.py); the list only
+    grows, like `max_span`.
+    """
+    (known,) = conn.execute("SELECT value FROM meta WHERE key = 'carrier_collections'").fetchone() or ("[]",)
+    new = conn.execute(
+        "SELECT DISTINCT r.coll FROM carriers c JOIN records r ON r.rid = c.rid WHERE c.rid > ?", (base,)
+    ).fetchall()
+    found = sorted({*json.loads(known), *(str(c) for (c,) in new)})
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('carrier_collections', ?)", (json.dumps(found),))
 
 
 def _keep_one_dataset_record(conn: sqlite3.Connection, load: DatasetLoad) -> None:
@@ -201,6 +216,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tup
     tally = LoadTally()
     filled: dict[str, None] = {}
     staged = False
+    part = (load.dataset_id, load.part)
     for batch in load.batches:
         writer.many("records", f"INSERT INTO records VALUES (? + {base},?,?,?,?,?,?,?,?,?,?,?,?,?)", batch.records)
         if batch.key_lists and not staged:
@@ -212,6 +228,8 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tup
             ("keys", f"INSERT INTO temp.staged_keys SELECT ?1, value, ?2 + {base} FROM json_each(?3)", batch.key_lists),
             ("terms", f"INSERT OR IGNORE INTO terms VALUES (?, ? + {base})", batch.terms),
             ("vals", f"INSERT INTO vals VALUES (? + {base}, ?, ?, ?)", batch.values),
+            ("carriers", f"INSERT INTO carriers VALUES (? + {base}, ?, ?, ?)", batch.carrier_sets),
+            ("samples", "INSERT INTO samples VALUES (?, ?, ?, ?, ?)", [(*part, *row) for row in batch.samples]),
         ):
             if rows:
                 writer.many(table, sql, rows)
@@ -220,6 +238,8 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tup
     if staged:
         writer.one("keys", "INSERT OR IGNORE INTO keys SELECT * FROM temp.staged_keys ORDER BY kind, value, rid")
         conn.execute("DROP TABLE temp.staged_keys")
+    if "carriers" in filled:
+        _note_carrier_collections(conn, base)
     conn.execute(
         "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) WHERE key = 'max_span'",
         (tally.max_span,),

@@ -1,4 +1,4 @@
-"""DDL of the embedded SQLite store: one records table, side tables for keys, terms and values.
+"""DDL of the embedded SQLite store: one records table, side tables for keys, terms, values and carriers.
 
 Secondary indexes (`INDEXES`) are dropped and built again around a load into a store that holds
 little else, because SQLite loads several times faster into unindexed tables and an index built in one
@@ -8,11 +8,15 @@ pass is smaller than one grown row by row. The variant bins (`variant_groups`, `
 
 from __future__ import annotations
 
-# The variant bins did not raise the version: they are added to version 3 stores on open
-# (sqlite_bins.ensure), so stores keep their version, and bench/stores.py its cache key.
-SCHEMA_VERSION = 3
-# Version 2 stored every document whole; version 3 also reads those (beacon/store/compact.py).
-READABLE_VERSIONS = (2, 3)
+# Version 4: VCF carriers are sample sets (`carriers`, `samples`; beacon/store/carriers.py), no longer key
+# rows. Older stores hold their VCF carriers as keys and are refused with advice (docs/scaling.md).
+# The variant bins did not raise the version: they are added to stores on open (sqlite_bins.ensure).
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (4,)
+# What a refused store is told to do: one line.
+UPGRADE_ADVICE = (
+    "carriers are now stored as sample sets: load the datasets again with beacon-ingest into a new store file"
+)
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,6 +40,15 @@ CREATE TABLE IF NOT EXISTS terms (
     PRIMARY KEY (term, rid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vals (rid INTEGER NOT NULL, path TEXT NOT NULL, sval TEXT, nval REAL);
+-- A variant's carriers: Roaring bitmaps of the sample indexes of its part, per zygosity (NULL: none).
+CREATE TABLE IF NOT EXISTS carriers (rid INTEGER PRIMARY KEY, het BLOB, hom BLOB, hemi BLOB);
+-- The dense sample indexes of each dataset part, and the biosample and individual of each.
+CREATE TABLE IF NOT EXISTS samples (
+    dataset TEXT NOT NULL, part TEXT NOT NULL, idx INTEGER NOT NULL, biosample TEXT NOT NULL, individual TEXT,
+    PRIMARY KEY (dataset, part, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_by_biosample ON samples (dataset, biosample);
+CREATE INDEX IF NOT EXISTS samples_by_individual ON samples (dataset, individual);
 CREATE TABLE IF NOT EXISTS term_catalog (
     dataset TEXT NOT NULL, part TEXT NOT NULL, coll TEXT NOT NULL, term TEXT NOT NULL,
     type TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,

@@ -22,6 +22,7 @@ from beacon.model.plan import (
     Query,
     Related,
 )
+from beacon.store.carriers import carrier_mask
 from beacon.store.sqlite_schema import COLUMNS
 
 Params = list[object]
@@ -40,13 +41,19 @@ class _At:
     alias: str = "r"
     depth: int = 0
     collection: str = field(default="")
+    # The collections whose records hold carrier sets, when the store told (else every lookup keeps its
+    # set branches, each guarded by the store's own list in meta).
+    sets: frozenset[str] | None = None
+
+    def holds_sets(self, collection: str) -> bool:
+        return self.sets is None or collection in self.sets
 
     def column(self, f: Field) -> str:
         return f"{self.alias}.{COLUMNS[f].partition('.')[2]}"
 
     def inside(self, collection: str) -> _At:
         """The same parameters for the records of a sub-select over `collection`."""
-        return _At(self.params, self.datasets, f"s{self.depth + 1}", self.depth + 1, collection)
+        return _At(self.params, self.datasets, f"s{self.depth + 1}", self.depth + 1, collection, self.sets)
 
 
 def condition_sql(cond: Condition, params: Params, datasets: tuple[str, ...] = ()) -> str:
@@ -94,34 +101,122 @@ def _related_sql(cond: Related, at: _At) -> str:
     """Records linked to matching `source` records of the same dataset, as one uncorrelated sub-select.
 
     The sub-select starts from the source records (bounded by the datasets searched and their own
-    indexed condition), follows their `via` keys to the records carrying the same key, and keeps those
-    of the same dataset: the rid list the outer query seeks, as for a literal `HasKey` list, but
-    without the list passing through Python and never across datasets.
+    indexed condition) and gathers the distinct (dataset, value) pairs of their `via` keys, then seeks
+    the records of the target collection carrying the same key in the same dataset: the rid list the
+    outer query seeks, as for a literal `HasKey` list, but without the list passing through Python and
+    never across datasets. Biosample and individual links are also carrier sets (`_carrier_pairs`,
+    `_carrier_targets`); those pairs and targets join the key ones.
     """
     inner = at.inside(cond.source)
     s = inner.alias
-    at.params.extend([cond.source, json.dumps(list(at.datasets))])
-    bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
-    where = _sql(_as_and(cond.where), inner)
     if cond.via == SAME_DATASET:
+        at.params.extend([cond.source, json.dumps(list(at.datasets))])
+        bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
+        where = _sql(_as_and(cond.where), inner)
         return f"{at.alias}.dataset IN (SELECT {s}.dataset FROM records {s} WHERE {bound} AND {where})"
-    at.params.extend([cond.via, cond.via, at.collection, at.collection, at.collection])
     d = inner.depth
+    carried = cond.via in CARRIER_KINDS
+    # Set branches only for collections that hold sets: a branch the store knows to be empty still costs
+    # its pairs' materialisation (measured: 3 of 6 ms for the 1,000 carriers of one variant).
+    from_sets, to_sets = carried and at.holds_sets(cond.source), carried and at.holds_sets(at.collection)
     # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
     pairs = (
-        f"SELECT DISTINCT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} "
-        f"JOIN keys ks{d} ON ks{d}.rid = {s}.rid WHERE {bound} AND {where} AND ks{d}.kind = ?"
+        f"SELECT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
     )
-    # A key value is on records of every collection (an individual's id on each variant it carries):
-    # the rids of the target collection in the pair's dataset bound the key index seek to its records.
+    pairs += f"WHERE {_source_bound(cond, inner)} AND ks{d}.kind = ?"
+    at.params.append(cond.via)
+    if from_sets:
+        pairs += f" UNION {_carrier_pairs(cond, inner)}"
+    # A key value is on records of every collection (an individual's id on a variant carrying it as a
+    # key): the rids of the target collection in each dataset bound the key index seek to its records,
+    # read once per dataset searched (b), not once per pair.
+    at.params.extend([at.collection, at.collection, json.dumps(list(at.datasets)), cond.via, at.collection])
+    # (parameters in the order of the text below: the bounds' two collections and datasets, then the seek's)
+    bounds = (
+        f"b{d} AS MATERIALIZED (SELECT e{d}.value AS dataset, "
+        f"(SELECT min(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = e{d}.value) AS lo, "
+        f"(SELECT max(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = e{d}.value) AS hi "
+        f"FROM json_each(?) e{d})"
+    )
+    targets = (
+        f"SELECT t{d}.rid FROM p{d} CROSS JOIN b{d} ON b{d}.dataset = p{d}.dataset "
+        f"CROSS JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value "
+        f"AND kt{d}.rid BETWEEN b{d}.lo AND b{d}.hi "
+        f"CROSS JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?"
+    )
+    if to_sets:
+        targets += f" UNION {_carrier_targets(cond.via, at, d)}"
+    return f"{at.alias}.rid IN (WITH p{d} AS ({pairs}), {bounds} {targets})"
+
+
+# Key kinds that carrier sets also link: a set member is a sample, and a sample is a biosample of an individual.
+CARRIER_KINDS = ("biosample", "individual")
+# True when records of collection `?` hold carrier sets (kept by the load, sqlite_load.py): the set
+# branches of a lookup are skipped at once for the others.
+_HOLDS_SETS = (
+    "EXISTS (SELECT 1 FROM meta WHERE meta.key = 'carrier_collections' "
+    "AND ? IN (SELECT value FROM json_each(meta.value)))"
+)
+
+
+def _source_bound(cond: Related, inner: _At) -> str:
+    """The source records' bound (collection, datasets searched) and condition, parameters appended."""
+    s = inner.alias
+    inner.params.extend([cond.source, json.dumps(list(inner.datasets))])
+    bound = f"{s}.coll = ? AND {s}.dataset IN (SELECT value FROM json_each(?))"
+    return f"{bound} AND {_sql(_as_and(cond.where), inner)}"
+
+
+def _carrier_pairs(cond: Related, inner: _At) -> str:
+    """(dataset, value) pairs of the carriers of the matching source variants, through sets.
+
+    Per dataset part, the union of the matching variants' picked sets (`carrier_mask`), its members
+    expanded inside SQLite and met with the part's samples: never across datasets, no list in Python.
+    CROSS JOIN fixes the order (SQLite's planner would scan the samples table otherwise).
+    """
+    s, d = inner.alias, inner.depth
+    inner.params.append(carrier_mask(cond.where))
+    bound = _source_bound(cond, inner)
+    if inner.sets is None:
+        inner.params.append(cond.source)
+        bound += f" AND {_HOLDS_SETS}"
+    union = (
+        f"SELECT {s}.dataset AS dataset, {s}.part AS part, roaring_union(?, c{d}.het, c{d}.hom, c{d}.hemi) AS u "
+        f"FROM records {s} JOIN carriers c{d} ON c{d}.rid = {s}.rid WHERE {bound} "
+        f"GROUP BY {s}.dataset, {s}.part"
+    )
+    return (
+        f"SELECT g{d}.dataset, sm{d}.{cond.via} FROM ({union}) g{d} "
+        f"CROSS JOIN json_each(roaring_members(g{d}.u)) m{d} "
+        f"CROSS JOIN samples sm{d} "
+        f"ON sm{d}.dataset = g{d}.dataset AND sm{d}.part = g{d}.part AND sm{d}.idx = m{d}.value "
+        f"WHERE sm{d}.{cond.via} IS NOT NULL"
+    )
+
+
+def _carrier_targets(via: str, at: _At, d: int) -> str:
+    """The target variants whose sets hold a sample of a pair (`p{d}`): per part, the pairs' samples as
+    one set, met with each variant's sets of that part (a scan of the part's variants, one call each)."""
+    guarded = at.sets is None
+    at.params.extend([at.collection, at.collection] if guarded else [at.collection])
+    # The guard as the first table of the join: nothing else is read when the target holds no sets.
+    guard = f"(SELECT 1 WHERE {_HOLDS_SETS}) h{d} CROSS JOIN " if guarded else ""
+    samples = (
+        f"SELECT sq{d}.dataset AS dataset, sq{d}.part AS part, roaring_of(sq{d}.idx) AS b "
+        f"FROM {guard}p{d} "
+        f"CROSS JOIN samples sq{d} ON sq{d}.dataset = p{d}.dataset AND sq{d}.{via} = p{d}.value "
+        f"GROUP BY sq{d}.dataset, sq{d}.part"
+    )
+    # A part's records are one rid range (a load inserts them together): that range, read by rowid.
     ends = [
-        f"(SELECT {fn}(x{d}.rid) FROM records x{d} WHERE x{d}.coll = ? AND x{d}.dataset = p{d}.dataset)"
+        f"(SELECT {fn}(y{d}.rid) FROM records y{d} WHERE y{d}.dataset = q{d}.dataset AND y{d}.part = q{d}.part)"
         for fn in ("min", "max")
     ]
     return (
-        f"{at.alias}.rid IN (SELECT t{d}.rid FROM ({pairs}) p{d} "
-        f"JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value AND kt{d}.rid BETWEEN {ends[0]} AND {ends[1]} "
-        f"JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?)"
+        f"SELECT tc{d}.rid FROM ({samples}) q{d} "
+        f"CROSS JOIN records tc{d} ON tc{d}.rid BETWEEN {ends[0]} AND {ends[1]} AND +tc{d}.coll = ? "
+        f"CROSS JOIN carriers cc{d} ON cc{d}.rid = tc{d}.rid "
+        f"WHERE roaring_meets(7, cc{d}.het, cc{d}.hom, cc{d}.hemi, q{d}.b)"
     )
 
 
@@ -207,29 +302,35 @@ def _overlap_bound(where: Condition | None, at: _At) -> str:
     return ""
 
 
-def _scope(query: Query, params: Params) -> str:
+def _scope(query: Query, params: Params, sets: frozenset[str] | None = None) -> str:
     params.append(query.collection)
     params.append(json.dumps(list(query.datasets)))
     sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
     if query.where is not None:
-        sql += " AND " + _sql(_as_and(query.where), _At(params, query.datasets, collection=query.collection))
+        at = _At(params, query.datasets, collection=query.collection, sets=sets)
+        sql += " AND " + _sql(_as_and(query.where), at)
     return sql
 
 
-def count_sql(query: Query) -> tuple[str, Params]:
+def count_sql(query: Query, sets: frozenset[str] | None = None) -> tuple[str, Params]:
+    """The count per dataset; `sets`: the collections holding carrier sets, when known (see `_At`)."""
     params: Params = []
-    where = _scope(query, params)
+    where = _scope(query, params, sets)
     return f"SELECT r.dataset, count(*) FROM records r WHERE {where} GROUP BY r.dataset", params
 
 
 _DOC_COLUMNS = "r.doc, r.dataset, r.id, r.v_asm, r.v_chr, r.v_start, r.v_end, r.v_ref, r.v_alt, r.v_type"
 
 
-def find_sql(query: Query) -> tuple[str, Params]:
+def find_sql(query: Query, sets: frozenset[str] | None = None) -> tuple[str, Params]:
+    """Documents' text and columns, then the part and the carrier sets that complete them (sqlite.py)."""
     params: Params = []
-    where = _scope(query, params)
+    where = _scope(query, params, sets)
     # The dataset, id and variant columns complete documents stored without what they hold (store/compact.py).
-    sql = f"SELECT {_DOC_COLUMNS} FROM records r WHERE {where} ORDER BY r.rid"
+    sql = (
+        f"SELECT {_DOC_COLUMNS}, r.part, c.het, c.hom, c.hemi FROM records r LEFT JOIN carriers c ON c.rid = r.rid "
+        f"WHERE {where} ORDER BY r.rid"
+    )
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"
         params.extend([-1 if query.limit is None else query.limit, query.offset])
@@ -240,5 +341,21 @@ def keys_sql(query: Query, kind: str) -> tuple[str, Params]:
     params: Params = []
     where = _scope(query, params)
     params.append(kind)
-    sql = f"SELECT DISTINCT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
-    return sql + " ORDER BY k.value", params
+    sql = f"SELECT k.value FROM records r JOIN keys k ON k.rid = r.rid WHERE {where} AND k.kind = ?"
+    if kind in CARRIER_KINDS:
+        sql += " UNION " + carrier_values_sql(_scope(query, params), kind)
+        return f"SELECT value FROM ({sql}) ORDER BY value", params
+    return f"SELECT DISTINCT value FROM ({sql}) ORDER BY value", params
+
+
+def carrier_values_sql(where: str, kind: str) -> str:
+    """The biosample or individual (`kind`) ids of the carriers in the sets of records `r` meeting `where`."""
+    union = (
+        "SELECT r.dataset AS dataset, r.part AS part, roaring_union(7, c.het, c.hom, c.hemi) AS u "
+        f"FROM records r JOIN carriers c ON c.rid = r.rid WHERE {where} GROUP BY r.dataset, r.part"
+    )
+    return (
+        f"SELECT sm.{kind} AS value FROM ({union}) g JOIN json_each(roaring_members(g.u)) m "
+        f"JOIN samples sm ON sm.dataset = g.dataset AND sm.part = g.part AND sm.idx = m.value "
+        f"WHERE sm.{kind} IS NOT NULL"
+    )

@@ -17,12 +17,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-HETEROZYGOUS = {"id": "GENO:0000458", "label": "heterozygous"}
-HOMOZYGOUS = {"id": "GENO:0000136", "label": "homozygous"}
-HEMIZYGOUS = {"id": "GENO:0000134", "label": "hemizygous"}
-# Zygosity codes of GenotypeTable.tallies, indexes into ZYGOSITIES.
+from beacon.store.carriers import HEMIZYGOUS, HETEROZYGOUS, HOMOZYGOUS, ZYGOSITIES
+
+# Zygosity codes of GenotypeTable.tallies, indexes into ZYGOSITIES: the order of a variant's carrier sets.
 HET, HOM, HEMI = 0, 1, 2
-ZYGOSITIES = (HETEROZYGOUS, HOMOZYGOUS, HEMIZYGOUS)
 _NONE = np.zeros(0, dtype=np.intp)
 # GenotypeTable._pairs: each sample's pair code, the pairs' histogram per group, the code width.
 _Pairs = tuple[npt.NDArray[np.int16], npt.NDArray[np.int64], int]

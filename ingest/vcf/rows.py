@@ -3,8 +3,9 @@
 For an allele of A, C, G and T without ANN/CSQ annotations, `DirectRows` appends exactly what
 `site_document` → `index_record` → `LoadPacker.add` would: the record row with its text as
 `beacon.store.compact.encode` writes it (variation and genomic HGVS id left to the columns, frequency sources
-without their own sourceReference), the hgvs, carrier and cohort keys, the GENO terms and the two
-text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
+without their own sourceReference), the carriers as sample sets (beacon/store/carriers.py; as keys only
+when the samples' indexes do not follow the file's order), the hgvs and cohort keys, the GENO terms and
+the two text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
 allele takes the document path.
 """
 
@@ -21,9 +22,10 @@ from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
 from beacon.model.populations import OVERALL, TERM_PREFIX, observed
 from beacon.store.bulk import LoadPacker
+from beacon.store.carriers import ZYGOSITIES, sets_from_codes
 from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
-from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable
+from ingest.vcf.genotypes import GenotypeTable
 from ingest.vcf.identifiers import alternative_ids
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
@@ -33,9 +35,12 @@ _MAX_TEXT = 256  # indexing's cut of text values
 
 
 class _Carriers:
-    """Per file: each sample's caseLevelData entry for each zygosity, and the JSON names of it and its individual."""
+    """Per file: each sample's caseLevelData entry for each zygosity, the JSON names of it and its individual,
+    and its index in the load's samples (-1 until the load meets it)."""
 
-    def __init__(self, samples: list[str], owners: dict[str, str]) -> None:
+    def __init__(self, samples: list[str], owners: dict[str, str], known: dict[str, int]) -> None:
+        self.samples = samples
+        self.index = np.array([known.get(s, -1) for s in samples], dtype=np.int64)
         quoted = [_json(s) for s in samples]
         self.entries = np.array(
             [[f'{{"biosampleId":{q},"zygosity":{_json(z)}}}' for q in quoted] for z in ZYGOSITIES], dtype=object
@@ -69,7 +74,8 @@ class DirectRows:
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
         wanted = file.samples and not self._counts_only
-        self._carriers = _Carriers(file.samples, self._ctx.biosample_individual) if wanted else None
+        ctx = self._ctx
+        self._carriers = _Carriers(file.samples, ctx.biosample_individual, ctx.samples.positions) if wanted else None
         labels = file.populations.labels if file.populations is not None else ()
         self._populations = [_json(label) for label in labels]
 
@@ -77,6 +83,8 @@ class DirectRows:
         """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
         packer = self._packer
         batch = packer.batch
+        if self._ctx.samples.fresh:
+            batch.samples.extend(self._ctx.samples.take())
         n = packer.number()
         _, record, chrom, (pos, ref, alt, index), genotypes, _ = site
         start = pos - 1
@@ -143,15 +151,39 @@ class DirectRows:
         assert carriers is not None
         batch = self._packer.batch
         samples, codes = tallies.carriers, tallies.codes
+        if not len(samples):
+            parts.append('"caseLevelData":[]')
+            parts.append(frequencies)
+            return 0
+        indexes = self._indexes(samples)
+        self._terms(n, codes)
+        if len(indexes) < 2 or bool(np.all(indexes[1:] > indexes[:-1])):
+            # As store/indexing.py: the sets hold the carriers, the document an empty list.
+            parts.append('"caseLevelData":[]')
+            parts.append(frequencies)
+            batch.carrier_sets.append((n, *sets_from_codes(indexes, codes)))
+            return 1 + len(samples) // 512
         parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
         parts.append(frequencies)
-        if len(samples):
-            batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))
-            owned = samples[carriers.owned[samples]]
-            if len(owned):
-                batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
-            self._terms(n, codes)
+        batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))
+        owned = samples[carriers.owned[samples]]
+        if len(owned):
+            batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
         return 2 * len(samples)
+
+    def _indexes(self, samples: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        """The load's sample indexes of these file positions, registering (in this order) those not met yet."""
+        carriers = self._carriers
+        assert carriers is not None
+        indexes = carriers.index[samples]
+        if bool((indexes < 0).any()):
+            known, owners = self._ctx.samples, self._ctx.biosample_individual
+            for position in samples[indexes < 0].tolist():
+                name = carriers.samples[position]
+                carriers.index[position] = known.add(name, owners.get(name))
+            indexes = carriers.index[samples]
+            self._packer.batch.samples.extend(known.take())
+        return indexes
 
     def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
         """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""

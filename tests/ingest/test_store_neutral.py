@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from beacon.model.entry_types import DEFAULT_TABLE
-from beacon.model.plan import Query
+from beacon.model.plan import And, Compare, Field, HasTerm, Query, Related
 from beacon.store.base import Store
+from beacon.store.carriers import HOMOZYGOUS
 from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.backends import MongoSource, load_into, new_mongo_source
@@ -98,6 +99,20 @@ async def _read(store: Store) -> dict[str, Any]:
                 found = await store.record_keys(coll, dataset, kind)
                 out[f"{coll} {dataset} {kind}"] = {rid: values for rid, values in found.items() if values}
         out[f"{coll} terms"] = await store.terms((coll,), datasets)
+    # Carriers are sample sets: read through lookups both ways, zygosity picking the set, and key reads.
+    out["carrier individuals"] = await store.distinct_keys(Query("g_variants", datasets), "individual")
+    for doc in out["g_variants find"]:
+        vid = doc["variantInternalId"]
+        of_variant = Related("g_variants", "individual", Compare(Field.ID, "=", vid))
+        out[f"individuals of {vid}"] = await store.count_by_dataset(Query("individuals", datasets, of_variant))
+        homozygous = Related(
+            "g_variants", "biosample", And((Compare(Field.ID, "=", vid), HasTerm((HOMOZYGOUS["id"],))))
+        )
+        out[f"homozygous biosamples of {vid}"] = await store.find(Query("biosamples", datasets, homozygous))
+        out[f"keys of {vid}"] = await store.keys_of("g_variants", vid, "biosample", datasets)
+    for person in out["carrier individuals"]:
+        carried = Related("individuals", "individual", Compare(Field.ID, "=", person))
+        out[f"variants of {person}"] = await store.find(Query("g_variants", datasets, carried))
     info = await store.datasets()
     out["datasets"] = sorted((d.id, d.assembly, dict(d.counts), d.transcript_annotated_variants) for d in info)
     return out
@@ -126,8 +141,13 @@ async def test_a_vcf_load_reads_back_the_same_from_both_backends(
     documents = await load_into(mongo.store(), _read)
     assert embedded == documents
     # The comparison is not of two empty stores: carriers, owners, terms and annotated alleles arrived.
-    assert embedded["g_variants geno biosample"]
-    assert embedded["g_variants geno individual"]
+    # Carriers are sample sets now, not keys (beacon/store/carriers.py): no variant carries a carrier key.
+    assert not embedded["g_variants geno biosample"]
+    assert embedded["carrier individuals"] == ["I1", "I2", "I3", "P1", "S4"]
+    assert any(d.get("caseLevelData") for d in embedded["g_variants find"])
+    assert any(embedded[f"variants of {p}"] for p in ("I1", "I2", "I3"))
+    assert any(v for k, v in embedded.items() if k.startswith("homozygous biosamples of"))
+    assert any(v for k, v in embedded.items() if k.startswith("individuals of"))
     assert {t.id for t in embedded["g_variants terms"]} >= {"GENO:0000458", "GENO:0000136"}
     assert embedded["g_variants counts"]["annotated"] >= 1
     assert any("molecularAttributes" in d for d in embedded["g_variants find"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from cyvcf2 import VCF
 
-from ingest.vcf.genotypes import ZYGOSITIES, GenotypeTable, PopulationIndex, population_index
+from beacon.store.carriers import ZYGOSITIES
+from ingest.vcf.genotypes import GenotypeTable, PopulationIndex, population_index
 from ingest.vcf.samples import read_samples
 from tests.conftest import DATA
 

@@ -55,6 +55,9 @@ TABLES = {
     "terms": f"SELECT * FROM terms WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid, term",
     "vals": f"SELECT * FROM vals WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid, rowid",
     "term_catalog": "SELECT * FROM term_catalog WHERE coll != 'datasets' ORDER BY 1, 2, 3, 4, 5",
+    # Carriers are sample sets over each part's sample indexes (beacon/store/carriers.py).
+    "carriers": f"SELECT * FROM carriers WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid",
+    "samples": "SELECT * FROM samples ORDER BY dataset, part, idx",
     "datasets_loaded": (
         "SELECT dataset, part, assembly, digest, json_remove(counts, '$.datasets') FROM datasets_loaded ORDER BY 1, 2"
     ),

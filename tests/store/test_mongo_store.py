@@ -79,7 +79,10 @@ async def test_an_interrupted_load_is_invisible_and_removed_by_the_next_load(sou
 async def test_a_database_of_another_store_schema_version_is_refused_with_advice(source: MongoSource) -> None:
     store = source.store()
     await store._db["meta"].insert_one({"_id": "schema", "version": 99})
-    with pytest.raises(StoreUnavailable, match="has store schema version 99; this version needs 1"):
+    with pytest.raises(
+        StoreUnavailable,
+        match="has store schema version 99; this version needs 2: carriers are now stored as sample sets: load",
+    ):
         await store.open()
 
 

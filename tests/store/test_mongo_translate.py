@@ -18,9 +18,12 @@ from beacon.model import plan as nodes
 from beacon.model.request import VariantParams
 from beacon.query.variants import variant_condition
 from beacon.store.mongo import ENTRY_COLLECTIONS
-from beacon.store.mongo_schema import DATASETS_LOADED, TERM_CATALOG, indexes_for
+from beacon.store.mongo_schema import DATASETS_LOADED, SAMPLES, TERM_CATALOG, indexes_for
 from beacon.store.mongo_translate import (
+    SAMPLE_FIELDS,
     Scope,
+    carrier_sources_filter,
+    carrier_targets_filter,
     find_spec,
     keys_pipeline,
     like_regex,
@@ -28,6 +31,8 @@ from beacon.store.mongo_translate import (
     related_conditions,
     related_found,
     related_pipeline,
+    samples_by_id,
+    samples_by_index,
 )
 from tests.store import plan_table
 
@@ -76,13 +81,25 @@ FIRST_STEP_ROWS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# What a set step could have found: in d2, the variants of seq 7 and 9 hold a sample of a found carrier.
+CARRIED = {"d2": (7, 9)}
+
+
 def _first_steps(query: nodes.Query, scope: Scope) -> tuple[Scope, dict[str, object]]:
-    """The scope knowing the (made-up) first step of each Related, and the first-step pipelines."""
+    """The scope knowing the (made-up) first step of each Related, and the first-step pipelines and reads."""
     pipelines: dict[str, object] = {}
     for n, cond in enumerate(related_conditions(query.where)):
         pipelines[f"first step {n}: {cond.source} by {cond.via}"] = related_pipeline(cond, scope)
         rows = [] if cond.where == nodes.Compare(nodes.Field.START, "=", 1) else FIRST_STEP_ROWS[cond.via]
         scope = scope.with_related(cond, related_found(cond, rows))
+        if cond.via in SAMPLE_FIELDS:
+            # Carrier sets (beacon/store/mongo_carriers.py): the sources' sets, their members' ids, the
+            # ids' samples, each generation's variants holding sets; and the seqs the sets linked.
+            pipelines[f"set step {n}: sources with sets"] = carrier_sources_filter(cond, scope)
+            pipelines[f"set step {n}: members to ids"] = samples_by_index(3, [0, 5, 9])
+            pipelines[f"set step {n}: ids to members"] = samples_by_id((3, 4), cond.via, ["HG1", "HG2"])
+            pipelines[f"set step {n}: candidate variants"] = carrier_targets_filter(3)
+            scope = scope.with_carried(cond, CARRIED if rows else {})
     return scope, pipelines
 
 
@@ -109,7 +126,7 @@ def render() -> dict[str, object]:
             "count d1": match_filter(query, scope.of("d1")),
             "find": find_spec(query, scope).filter,
         }
-    indexes = {c: list(indexes_for(c)) for c in (*ENTRY_COLLECTIONS, DATASETS_LOADED, TERM_CATALOG)}
+    indexes = {c: list(indexes_for(c)) for c in (*ENTRY_COLLECTIONS, DATASETS_LOADED, TERM_CATALOG, SAMPLES)}
     return {"plans": plans, "indexes": indexes}
 
 

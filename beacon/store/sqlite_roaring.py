@@ -1,0 +1,87 @@
+"""SQL functions over carrier sets (Roaring bitmaps in blobs), registered on every connection of the store.
+
+Set operations run inside SQLite, one call per stored set, so a count never brings a list of ids to
+Python: `roaring_union` ORs the picked sets of many variants into one set per group, `roaring_members`
+spells a set as a JSON array that `json_each` expands to rows (to meet the samples table),
+`roaring_count` counts a set, `roaring_of` builds a set from sample indexes, and `roaring_meets` tells
+whether a variant's picked sets share a member with a given set.
+
+Each function takes the variant's three sets (het, hom, hemi) and a `mask` of the ones a zygosity
+filter picks (bit 0 heterozygous, 1 homozygous, 2 hemizygous; 7 for all).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from pyroaring import BitMap
+
+Blob = bytes | None
+ALL_ZYGOSITIES = 7
+
+
+def _picked(mask: int, het: Blob, hom: Blob, hemi: Blob) -> BitMap:
+    found = BitMap()
+    for bit, blob in enumerate((het, hom, hemi)):
+        if blob is not None and mask & (1 << bit):
+            found |= BitMap.deserialize(blob)
+    return found
+
+
+class _Union:
+    """Aggregate: the union of the picked sets of every row, serialised (NULL when empty)."""
+
+    def __init__(self) -> None:
+        self.found = BitMap()
+
+    def step(self, mask: int, het: Blob, hom: Blob, hemi: Blob) -> None:
+        for bit, blob in enumerate((het, hom, hemi)):
+            if blob is not None and mask & (1 << bit):
+                self.found |= BitMap.deserialize(blob)
+
+    def finalize(self) -> bytes | None:
+        return bytes(self.found.serialize()) if self.found else None
+
+
+class _Build:
+    """Aggregate: the set of the (integer) sample indexes of every row, serialised (NULL when none)."""
+
+    def __init__(self) -> None:
+        self.found = BitMap()
+
+    def step(self, index: int | None) -> None:
+        if index is not None:
+            self.found.add(index)
+
+    def finalize(self) -> bytes | None:
+        return bytes(self.found.serialize()) if self.found else None
+
+
+def _members(blob: Blob) -> str:
+    if blob is None:
+        return "[]"
+    return json.dumps(BitMap.deserialize(blob).to_array().tolist())
+
+
+def _count(mask: int, het: Blob, hom: Blob, hemi: Blob) -> int:
+    return len(_picked(mask, het, hom, hemi))
+
+
+def _meets(mask: int, het: Blob, hom: Blob, hemi: Blob, other: Blob) -> int:
+    if other is None:
+        return 0
+    wanted = BitMap.deserialize(other)
+    for bit, blob in enumerate((het, hom, hemi)):
+        if blob is not None and mask & (1 << bit) and BitMap.deserialize(blob).intersect(wanted):
+            return 1
+    return 0
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Make the carrier-set functions available to `conn`'s statements."""
+    conn.create_aggregate("roaring_union", 4, _Union)  # type: ignore[arg-type]
+    conn.create_aggregate("roaring_of", 1, _Build)  # type: ignore[arg-type]
+    conn.create_function("roaring_members", 1, _members, deterministic=True)
+    conn.create_function("roaring_count", 4, _count, deterministic=True)
+    conn.create_function("roaring_meets", 5, _meets, deterministic=True)
