@@ -24,11 +24,13 @@ from beacon.config import DatasetPolicy, SecurityConfig, TrustedIssuer, VisaBrok
 from beacon.errors import StoreUnavailable
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.granularity import Granularity, SecurityLevel
-from beacon.store.base import Store
+from beacon.store.base import Store, Tombstone
 from beacon.store.carriers import HEMIZYGOUS, HETEROZYGOUS, HOMOZYGOUS, SampleIndex, carrier_sets, members
 from beacon.store.loading import dataset_load
+from beacon.store.mongo import MongoStore
+from beacon.store.mongo_schema import META, SAMPLES
 from beacon.store.sqlite import SqliteStore
-from tests.backends import LoadedStores, load_into, loaded_stores
+from tests.backends import LoadedStores, MongoSource, load_into, loaded_stores, new_mongo_source
 from tests.conftest import AiohttpClient, fetch, make_config
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, KeyRing, new_authority
 
@@ -136,6 +138,13 @@ async def load_all(store: Store) -> None:
         await store.replace_dataset(dataset_load(dataset, "GRCh38", f"d-{dataset}", records()))
     await store.replace_dataset(dataset_load(TWO, "GRCh38", "d-p1", two_p1(), part="p1"))
     await store.replace_dataset(dataset_load(TWO, "GRCh38", "d-p2", two_p2()(), part="p2"))
+
+
+@pytest.fixture
+def mongo_db() -> Iterator[MongoSource]:
+    source = new_mongo_source("carrier_attacks_one")
+    yield source
+    asyncio.run(source.drop())
 
 
 @pytest.fixture(scope="module")
@@ -504,3 +513,66 @@ async def test_a_store_written_before_carrier_sets_is_refused_with_one_line(tmp_
     message = str(refused.value)
     assert "schema version 3" in message
     assert "\n" not in message
+
+
+async def test_an_old_mongodb_database_is_refused_with_one_line(mongo_db: MongoSource) -> None:
+    await load_into(mongo_db.store(), lambda s: s.replace_dataset(dataset_load(PUB, "GRCh38", "d", pub_records())))
+    store = mongo_db.store()
+    await store._db[META].update_one({"_id": "schema"}, {"$set": {"version": 1}}, upsert=True)
+    with pytest.raises(StoreUnavailable) as refused:
+        await store.open()
+    await store.close()
+    message = str(refused.value)
+    assert "schema version 1" in message
+    assert "\n" not in message
+
+
+# -- listing is not querying; a hard withdrawal takes the samples with it -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        pytest.param("/api/g_variants/vReg/individuals", {}, id="lookup from the variant"),
+        pytest.param("/api/individuals/I1/g_variants", {}, id="lookup from the individual"),
+        pytest.param("/api/biosamples/S2/g_variants", {}, id="lookup from the biosample"),
+        pytest.param("/api/individuals", {"requestParameters": allele(900)}, id="allele on individuals"),
+    ],
+)
+async def test_an_anonymous_caller_reaches_no_registered_sets(beacon: Beacon, path: str, query: dict[str, Any]) -> None:
+    client, _, _ = beacon
+    status, document = await ask(client, path, requestedGranularity="record", datasetIds=[REG], **query)
+    assert status in (200, 401, 403, 404), document
+    sets = document.get("response", {}).get("resultSets", [])
+    assert all(not rs.get("exists") and not rs.get("results") for rs in sets if rs.get("id") == REG), document
+    assert "vReg" not in str(document.get("response", {})) or path.startswith("/api/g_variants/vReg")
+
+
+async def _withdraw_ctl(store: Store) -> None:
+    await load_all(store)
+    tombstone = Tombstone(CTL, "2026-12-06T21:00:00Z", "reviewer", "consent withdrawn", hard=True)
+    assert await store.withdraw_dataset(tombstone)
+
+
+async def test_a_hard_withdrawal_deletes_the_datasets_samples_and_sets_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "withdrawn.db"
+    await load_into(SqliteStore(path), _withdraw_ctl)
+
+    def left() -> tuple[int, int]:
+        with sqlite3.connect(path) as conn:
+            (samples,) = conn.execute("SELECT count(*) FROM samples WHERE dataset = ?", (CTL,)).fetchone()
+            (orphans,) = conn.execute("SELECT count(*) FROM carriers WHERE rid NOT IN (SELECT rid FROM records)").fetchone()
+            return int(samples), int(orphans)
+
+    assert await asyncio.to_thread(left) == (0, 0)
+
+
+async def test_a_hard_withdrawal_deletes_the_datasets_samples_on_mongodb(mongo_db: MongoSource) -> None:
+    await load_into(mongo_db.store(), _withdraw_ctl)
+
+    async def left(store: Store) -> int:
+        assert isinstance(store, MongoStore)
+        await store.collect_generations()
+        return int(await store._db[SAMPLES].count_documents({"ds": CTL}))
+
+    assert await load_into(mongo_db.store(), left) == 0
