@@ -577,3 +577,64 @@ async def test_a_hard_withdrawal_deletes_the_datasets_samples_on_mongodb(mongo_d
         return int(await store._db[SAMPLES].count_documents({"ds": CTL}))
 
     assert await load_into(mongo_db.store(), left) == 0
+
+
+# -- MongoDB: the set steps read every matching set into memory at once ----------------------------------------------
+
+SPREAD = 12  # variants of one part, each carried by S1 (a set per variant)
+BOUND = 5  # RELATED_LIMIT for this test: what the key path would pair at most
+
+
+def spread_records() -> Iterator[tuple[Any, dict[str, Any]]]:
+    yield from people(range(1, 3))
+    for n in range(SPREAD):
+        yield VARIANTS, variant(f"vSpread{n}", 1000 + 10 * n, [carrier("S1", HET), carrier("S2", HOM)])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MongoDB set steps (mongo_carriers.carried_seqs / _ids_of_sets) read every set-holding variant of a "
+    "part with to_list(None): no RELATED_LIMIT, no batching, so one anonymous lookup holds all of a part's "
+    "carrier sets in memory (at 10^6 genomes, terabytes)",
+)
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        pytest.param("/api/individuals/I1/g_variants", {}, id="a person's variants"),
+        pytest.param(
+            "/api/individuals",
+            {"filters": [{"id": HOMOZYGOUS["id"], "scope": "genomicVariation"}]},
+            id="a zygosity filter alone",
+        ),
+    ],
+)
+async def test_a_mongodb_lookup_reads_no_more_sets_than_the_related_limit(
+    aiohttp_client: AiohttpClient,
+    mongo_db: MongoSource,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    query: dict[str, Any],
+) -> None:
+    from beacon.store import mongo as mongo_module
+    from beacon.store import mongo_carriers, mongo_translate
+
+    await load_into(
+        mongo_db.store(), lambda s: s.replace_dataset(dataset_load(PUB, "GRCh38", "d", spread_records()))
+    )
+    monkeypatch.setattr(mongo_translate, "RELATED_LIMIT", BOUND)
+    monkeypatch.setattr(mongo_module, "RELATED_LIMIT", BOUND)
+    read: list[int] = []
+    rows = mongo_carriers._rows
+
+    async def counted(cursor: Any) -> list[dict[str, Any]]:
+        found = await rows(cursor)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(mongo_carriers, "_rows", counted)
+    client = await aiohttp_client(create_app(make_config("sqlite:///unused.db", *POLICIES), store=mongo_db.store()))
+    status, document = await ask(
+        client, path, requestedGranularity="record", datasetIds=[PUB], pagination={"skip": 0, "limit": 1}, **query
+    )
+    assert status in (200, 400), document
+    assert max(read, default=0) <= BOUND + 1, read
