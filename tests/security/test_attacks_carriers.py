@@ -30,6 +30,8 @@ from beacon.store.loading import dataset_load
 from beacon.store.mongo import MongoStore
 from beacon.store.mongo_schema import META, SAMPLES
 from beacon.store.sqlite import SqliteStore
+from ingest.vcf.load import load_vcf
+from ingest.vcf.parse import VcfOptions
 from tests.backends import LoadedStores, MongoSource, load_into, loaded_stores, new_mongo_source
 from tests.conftest import AiohttpClient, fetch, make_config
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, KeyRing, new_authority
@@ -37,6 +39,8 @@ from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, Ke
 INDIVIDUALS, BIOSAMPLES, VARIANTS = (DEFAULT_TABLE.by_id(i) for i in ("individual", "biosample", "genomicVariant"))
 
 PUB, CTL, FLO, REG, TWO = "cs-pub", "cs-ctl", "cs-flo", "cs-reg", "cs-two"
+# Two datasets loaded by the VCF loader from files with the same samples (S1..S3, each its own individual).
+VPUB, VCTL = "cs-vcf-pub", "cs-vcf-ctl"
 FLOOR = 3
 BUDGET = 3
 # A biosample and an individual id made of JSON and SQL metacharacters.
@@ -48,7 +52,22 @@ POLICIES = (
     DatasetPolicy(FLO, SecurityLevel.PUBLIC, granularity={"anonymous": Granularity.RECORD}, count_floor=FLOOR),
     DatasetPolicy(REG, SecurityLevel.REGISTERED, granularity={"registered": Granularity.RECORD}),
     DatasetPolicy(TWO, SecurityLevel.PUBLIC),
+    DatasetPolicy(VPUB, SecurityLevel.PUBLIC),
+    DatasetPolicy(VCTL, SecurityLevel.CONTROLLED, visas=(CTL_VISA,)),
 )
+_VCF_HEAD = (
+    "##fileformat=VCFv4.2\n##contig=<ID=22,length=50818468>\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n"
+)
+VCFS = {
+    VPUB: _VCF_HEAD + "22\t1000\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t0/0\t0/0\n",
+    # The controlled file: the shared site carried by S3 only, and a site of its own carried by S1.
+    VCTL: _VCF_HEAD
+    + "22\t1000\t.\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/0\t1/1\n"
+    + "22\t2000\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t0/0\t0/0\n",
+}
+CTL_SITE = "22:2000:A>G"
 
 
 def carrier(biosample: str, zygosity: dict[str, str]) -> dict[str, Any]:
@@ -133,7 +152,12 @@ def two_p2(numbers: tuple[int, ...] = (7, 8), carried: str = "S8") -> Callable[[
     return records
 
 
-async def load_all(store: Store) -> None:
+async def load_all(store: Store, vcf_dir: Path | None = None) -> None:
+    if vcf_dir is not None:
+        for dataset, text in VCFS.items():
+            path = vcf_dir / f"{dataset}.vcf"
+            await asyncio.to_thread(path.write_text, text)
+            await load_vcf([path], VcfOptions(dataset, "GRCh38"), store, parse_in_child=False)
     for dataset, records in ((PUB, pub_records), (CTL, ctl_records), (FLO, flo_records), (REG, reg_records)):
         await store.replace_dataset(dataset_load(dataset, "GRCh38", f"d-{dataset}", records()))
     await store.replace_dataset(dataset_load(TWO, "GRCh38", "d-p1", two_p1(), part="p1"))
@@ -149,7 +173,12 @@ def mongo_db() -> Iterator[MongoSource]:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStores]:
-    yield from loaded_stores("carrier_attacks", tmp_path_factory.mktemp("carrier-attacks"), load_all)
+    directory = tmp_path_factory.mktemp("carrier-attacks")
+
+    async def load(store: Store) -> None:
+        await load_all(store, directory)
+
+    yield from loaded_stores("carrier_attacks", directory, load)
 
 
 Beacon = tuple[TestClient[Any, Any], Authority, Authority]
@@ -291,6 +320,23 @@ async def test_a_zygosity_filter_picks_the_carriers_of_its_own_dataset(beacon: B
     # Whatever the zygosity filter selects, it never mixes the datasets' indexes.
     assert set(found.get(PUB, [])) <= {"I1", "I2"}
     assert set(found.get(CTL, [])) <= {"I3", "I4"}
+
+
+async def test_vcf_loads_sharing_samples_keep_each_datasets_carriers(beacon: Beacon) -> None:
+    """The VCF loader's own sets: S1 is index 0 in both files; the controlled site reaches no public carrier."""
+    client, issuer, broker = beacon
+    ctl_allele = allele(1999)
+    assert (await counts(client, "/api/individuals", requestParameters=ctl_allele)).get(VPUB, 0) == 0
+    assert VCTL not in await counts(client, "/api/individuals", requestParameters=ctl_allele)
+    assert await counts(client, f"/api/g_variants/{CTL_SITE}/individuals") == {}
+    anonymous = ids(await results(client, "/api/biosamples/S1/g_variants"))
+    assert anonymous.get(VPUB) == ["22:1000:A>G"]
+    assert VCTL not in anonymous
+    token = granted(issuer, broker)
+    found = await counts(client, "/api/individuals", token, requestParameters=ctl_allele)
+    assert (found.get(VPUB, 0), found.get(VCTL)) == (0, 1)
+    shared = ids(await results(client, "/api/individuals", token, requestParameters=allele(999)))
+    assert (shared.get(VPUB), shared.get(VCTL)) == (["S1"], ["S3"])
 
 
 # -- two parts of one dataset, each numbering its samples from 0 -------------------------------------------------
