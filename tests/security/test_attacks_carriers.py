@@ -33,7 +33,7 @@ from beacon.store.sqlite import SqliteStore
 from ingest.vcf.load import load_vcf
 from ingest.vcf.parse import VcfOptions
 from tests.backends import LoadedStores, MongoSource, load_into, loaded_stores, new_mongo_source
-from tests.conftest import AiohttpClient, fetch, make_config
+from tests.conftest import AiohttpClient, make_config
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, KeyRing, new_authority
 
 INDIVIDUALS, BIOSAMPLES, VARIANTS = (DEFAULT_TABLE.by_id(i) for i in ("individual", "biosample", "genomicVariant"))
@@ -143,7 +143,9 @@ def two_p1() -> Iterator[tuple[Any, dict[str, Any]]]:
     yield VARIANTS, variant("vT1", 500, [carrier("S2", HET)])
 
 
-def two_p2(numbers: tuple[int, ...] = (7, 8), carried: str = "S8") -> Callable[[], Iterator[tuple[Any, dict[str, Any]]]]:
+def two_p2(
+    numbers: tuple[int, ...] = (7, 8), carried: str = "S8"
+) -> Callable[[], Iterator[tuple[Any, dict[str, Any]]]]:
     def records() -> Iterator[tuple[Any, dict[str, Any]]]:
         # Part p2 numbers its own samples from 0: index 1 is S8 here and S2 in part p1.
         yield from people(numbers)
@@ -313,9 +315,7 @@ async def test_a_zygosity_filter_picks_the_carriers_of_its_own_dataset(beacon: B
     found = ids(await results(client, "/api/individuals", granted(issuer, broker), requestParameters=allele(100)))
     assert (found.get(PUB), found.get(CTL)) == (["I1", "I2"], ["I3", "I4"])
     found = ids(
-        await results(
-            client, "/api/individuals", granted(issuer, broker), requestParameters=allele(100), filters=hom
-        )
+        await results(client, "/api/individuals", granted(issuer, broker), requestParameters=allele(100), filters=hom)
     )
     # The zygosity picks each dataset's own homozygous carrier (S2 in one, S4 in the other): never the other's index.
     assert (found.get(PUB), found.get(CTL)) == (["I2"], ["I4"])
@@ -528,9 +528,7 @@ async def test_a_reloaded_part_leaves_no_stale_samples(tmp_path: Path) -> None:
     assert orphans == 0
 
 
-async def test_a_reloaded_part_answers_its_new_carriers_only(
-    aiohttp_client: AiohttpClient, tmp_path: Path
-) -> None:
+async def test_a_reloaded_part_answers_its_new_carriers_only(aiohttp_client: AiohttpClient, tmp_path: Path) -> None:
     path = tmp_path / "reload.db"
     await load_into(SqliteStore(path), _reload_p2)
     client = await aiohttp_client(create_app(make_config(f"sqlite:///{path}", *POLICIES)))
@@ -607,7 +605,9 @@ async def test_a_hard_withdrawal_deletes_the_datasets_samples_and_sets_on_sqlite
     def left() -> tuple[int, int]:
         with sqlite3.connect(path) as conn:
             (samples,) = conn.execute("SELECT count(*) FROM samples WHERE dataset = ?", (CTL,)).fetchone()
-            (orphans,) = conn.execute("SELECT count(*) FROM carriers WHERE rid NOT IN (SELECT rid FROM records)").fetchone()
+            (orphans,) = conn.execute(
+                "SELECT count(*) FROM carriers WHERE rid NOT IN (SELECT rid FROM records)"
+            ).fetchone()
             return int(samples), int(orphans)
 
     assert await asyncio.to_thread(left) == (0, 0)
@@ -663,9 +663,7 @@ async def test_a_mongodb_lookup_reads_no_more_sets_than_the_related_limit(
     from beacon.store import mongo as mongo_module
     from beacon.store import mongo_carriers, mongo_translate
 
-    await load_into(
-        mongo_db.store(), lambda s: s.replace_dataset(dataset_load(PUB, "GRCh38", "d", spread_records()))
-    )
+    await load_into(mongo_db.store(), lambda s: s.replace_dataset(dataset_load(PUB, "GRCh38", "d", spread_records())))
     monkeypatch.setattr(mongo_translate, "RELATED_LIMIT", BOUND)
     monkeypatch.setattr(mongo_module, "RELATED_LIMIT", BOUND)
     read: list[int] = []
@@ -710,4 +708,5 @@ async def test_a_damaged_set_gives_a_beacon_error_not_a_stack_trace(
     assert resp.content_type == "application/json", text
     document = await resp.json()
     # A clean Beacon error (500: the damage is the store's, not the request's).
-    assert resp.status == 500 and "error" in document, document
+    assert resp.status == 500, document
+    assert "error" in document, document
