@@ -20,7 +20,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from beacon.errors import InvalidRequest, StoreUnavailable
+from beacon.errors import StoreUnavailable
 from beacon.model.entry_types import DEFAULT_TABLE
 from beacon.model.plan import Query
 from beacon.store import mongo_carriers, mongo_withdraw
@@ -47,9 +47,9 @@ from beacon.store.mongo_schema import (
 )
 from beacon.store.mongo_translate import (
     LOAD_ORDER,
-    RELATED_LIMIT,
     SAMPLE_FIELDS,
     Scope,
+    bounded,
     find_spec,
     key_prefix_range,
     key_value,
@@ -218,12 +218,12 @@ class MongoStore:
         targets = related_targets(query.where, query.collection)
         for cond in related_conditions(query.where):
             rows = await _to_list(self._db[cond.source].aggregate(related_pipeline(cond, scope), **kw))
-            _bounded(len(rows), cond.source, cond.via)
+            bounded(len(rows), cond.source, cond.via)
             found = related_found(cond, rows)
             if cond.via in SAMPLE_FIELDS:
                 # Carriers kept as sets: their ids join the keys, their variants the targets (mongo_carriers).
                 found, scope = await mongo_carriers.with_sets(self._db, cond, targets[cond], found, scope, kw)
-                _bounded(sum(len(k) for k in found.values()), cond.source, cond.via)
+                bounded(sum(len(k) for k in found.values()), cond.source, cond.via)
             scope = scope.with_related(cond, found)
         return scope
 
@@ -268,7 +268,7 @@ class MongoStore:
             if not scope.generations:
                 return []
             rows = await _to_list(self._db[query.collection].aggregate(keys_pipeline(query, scope, kind), **kw))
-            _bounded(len(rows), query.collection, kind)
+            bounded(len(rows), query.collection, kind)
             cut = len(kind) + 1
             found = {str(r["_id"])[cut:] for r in rows}
             if kind in SAMPLE_FIELDS:
@@ -382,16 +382,6 @@ class MongoStore:
     async def collect_generations(self) -> Collected:
         """Delete every generation no reader can see any more, orphans included (`beacon-ingest gc`)."""
         return await self._loader.collect()
-
-
-def _bounded(found: int, source: str, kind: str) -> None:
-    """:raise InvalidRequest: a pivot through more keys than RELATED_LIMIT (the pipeline stops one past it)."""
-    if found > RELATED_LIMIT:
-        msg = (
-            f"the query pairs {source} with more than {RELATED_LIMIT} {kind} records; "
-            "narrow it (a smaller region, a rarer allele, a filter)"
-        )
-        raise InvalidRequest(msg)
 
 
 def _term_order(item: tuple[tuple[str, str, str], str | None]) -> tuple[str, str]:

@@ -10,11 +10,13 @@ indexes its own), then one read of the samples of the union's members.
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pyroaring import BitMap
 
 from beacon.model.plan import Related
+from beacon.store import mongo_translate
 from beacon.store.base import Document
 from beacon.store.carriers import CarrierSets, carrier_mask, carriers_in_order, case_level_data, meets, picked_union
 from beacon.store.mongo_schema import SAMPLES
@@ -41,6 +43,15 @@ async def _rows(cursor: Any) -> list[Document]:
     return found
 
 
+async def _each(cursor: Any) -> AsyncIterator[Document]:
+    """The rows of `cursor` one batch at a time: a read of sets never holds them all (a part's variants
+    can be millions), only what is folded from them."""
+    if inspect.isawaitable(cursor):
+        cursor = await cursor
+    async for row in cursor:
+        yield row
+
+
 def _sets(row: Document) -> CarrierSets:
     het, hom, hemi = row["cs"]
     return (
@@ -56,14 +67,19 @@ async def sample_ids(db: Any, generation: int, indexes: list[int], field: str, k
     return {int(r["idx"]): str(r[field]) for r in await _rows(cursor) if r.get(field) is not None}
 
 
-async def _ids_of_sets(db: Any, rows: list[Document], kind: str, mask: int, kw: Session) -> dict[str, set[str]]:
-    """Per dataset, the `kind` ids of the members of the picked sets of `rows` (records with `cs`)."""
-    by_generation: dict[int, tuple[str, list[CarrierSets]]] = {}
-    for row in rows:
-        by_generation.setdefault(int(row["gen"]), (str(row["ds"]), []))[1].append(_sets(row))
+async def _ids_of_sets(
+    db: Any, rows: AsyncIterator[Document], kind: str, mask: int, kw: Session
+) -> dict[str, set[str]]:
+    """Per dataset, the `kind` ids of the members of the picked sets of `rows` (records with `cs`).
+
+    Each row's picked set is folded into its generation's union as it arrives.
+    """
+    unions: dict[int, tuple[str, BitMap]] = {}
+    async for row in rows:
+        union = unions.setdefault(int(row["gen"]), (str(row["ds"]), BitMap()))[1]
+        union |= picked_union([_sets(row)], mask)
     out: dict[str, set[str]] = {}
-    for generation, (dataset, sets) in sorted(by_generation.items()):
-        members = picked_union(sets, mask)
+    for generation, (dataset, members) in sorted(unions.items()):
         if members:
             ids = await sample_ids(db, generation, members.to_array().tolist(), SAMPLE_FIELDS[kind], kw)
             out.setdefault(dataset, set()).update(ids.values())
@@ -73,14 +89,14 @@ async def _ids_of_sets(db: Any, rows: list[Document], kind: str, mask: int, kw: 
 async def related_keys(db: Any, cond: Related, scope: Scope, kw: Session) -> dict[str, set[str]]:
     """Per dataset, the `via` keys (stored form) of the carriers in the sets of `cond`'s matching sources."""
     cursor = db[cond.source].find(carrier_sources_filter(cond, scope), CARRIER_PROJECTION, **kw)
-    found = await _ids_of_sets(db, await _rows(cursor), cond.via, carrier_mask(cond.where), kw)
+    found = await _ids_of_sets(db, _each(cursor), cond.via, carrier_mask(cond.where), kw)
     return {d: {key_value(cond.via, v) for v in ids} for d, ids in found.items()}
 
 
 async def set_values(db: Any, collection: str, where: Filter, kind: str, kw: Session) -> set[str]:
     """The `kind` ids of the carriers in the sets of the records of `collection` meeting `where`."""
     cursor = db[collection].find(where, CARRIER_PROJECTION, **kw)
-    found = await _ids_of_sets(db, await _rows(cursor), kind, 7, kw)
+    found = await _ids_of_sets(db, _each(cursor), kind, 7, kw)
     return {v for ids in found.values() for v in ids}
 
 
@@ -105,7 +121,11 @@ async def carried_seqs(
         seqs: list[int] = []
         for generation, samples in sorted(wanted.items()):
             targets = db[target].find(carrier_targets_filter(generation), TARGET_PROJECTION, **kw)
-            seqs.extend(int(r["seq"]) for r in await _rows(targets) if meets(_sets(r), samples))
+            async for row in _each(targets):
+                if meets(_sets(row), samples):
+                    seqs.append(int(row["seq"]))
+                    # As the key path's pipeline: a pivot past the limit is refused, not gathered.
+                    mongo_translate.bounded(len(seqs), target, via)
         if seqs:
             out[dataset] = tuple(sorted(seqs))
     return out

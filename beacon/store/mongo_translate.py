@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from beacon.errors import InvalidRequest
 from beacon.model.plan import (
     SAME_DATASET,
     And,
@@ -370,3 +371,13 @@ def keys_pipeline(query: Query, scope: Scope, kind: str) -> Pipeline:
         {"$sort": {"_id": 1}},
         {"$limit": RELATED_LIMIT + 1},
     ]
+
+
+def bounded(found: int, source: str, kind: str) -> None:
+    """:raise InvalidRequest: a pivot through more keys than RELATED_LIMIT (the pipeline stops one past it)."""
+    if found > RELATED_LIMIT:
+        msg = (
+            f"the query pairs {source} with more than {RELATED_LIMIT} {kind} records; "
+            "narrow it (a smaller region, a rarer allele, a filter)"
+        )
+        raise InvalidRequest(msg)

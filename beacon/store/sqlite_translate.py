@@ -215,6 +215,8 @@ def _carrier_targets(via: str, at: _At, d: int) -> str:
     return (
         f"SELECT tc{d}.rid FROM ({samples}) q{d} "
         f"CROSS JOIN records tc{d} ON tc{d}.rid BETWEEN {ends[0]} AND {ends[1]} AND +tc{d}.coll = ? "
+        # Checked too, so a lookup stays inside its part even if a part's rids ever stop being one range.
+        f"AND +tc{d}.dataset = q{d}.dataset AND +tc{d}.part = q{d}.part "
         f"CROSS JOIN carriers cc{d} ON cc{d}.rid = tc{d}.rid "
         f"WHERE roaring_meets(7, cc{d}.het, cc{d}.hom, cc{d}.hemi, q{d}.b)"
     )
