@@ -15,7 +15,7 @@ from beacon import __version__
 from beacon.cli_help import command_line
 from beacon.config import Config, load_config
 from beacon.config_errors import check_store_uri
-from beacon.errors import BeaconError, ConfigError
+from beacon.errors import BeaconError, ConfigError, StoreOutdated
 from beacon.logs import LOG_FORMATS, configure_logging
 from beacon.served_urls import serving
 from beacon.serving import serve_until_signalled
@@ -185,12 +185,34 @@ def _demo(args: argparse.Namespace) -> int:
         return "unchanged" if report.unchanged else "loaded"
 
     try:
-        outcome = asyncio.run(load())
+        try:
+            outcome = asyncio.run(load())
+        except StoreOutdated as exc:
+            if exc.file is None:
+                raise
+            # The demo's store is generated: an older version's file is kept beside it, not loaded into,
+            # so `make run` works after an upgrade and nothing is deleted.
+            kept = _set_aside(Path(exc.file))
+            print(f"note: {exc.file} was written by an older version; kept as {kept}, a new store is made")
+            outcome = asyncio.run(load())
     except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     print(f"demo dataset {DATASET_ID} {outcome} into {redacted(config.store_uri)}")
     return 0
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename an outdated store file (and its WAL companions) to the first free `NAME.old-N`."""
+    n = 1
+    while (kept := path.with_name(f"{path.name}.old-{n}")).exists():
+        n += 1
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(kept.with_name(kept.name + suffix))
+    path.rename(kept)
+    return kept
 
 
 def _aggregate(args: argparse.Namespace) -> int:

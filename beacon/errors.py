@@ -120,6 +120,17 @@ class StoreUnavailable(Unavailable):
     """The store cannot be reached."""
 
 
+class StoreOutdated(StoreUnavailable):
+    """The store was written by an older version whose layout this one cannot read.
+
+    `file` names the store's file when it is one (the demo moves its own outdated store aside).
+    """
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+
+
 class StoreError(BeaconError):
     """The store failed while executing a query or a load."""
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from beacon.errors import StoreUnavailable
+from beacon.errors import StoreOutdated, StoreUnavailable
 from beacon.store import sqlite_bins, sqlite_roaring
 from beacon.store.base import StoreOptions
 from beacon.store.fairness import FairShare
@@ -170,7 +170,7 @@ class SqliteConnections:
                     f"SQLite store {self.path} has schema version {found}; this version needs {SCHEMA_VERSION}: "
                     f"{UPGRADE_ADVICE}"
                 )
-                raise StoreUnavailable(msg)
+                raise StoreOutdated(msg, file=str(self.path))
             if must_exist and int(row[0]) == SCHEMA_VERSION:
                 # A reopen reads: DDL would take the write lock, which a loader may hold for minutes.
                 conn.execute("SELECT count(*) FROM datasets_loaded").fetchone()

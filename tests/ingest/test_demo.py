@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,26 @@ def test_beacon_demo_command_loads_once_then_is_a_no_op(
     assert "demo dataset demo-cohort loaded" in capsys.readouterr().out
     assert beacon_main(args) == 0
     assert "demo dataset demo-cohort unchanged" in capsys.readouterr().out
+
+
+def test_beacon_demo_keeps_an_outdated_store_aside_and_makes_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After an upgrade that changed the store layout, `make run` (beacon demo) still works and the old
+    file is kept, with its contents, beside the new one; opening it still refuses in one line."""
+    monkeypatch.chdir(ROOT)
+    store = tmp_path / "b.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn.close()
+    args = ["demo", "--store", f"sqlite:///{store}", "--out", str(tmp_path / "bff"), "--individuals", "30"]
+    assert beacon_main(args) == 0
+    out = capsys.readouterr().out
+    assert f"kept as {store}.old-1" in out
+    assert "demo dataset demo-cohort loaded" in out
+    with sqlite3.connect(tmp_path / "b.db.old-1") as conn:
+        assert conn.execute("SELECT * FROM meta").fetchall() == [("schema_version", "3")]
+    conn.close()
+    assert beacon_main(["check-config", "--store", f"sqlite:///{tmp_path / 'b.db.old-1'}"]) != 0
+    assert "schema version 3" in capsys.readouterr().err

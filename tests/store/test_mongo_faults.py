@@ -179,7 +179,6 @@ async def test_a_key_range_matches_one_key_not_two_keys_on_either_side(store: Mo
 async def test_a_pivot_through_too_many_records_is_a_400_not_a_500(
     store: MongoStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("beacon.store.mongo.RELATED_LIMIT", 1)
     monkeypatch.setattr("beacon.store.mongo_translate.RELATED_LIMIT", 1)
     await load_people(store, "a", [variant("a1", 10, 20, carriers=("S1", "S2"))])
     carriers = Related("g_variants", "individual", Compare(Field.START, "=", 10))
@@ -194,7 +193,6 @@ async def test_distinct_keys_over_too_many_records_is_a_400_and_unwinds_only_tha
     await load_people(store, "a", [variant("a1", 10, 20, carriers=("S1", "S2"))])
     everything = Query("g_variants", ("a",))
     assert await store.distinct_keys(everything, "individual") == ["I1", "I2"]
-    monkeypatch.setattr("beacon.store.mongo.RELATED_LIMIT", 1)
     monkeypatch.setattr("beacon.store.mongo_translate.RELATED_LIMIT", 1)
     with pytest.raises(InvalidRequest, match="more than 1 individual records"):
         await store.distinct_keys(everything, "individual")
