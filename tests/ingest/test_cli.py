@@ -143,8 +143,15 @@ def test_validate_only_reads_no_configuration_and_creates_no_store(
     ],
 )
 def test_failures_are_one_line_with_an_exit_code(
-    argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # In an empty folder: the default store (var/beacon.db) must not be the checkout's own.
+    monkeypatch.chdir(tmp_path)
     assert main(argv) == code
     err = capsys.readouterr().err
     assert message in err
