@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="invalid records: skipped and reported (repair and skip: a VCF record has no sub-value to repair) "
         "or load nothing (default: %(default)s)",
     )
+    vcf.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="parser processes over regions of bgzipped files with a .tbi or .csi index; the rows are the same "
+        "whatever N (default: one per CPU, at most one per GiB of available memory; one without an index)",
+    )
     vcf.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
     pheno = _sub(sub, "phenopackets", "load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)")
     pheno.add_argument("inputs", nargs="+", type=Path, help="phenopacket files, folders of them or tar archives")
@@ -165,3 +172,14 @@ def _reject_limit(text: str) -> RejectLimit:
         return RejectLimit.parse(text)
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-rejected: ")) from exc
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a whole number of 1 or more, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value

@@ -120,6 +120,7 @@ async def _run_vcf(
         frequency_reference=args.frequency_reference,
         frequency_version=args.frequency_version,
         overall_population=args.overall_population,
+        jobs=args.jobs,
     )
     printer = progress_printer()
 
@@ -130,8 +131,14 @@ async def _run_vcf(
     if target is None:
         return await load_vcf(args.files, options, None, progress=progress)
     return await _into_store(
-        target, lambda store, guards: load_vcf(args.files, options, store, progress=progress, **guards), args
+        target,
+        lambda store, guards: load_vcf(args.files, options, store, progress=progress, notice=_notice, **guards),
+        args,
     )
+
+
+def _notice(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:
