@@ -29,11 +29,12 @@ from ingest.vcf.populations import (
     haploid_outside_pars,
     sample_groups,
 )
-from ingest.vcf.regions import Region
 from ingest.vcf.reader import HeaderInfo, check_header, header_info, open_vcf, records, sample_names
+from ingest.vcf.regions import Region
 from ingest.vcf.samples import UNKNOWN, SampleInfo
 
 _DUPLICATE_WINDOW = 1000
+_Key = tuple[str, int, str, str]  # an allele's duplicate key: chromosome, position, REF, ALT
 # Bases before a region read for its duplicate check: alleles normalised more than this far from
 # their POS could escape it (no such alleles are known; trimming moves an allele within its REF).
 LEAD_IN = 2 * _DUPLICATE_WINDOW
@@ -206,7 +207,7 @@ class VcfParser:
         first = 0 if region is None else region.start
         source = vcf if region is None else vcf(region.query(LEAD_IN))
         for record in records(path, source, header_lines, first):
-            if record.POS < first:
+            if first > record.POS:
                 self._remember(record, contigs, recent)
                 continue
             line += 1
@@ -276,7 +277,7 @@ class VcfParser:
             plain = not symbolic and _NUCLEOTIDES.issuperset(allele.ref) and _NUCLEOTIDES.issuperset(allele.alt)
             yield Site(line, record, chrom_out, allele, genotypes, plain)
 
-    def _remember(self, record: Any, contigs: dict[str, str | None], recent: dict[tuple[str, int, str, str], int]) -> None:
+    def _remember(self, record: Any, contigs: dict[str, str | None], recent: dict[_Key, int]) -> None:
         """A record before the region: its alleles' duplicate keys, as `sites` would keep them (nothing reported)."""
         contig = record.CHROM
         if contig not in contigs:

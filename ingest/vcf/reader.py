@@ -150,7 +150,7 @@ def records(path: Path, vcf: Any, header_lines: int, start: int = 0) -> Iterator
             else:
                 msg = f"{path.name}:{line + 1}: malformed record ({exc})"
             raise InputError(msg) from exc
-        if record.POS >= start:
+        if start <= record.POS:
             line += 1
         yield record
 

@@ -56,8 +56,9 @@ def index_of(path: Path) -> Path | None:
     return None
 
 
-def split(paths: list[Path], pieces_of: int = PIECE_BYTES) -> list[Region]:
-    """Regions covering every record of `paths`, in file order, each about `pieces_of` compressed bytes.
+def split(paths: list[Path], pieces_of: int | None = None) -> list[Region]:
+    """Regions covering every record of `paths`, in file order, each about `pieces_of` (default PIECE_BYTES)
+    compressed bytes.
 
     :raise NotSplittable: a file is not BGZF-compressed, has no index, or its index cannot be read.
     """
@@ -78,7 +79,7 @@ def split(paths: list[Path], pieces_of: int = PIECE_BYTES) -> list[Region]:
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile, struct.error, UnicodeDecodeError, ValueError) as exc:
             msg = f"{index.name}: not a readable index ({exc})"
             raise NotSplittable(msg) from exc
-        regions += _cut(number, contigs, pieces_of)
+        regions += _cut(number, contigs, PIECE_BYTES if pieces_of is None else pieces_of)
     return regions
 
 
