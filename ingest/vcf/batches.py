@@ -75,16 +75,18 @@ def row_batches(parser: VcfParser, job: Job) -> Iterator[LoadBatch]:
     :raise InputError: unreadable input or undecodable genotypes.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid.
     """
+    # One context for the load: indexing the sample records teaches it their owners, which carriers need.
+    ctx = job.context()
     packer = LoadPacker(job.options.dataset_id, job.options.part)
-    yield from _sample_rows(parser, job, packer)
-    direct = DirectRows(packer, job.context(), job.options.stored_assembly, job.table.variant_type(),
+    yield from _sample_rows(parser, job, packer, ctx)
+    direct = DirectRows(packer, ctx, job.options.stored_assembly, job.table.variant_type(),
                         counts_only=job.options.counts_only)  # fmt: skip
     for path in parser.paths:
         opened = _open(parser, path)
         direct.start_file(parser.file)
-        yield from _site_rows(parser, job, packer, direct, opened, None)
+        yield from _site_rows(parser, (packer, ctx, direct, job.table.variant_type()), opened, None)
     if job.record is not None:
-        add_dataset_record(packer, job, parser.report)
+        add_dataset_record(packer, job, parser.report, ctx)
     yield packer.take()
 
 
@@ -94,10 +96,17 @@ def region_batches(parser: VcfParser, job: Job, samples: bool) -> Iterator[LoadB
     `samples`: the sample records come first, numbered with the first region's. The dataset record
     is left to whoever gathers the regions. :raise: as `row_batches`.
     """
+    ctx = job.context()
     packer = LoadPacker(job.options.dataset_id, job.options.part)
     if samples:
-        yield from _sample_rows(parser, job, packer)
-    direct = DirectRows(packer, job.context(), job.options.stored_assembly, job.table.variant_type(),
+        yield from _sample_rows(parser, job, packer, ctx)
+    else:
+        # Indexed, not kept: the context learns the new samples' owners, which carrier keys name; the
+        # parser that brings the records counts the samples.
+        for _ in _sample_rows(parser, job, LoadPacker(job.options.dataset_id, job.options.part), ctx):
+            pass
+        parser.report.samples = 0
+    direct = DirectRows(packer, ctx, job.options.stored_assembly, job.table.variant_type(),
                         counts_only=job.options.counts_only)  # fmt: skip
     opened: tuple[Path, Any, int] | None = None
     for region in job.regions:
@@ -105,7 +114,7 @@ def region_batches(parser: VcfParser, job: Job, samples: bool) -> Iterator[LoadB
         if opened is None or opened[0] != path:
             opened = _open(parser, path)
             direct.start_file(parser.file)
-        yield from _site_rows(parser, job, packer, direct, opened, region)
+        yield from _site_rows(parser, (packer, ctx, direct, job.table.variant_type()), opened, region)
         if packer.batch.records:
             yield packer.take()
         yield region
@@ -121,8 +130,7 @@ def _open(parser: VcfParser, path: Path) -> tuple[Path, Any, int]:
     return path, vcf, header_lines
 
 
-def _sample_rows(parser: VcfParser, job: Job, packer: LoadPacker) -> Iterator[LoadBatch]:
-    ctx = job.context()
+def _sample_rows(parser: VcfParser, job: Job, packer: LoadPacker, ctx: LoadContext) -> Iterator[LoadBatch]:
     for entry, doc in parser.sample_documents(job.table):
         packer.add(index_record(entry, doc, ctx))
         if packer.full:
@@ -131,14 +139,13 @@ def _sample_rows(parser: VcfParser, job: Job, packer: LoadPacker) -> Iterator[Lo
 
 def _site_rows(
     parser: VcfParser,
-    job: Job,
-    packer: LoadPacker,
-    direct: DirectRows,
+    writing: tuple[LoadPacker, LoadContext, DirectRows, EntryType],
     opened: tuple[Path, Any, int],
     region: Region | None,
 ) -> Iterator[LoadBatch]:
+    packer, ctx, direct, variants = writing
     path, vcf, header_lines = opened
-    variants, ctx, report = job.table.variant_type(), job.context(), parser.report
+    report = parser.report
     annotated = parser.file.header.annotated
     file = parser.file
     line = header_lines
@@ -161,13 +168,13 @@ def _site_rows(
         raise InputError(msg) from exc
 
 
-def add_dataset_record(packer: LoadPacker, job: Job, report: VcfReport) -> None:
+def add_dataset_record(packer: LoadPacker, job: Job, report: VcfReport, ctx: LoadContext) -> None:
     """The dataset record the load brings, with the counts of `report` (it comes last)."""
     assert job.record is not None
     variants, biosamples = job.table.variant_type(), job.table.by_id("biosample")
     counts = {variants.collection: report.variants_written, biosamples.collection: report.samples}
     doc = job.record.document(job.options.stored_assembly, {c: n for c, n in counts.items() if n})
-    packer.add(index_record(job.table.dataset_type(), doc, job.context()))
+    packer.add(index_record(job.table.dataset_type(), doc, ctx))
 
 
 def documents(parser: VcfParser, table: EntryTypeTable) -> Iterator[tuple[EntryType, Document]]:

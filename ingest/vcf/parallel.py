@@ -135,7 +135,7 @@ class ParallelParsers:
         if job.record is not None:
             packer = LoadPacker(job.options.dataset_id, job.options.part)
             packer.count = numbered
-            add_dataset_record(packer, job, report)
+            add_dataset_record(packer, job, report, job.context())
             yield packer.take()
 
     def _take(self, reading: _Reading, job: Job, region: Region | None, before: int) -> tuple[str, Any]:
