@@ -14,6 +14,8 @@ row. Document stores read the same batch record by record (`per_record`).
     values      (n, path, text, number)       alphanumeric values
     tally       LoadTally of these records    counts, term catalog, longest span, transcript-annotated variants
     scopes      collection -> filtering-term scope
+    offset      added to every `n` of the batch: its records' numbers in the load are n + offset (parsers
+                of regions number each region from 1; the loader taking them in order says where it starts)
 
 New kinds of content are new columns (fields with an empty default), never a change of the existing
 ones: a backend that does not know a column ignores it, and old producers leave it empty. The next
@@ -72,6 +74,7 @@ class LoadBatch:
     values: list[tuple[int, str, str | None, float | None]] = field(default_factory=list)
     tally: LoadTally = field(default_factory=LoadTally)
     scopes: dict[str, str] = field(default_factory=dict)
+    offset: int = 0
 
     def per_record(self) -> Iterator[BatchRecord]:
         """The batch's records with their keys, terms and values (a record's key_lists before its keys)."""

@@ -96,7 +96,7 @@ class InfoText:
                 observed.append(population.name)
         if not entries:
             return None
-        text = f"{self._head}{len(entries)},\"frequencies\":[{','.join(entries)}]}}]"
+        text = f'{self._head}{len(entries)},"frequencies":[{",".join(entries)}]}}]'
         return InfoFrequencies(text, self.own, observed)
 
     def _reference(self, record: Any, index: int) -> InfoFrequencies | None:

@@ -35,8 +35,6 @@ _AHEAD = 4
 # buffers: under 300 MB measured on 2,500-sample files), with room for the writer.
 _MEMORY_PER_PARSER = 1 << 30
 _PROGRESS_EVERY = 10_000
-# Where a record is located in a column's rows: the index of its number `n` (beacon/store/bulk.py).
-_NUMBERED = {"records": 0, "keys": 2, "key_lists": 1, "terms": 1, "values": 0}
 
 
 def default_jobs() -> int:
@@ -191,19 +189,6 @@ def _relined(message: str, name: str, before: int) -> str:
 
 
 def _renumbered(batch: LoadBatch, offset: int) -> LoadBatch:
-    """The batch with every record number `n` raised by `offset` (its region's records come numbered from 1).
-
-    :raise RuntimeError: the batch has a numbered column this function does not know (a new column of
-        beacon/store/bulk.py needs its place of `n` in _NUMBERED).
-    """
-    if offset == 0:
-        return batch
-    for name, rows in vars(batch).items():
-        if not isinstance(rows, list) or not rows:
-            continue
-        at = _NUMBERED.get(name)
-        if at is None:
-            msg = f"--jobs: the bulk column {name!r} is not known to ingest/vcf/parallel.py"
-            raise RuntimeError(msg)
-        setattr(batch, name, [(*row[:at], row[at] + offset, *row[at + 1 :]) for row in rows])
+    """The batch with its records numbered `offset` further (its region's records come numbered from 1)."""
+    batch.offset += offset
     return batch
