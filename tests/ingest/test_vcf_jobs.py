@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from beacon.model.plan import Query
+from beacon.store.base import Store
 from beacon.store.sqlite import SqliteStore
 from ingest.errors import InputError, RejectedRecords
 from ingest.vcf import parallel, regions
@@ -25,6 +27,7 @@ from ingest.vcf.load import VcfOptions, load_vcf
 from ingest.vcf.parallel import _relined, default_jobs
 from ingest.vcf.parse import VcfReport
 from ingest.vcf.regions import CONTIG_END, NotSplittable, Region, split
+from tests.backends import load_into, new_mongo_source
 from tests.conftest import large_data
 from tests.ingest.htslib_files import bgzip, index
 from tests.ingest.test_vcf_rows import rows_of
@@ -177,6 +180,34 @@ async def test_a_1000_genomes_slice_in_many_regions_loads_identically(tmp_path: 
     assert await asyncio.to_thread(rows_of, tmp_path / "many.db") == await asyncio.to_thread(
         rows_of, tmp_path / "one.db"
     )
+
+
+async def _read_back(store: Store) -> dict[str, Any]:
+    """What readers get: every record of the variant and sample collections in order, their keys and terms."""
+    out: dict[str, Any] = {}
+    for coll in ("g_variants", "biosamples", "individuals"):
+        out[f"{coll} find"] = await store.find(Query(coll, ("d",), limit=5000))
+        for kind in ("biosample", "individual", "hgvs"):
+            out[f"{coll} {kind}"] = await store.record_keys(coll, "d", kind)
+        out[f"{coll} terms"] = await store.terms((coll,), ("d",))
+    out["datasets"] = [(d.id, dict(d.counts)) for d in await store.datasets()]
+    return out
+
+
+@pytest.mark.usefixtures("small_pieces")
+async def test_in_mongodb_too_many_parsers_store_what_one_stores() -> None:
+    sources = [new_mongo_source("jobs1"), new_mongo_source("jobs3")]
+    try:
+        for source, jobs in zip(sources, (1, 3), strict=True):
+            options = VcfOptions("d", "GRCh37", jobs=jobs)
+            await load_into(source.store(), lambda s, o=options: load_vcf([SLICE], o, s, parse_in_child=True))
+        one, many = [await load_into(source.store(), _read_back) for source in sources]
+    finally:
+        for source in sources:
+            await source.drop()
+    assert len(one["g_variants find"]) == 1_699
+    assert one["g_variants biosample"]
+    assert many == one
 
 
 async def test_the_chr22_file_with_two_parsers_equals_one(tmp_path: Path, chr22: Path) -> None:
