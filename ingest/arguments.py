@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="N",
         help="parser processes over regions of bgzipped files with a .tbi or .csi index; the rows are the same "
-        "whatever N (default: one per CPU, at most one per GiB of available memory; one without an index)",
+        "whatever N (default: one per CPU but one, left to the writer, at most one per GiB of available memory; one "
+        "without an index)",
     )
     vcf.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
     pheno = _sub(sub, "phenopackets", "load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)")

@@ -8,8 +8,10 @@ problem names the line it would name. One thread per parser reads ahead into a s
 parser whose region is not next keeps parsing while the store writes: at most `_AHEAD` batches
 wait per parser, so memory stays flat however large the file.
 
-How many parsers by default (`default_jobs`): one per CPU, at most one per `_MEMORY_PER_PARSER` of
-available memory, never more than there are regions.
+How many parsers by default (`default_jobs`): one per CPU but one, which the writer needs (a
+sites-only load spends about as much CPU writing as parsing: on 2 cores one parser and the writer
+already fill both), at most one per `_MEMORY_PER_PARSER` of available memory, at least one, never
+more than there are regions.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ _PROGRESS_EVERY = 10_000
 
 
 def default_jobs() -> int:
-    """Parsers to run when `--jobs` is not given: the CPUs this process may use, capped by available memory."""
+    """Parsers to run when `--jobs` is not given: the CPUs this process may use but one, capped by available memory."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cpus, _available_memory() // _MEMORY_PER_PARSER))
+    return max(1, min(cpus - 1, _available_memory() // _MEMORY_PER_PARSER))
 
 
 def _available_memory() -> int:

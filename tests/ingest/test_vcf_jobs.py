@@ -257,9 +257,14 @@ def test_region_messages_name_the_files_lines() -> None:
     assert Region(0, "22", 10, 90).query(1000) == "22:1-90"
 
 
-def test_the_default_is_one_parser_per_cpu_capped_by_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_is_one_parser_per_cpu_but_the_writers_capped_by_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_available_memory", lambda: 64 << 30)
-    assert default_jobs() == len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(8)))
+    assert default_jobs() == 7
+    monkeypatch.setattr(parallel, "_available_memory", lambda: (3 << 30) + (1 << 29))
+    assert default_jobs() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0})
+    assert default_jobs() == 1
     monkeypatch.setattr(parallel, "_available_memory", lambda: (1 << 30) + (1 << 29))
     assert default_jobs() == 1
     monkeypatch.setattr(parallel, "_available_memory", lambda: 0)
