@@ -28,6 +28,7 @@ _EXAMPLES = {
     "vcf": """examples:
   beacon-ingest vcf chr22.vcf.gz --dataset cineca --assembly GRCh37
   beacon-ingest vcf chr*.vcf.gz --dataset g1k --assembly hg19 --sites-only --store mongodb://db:27017/beacon
+  beacon-ingest vcf national.vcf.gz --dataset nat --assembly GRCh38 --jobs 15  # with its .tbi or .csi index
   beacon-ingest vcf calls.vcf.gz --dataset d --assembly GRCh37 --chain hg19ToHg38.over.chain \\
       --target-assembly GRCh38 --fasta hg38.fa.gz""",
     "phenopackets": """examples:

@@ -21,7 +21,9 @@ import pytest
 from beacon.model.plan import Query
 from beacon.store.base import Store
 from beacon.store.sqlite import SqliteStore
+from ingest import entry
 from ingest.errors import InputError, RejectedRecords
+from ingest.vcf import load as vcf_load
 from ingest.vcf import parallel, regions
 from ingest.vcf.load import VcfOptions, load_vcf
 from ingest.vcf.parallel import _relined, default_jobs
@@ -240,6 +242,23 @@ async def test_without_an_index_one_parser_loads_and_one_line_says_why(tmp_path:
         + (" (make one with `tabix -p vcf`)" if "index" in reason else ": regions cannot be read on their own")
     ]
     assert report.variants_written > 40
+
+
+def test_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        entry.main(["vcf", str(SLICE), "--dataset", "d", "--assembly", "GRCh37", "--jobs", "0"])
+    assert exited.value.code == 2
+    assert "argument --jobs: expected a whole number of 1 or more, got '0'" in capsys.readouterr().err
+
+
+def test_the_cli_says_in_one_line_why_one_parser_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _written(tmp_path / "f.vcf")
+    argv = ["vcf", str(path), "--dataset", "d", "--assembly", "GRCh37", "--jobs", "2", "--store"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vcf_load, "CHILD_FROM_BYTES", 0)
+        assert entry.main([*argv, f"sqlite:///{tmp_path / 's.db'}"]) == 0
+    err = capsys.readouterr().err
+    assert "one VCF parser, not 2: f.vcf is not compressed, not bgzipped: regions cannot be read on their own\n" in err
 
 
 def test_a_broken_index_is_not_split(tmp_path: Path) -> None:
