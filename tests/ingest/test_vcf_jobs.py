@@ -8,6 +8,7 @@ fallback to one parser, with one line saying why; every parser ends when the ing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -298,7 +299,8 @@ async def test_a_parser_that_dies_fails_the_load_and_stores_nothing(tmp_path: Pa
             except FileNotFoundError:
                 continue
             for child in children:
-                os.kill(int(child), signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(child), signal.SIGKILL)
 
     path = chr22
     with pytest.raises(InputError, match=r"parser process ended unexpectedly after \d+ records \(exit status -9\)"):
