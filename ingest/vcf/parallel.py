@@ -91,7 +91,7 @@ class ParallelParsers:
         while not self._closing.is_set():
             try:
                 message = reading.process.next_message(job)
-            except (InputError, RejectedRecords, RuntimeError) as exc:
+            except Exception as exc:  # noqa: BLE001  this thread's top-level handler: the loader raises it
                 message = ("failed", exc)
             while not self._closing.is_set():
                 try:
