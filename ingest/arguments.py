@@ -28,6 +28,7 @@ _EXAMPLES = {
     "vcf": """examples:
   beacon-ingest vcf chr22.vcf.gz --dataset cineca --assembly GRCh37
   beacon-ingest vcf chr*.vcf.gz --dataset g1k --assembly hg19 --sites-only --store mongodb://db:27017/beacon
+  beacon-ingest vcf national.vcf.gz --dataset nat --assembly GRCh38 --jobs 15  # with its .tbi or .csi index
   beacon-ingest vcf calls.vcf.gz --dataset d --assembly GRCh37 --chain hg19ToHg38.over.chain \\
       --target-assembly GRCh38 --fasta hg38.fa.gz""",
     "phenopackets": """examples:
@@ -91,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="repair",
         help="invalid records: skipped and reported (repair and skip: a VCF record has no sub-value to repair) "
         "or load nothing (default: %(default)s)",
+    )
+    vcf.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="parser processes over regions of bgzipped files with a .tbi or .csi index; the rows are the same "
+        "whatever N (default: one per CPU but one, left to the writer, at most one per GiB of available memory; one "
+        "without an index)",
     )
     vcf.add_argument("--validate-only", action="store_true", help=_VALIDATE_ONLY)
     pheno = cli.add("phenopackets", "load GA4GH phenopackets v2 (JSON or YAML files, folders, tar archives)")
@@ -160,3 +169,14 @@ def _reject_limit(text: str) -> RejectLimit:
         return RejectLimit.parse(text)
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-rejected: ")) from exc
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a whole number of 1 or more, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value

@@ -129,8 +129,14 @@ async def _run_vcf(
         monitor.count_total(records)
 
     return await _into_store(
-        target, lambda store, guards: load_vcf(args.files, options, store, progress=progress, **guards), args
+        target,
+        lambda store, guards: load_vcf(args.files, options, store, progress=progress, notice=_notice, **guards),
+        args,
     )
+
+
+def _notice(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 async def _run_phenopackets(args: argparse.Namespace, target: tuple[str, StoreOptions] | None) -> PhenopacketReport:

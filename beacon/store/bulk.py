@@ -17,6 +17,8 @@ row. Document stores read the same batch record by record (`per_record`).
     values      (n, path, text, number)       alphanumeric values
     tally       LoadTally of these records    counts, term catalog, longest span, transcript-annotated variants
     scopes      collection -> filtering-term scope
+    offset      added to every `n` of the batch: its records' numbers in the load are n + offset (parsers
+                of regions number each region from 1; the loader taking them in order says where it starts)
 
 New kinds of content are new columns (fields with an empty default), never a change of the existing
 ones: a backend that does not know a column ignores it, and old producers leave it empty. Carriers
@@ -77,6 +79,7 @@ class LoadBatch:
     samples: list[tuple[int, str, str | None]] = field(default_factory=list)
     tally: LoadTally = field(default_factory=LoadTally)
     scopes: dict[str, str] = field(default_factory=dict)
+    offset: int = 0
 
     def per_record(self) -> Iterator[BatchRecord]:
         """The batch's records with their keys, terms and values (a record's key_lists before its keys)."""

@@ -25,9 +25,11 @@ from ingest.dataset_record import planned_record
 from ingest.errors import InputError
 from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
+from ingest.vcf.parallel import ParallelParsers, default_jobs
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
 from ingest.vcf.reader import check_header, check_intact, header_value
+from ingest.vcf.regions import NotSplittable, split
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
 
@@ -110,10 +112,28 @@ def _checked(options: VcfOptions) -> VcfOptions:
     return replace(options, assembly=assembly, target_assembly=target, on_error=on_error)
 
 
-def _child(paths: list[Path], wanted: bool | None) -> ParserProcess | None:
+def _child(
+    paths: list[Path], options: VcfOptions, wanted: bool | None, notice: Callable[[str], None] | None
+) -> ParserProcess | ParallelParsers | None:
+    """The parser processes of a load: none (parse here), one, or `--jobs` over the files' regions."""
     if wanted is None:
         wanted = sum(p.stat().st_size for p in paths if p.is_file()) >= CHILD_FROM_BYTES
-    return ParserProcess(take_early()) if wanted else None
+    if not wanted:
+        return None
+    jobs = options.jobs or default_jobs()
+    if jobs > 1:
+        try:
+            if options.chain is not None:
+                msg = "--chain: lifted alleles of two regions may fall together or out of order"
+                raise NotSplittable(msg)  # noqa: TRY301
+            regions = split(paths)
+        except NotSplittable as exc:
+            if notice is not None:
+                notice(f"one VCF parser, not {jobs}: {exc}")
+        else:
+            if len(regions) > 1:
+                return ParallelParsers(jobs, regions, take_early())
+    return ParserProcess(take_early())
 
 
 async def load_vcf(
@@ -127,20 +147,23 @@ async def load_vcf(
     allow_empty: bool = False,
     max_rejected: RejectLimit | None = None,
     phase: Callable[[str], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> VcfReport:
     """Replace part `options.part` of the dataset with these VCFs (store None: validate only).
 
     The load is refused as ingest/safeguard.py says (`allow_empty`, `max_rejected`); `phase` is told the
-    store's phases after the records.
+    store's phases after the records; `notice` is told, in one line, why `options.jobs` parsers could not be used.
 
-    `parse_in_child` None: parse in a child process when storing CHILD_FROM_BYTES or more of input.
+    `parse_in_child` None: parse in a child process when storing CHILD_FROM_BYTES or more of input; in
+    `options.jobs` processes (default: ingest/vcf/parallel.py's `default_jobs`) over regions of bgzipped,
+    indexed files.
     :raise InputError: unreadable input, unknown assembly or sample table problems.
     :raise RejectedRecords: `on_error="fail"` and a record is invalid (nothing is written).
     :raise LoadRefused: the load would replace the part with less than it held (nothing changes).
     """
     options = _checked(options)
     # Started first: the child's imports overlap the checks and store queries below.
-    child = await asyncio.to_thread(_child, paths, parse_in_child) if store is not None else None
+    child = await asyncio.to_thread(_child, paths, options, parse_in_child, notice) if store is not None else None
     try:
         samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
         owners, cohorts = await _existing(store, options.dataset_id)

@@ -30,9 +30,14 @@ from ingest.vcf.populations import (
     sample_groups,
 )
 from ingest.vcf.reader import HeaderInfo, check_header, header_info, open_vcf, records, sample_names
+from ingest.vcf.regions import Region
 from ingest.vcf.samples import UNKNOWN, SampleInfo
 
 _DUPLICATE_WINDOW = 1000
+_Key = tuple[str, int, str, str]  # an allele's duplicate key: chromosome, position, REF, ALT
+# Bases before a region read for its duplicate check: alleles normalised more than this far from
+# their POS could escape it (no such alleles are known; trimming moves an allele within its REF).
+LEAD_IN = 2 * _DUPLICATE_WINDOW
 _NUCLEOTIDES = frozenset("ACGT")
 Progress = Callable[[int], None]
 
@@ -72,6 +77,9 @@ class VcfOptions:
     frequency_reference: str | None = None
     frequency_version: str | None = None
     overall_population: str | None = None
+    # Parser processes over regions of bgzipped, indexed files (None: ingest/vcf/parallel.py's default).
+    # Not part of the load's digest: the rows are the same whatever the number.
+    jobs: int | None = None
 
     def source_names(self, mapped: PopulationMap | None = None) -> SourceNames:
         """Options first, then the population map, then the defaults (the dataset's name and id)."""
@@ -183,15 +191,25 @@ class VcfParser:
         self.file = VcfFile(path.name, samples, self.groups.index, header_info(vcf), writer)
         return vcf, header_lines
 
-    def sites(self, path: Path, vcf: Any, header_lines: int) -> Iterator[Site]:
-        """The alleles to store of `path`, opened by `open`, in file order; rejected and skipped ones are reported."""
+    def sites(self, path: Path, vcf: Any, header_lines: int, region: Region | None = None) -> Iterator[Site]:
+        """The alleles to store of `path`, opened by `open`, in file order; rejected and skipped ones are reported.
+
+        With `region`, only its records; line numbers then count from the region's first record (the
+        caller knows how many came before). The LEAD_IN bases before it are read to find duplicates of
+        what the region before kept, as reading the whole file would.
+        """
         contigs: dict[str, str | None] = {}
         recent: dict[tuple[str, int, str, str], int] = {}
         name = path.name
         report, progress, lifter = self.report, self.progress, self.lifter
         decode = not self.options.sites_only and bool(self.file.samples)
         line = header_lines
-        for record in records(path, vcf, header_lines):
+        first = 0 if region is None else region.start
+        source = vcf if region is None else vcf(region.query(LEAD_IN))
+        for record in records(path, source, header_lines, first):
+            if first > record.POS:
+                self._remember(record, contigs, recent)
+                continue
             line += 1
             report.records_read += 1
             if progress is not None and report.records_read % 10_000 == 0:
@@ -259,20 +277,38 @@ class VcfParser:
             plain = not symbolic and _NUCLEOTIDES.issuperset(allele.ref) and _NUCLEOTIDES.issuperset(allele.alt)
             yield Site(line, record, chrom_out, allele, genotypes, plain)
 
+    def _remember(self, record: Any, contigs: dict[str, str | None], recent: dict[_Key, int]) -> None:
+        """A record before the region: its alleles' duplicate keys, as `sites` would keep them (nothing reported)."""
+        contig = record.CHROM
+        if contig not in contigs:
+            contigs[contig] = canonical_chromosome(contig)
+        chrom = contigs[contig]
+        if chrom is None or (self.reference is not None and self._reference_problem(chrom, record) is not None):
+            return
+        alleles, _ = split(record.POS, record.REF, list(record.ALT), self.file.header.reference_copies)
+        for allele in alleles:
+            if self.reference is not None:
+                allele = self._left_aligned(chrom, allele)  # noqa: PLW2901
+            suffix = f"#{record.ID}" if allele.is_symbolic else ""
+            recent.setdefault((chrom, allele.pos, allele.ref, allele.alt + suffix), allele.pos)
+
     def _reference_agrees(self, name: str, line: int, chrom: str, record: Any) -> bool:
         """REF checked against the reference sequence (`bcftools norm -c`): a mismatch is a reported problem."""
+        problem = self._reference_problem(chrom, record)
+        if problem is None:
+            return True
+        self.reject(Problem(name, line, *problem, is_line=True))
+        return False
+
+    def _reference_problem(self, chrom: str, record: Any) -> tuple[str, str] | None:
+        """(field, message) when REF disagrees with the reference FASTA (or it lacks the contig), else None."""
         assert self.reference is not None
         if not self.reference.has(chrom):
-            self.reject(
-                Problem(name, line, "CHROM", f"contig {record.CHROM!r} is not in the reference FASTA", is_line=True)
-            )
-            return False
+            return "CHROM", f"contig {record.CHROM!r} is not in the reference FASTA"
         expected = self.reference.fetch(chrom, record.POS, len(record.REF))
         if set(record.REF.upper()) - {"N"} and record.REF.upper() != expected:
-            message = f"REF {record.REF} does not match the reference ({expected or 'past the contig end'})"
-            self.reject(Problem(name, line, "REF", message, is_line=True))
-            return False
-        return True
+            return "REF", f"REF {record.REF} does not match the reference ({expected or 'past the contig end'})"
+        return None
 
     def _left_aligned(self, chrom: str, allele: Allele) -> Allele:
         assert self.reference is not None

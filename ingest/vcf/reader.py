@@ -133,8 +133,9 @@ def header_value(path: Path, key: str) -> str | None:
     return None
 
 
-def records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
-    """The records of an open VCF; a parse failure becomes an InputError naming the line after the last good one."""
+def records(path: Path, vcf: Any, header_lines: int, start: int = 0) -> Iterator[Any]:
+    """The records of an open VCF (or of a region of it); a parse failure becomes an InputError naming the
+    line after the last good one, records before POS `start` not counted (a region's lead-in)."""
     line = header_lines
     iterator = iter(vcf)
     while True:
@@ -149,7 +150,8 @@ def records(path: Path, vcf: Any, header_lines: int) -> Iterator[Any]:
             else:
                 msg = f"{path.name}:{line + 1}: malformed record ({exc})"
             raise InputError(msg) from exc
-        line += 1
+        if start <= record.POS:
+            line += 1
         yield record
 
 

@@ -27,6 +27,7 @@ from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
 from ingest.vcf.genotypes import GenotypeTable
 from ingest.vcf.identifiers import alternative_ids
+from ingest.vcf.info_text import InfoText
 from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
 
@@ -70,6 +71,7 @@ class DirectRows:
         self._counts_only = counts_only
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
+        self._info: InfoText | None = None
 
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
@@ -78,6 +80,8 @@ class DirectRows:
         self._carriers = _Carriers(file.samples, ctx.biosample_individual, ctx.samples.positions) if wanted else None
         labels = file.populations.labels if file.populations is not None else ()
         self._populations = [_json(label) for label in labels]
+        # INFO frequencies (files without genotypes): written as text straight away (ingest/vcf/info_text.py).
+        self._info = InfoText(file.frequencies) if file.frequencies.layout else None
 
     def add(self, site: Site, file: VcfFile) -> None:
         """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
@@ -115,13 +119,12 @@ class DirectRows:
         if genotypes is not None:
             weight += self._genotyped(n, index, genotypes, parts, file)
             flags |= SOURCE_REFERENCE_FLAG if file.frequencies.names.source_reference == self._own_reference else 0
-        else:
-            sources = file.frequencies.from_info(record, index)
-            if sources is not None:
-                part, own = file.frequencies.json_part(sources)
-                flags |= SOURCE_REFERENCE_FLAG if own else 0
-                parts.append(part)
-                self._population_terms(n, sources)
+        elif self._info is not None:
+            found = self._info.of(record, index)
+            if found is not None:
+                flags |= SOURCE_REFERENCE_FLAG if found.own else 0
+                parts.append(found.text)
+                self._observed_terms(n, found.observed)
         text = f"[{flags},{{{','.join(parts)}}}]"
         end = start + len(ref)
         length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
@@ -187,10 +190,14 @@ class DirectRows:
 
     def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
         """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""
+        self._observed_terms(n, [e["population"] for source in sources for e in source["frequencies"] if observed(e)])
+
+    def _observed_terms(self, n: int, names: list[str]) -> None:
+        """The `population:<name>` terms of the populations a variant was observed in (`names`, in entry order)."""
         batch = self._packer.batch
         catalog, collection = batch.tally.catalog, self._collection
         scope = self._packer.scopes[collection]
-        for name in dict.fromkeys(e["population"] for source in sources for e in source["frequencies"] if observed(e)):
+        for name in dict.fromkeys(names):
             if name == OVERALL:
                 continue
             term = TERM_PREFIX + name

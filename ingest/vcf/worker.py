@@ -6,6 +6,7 @@ preparation), sends the pickled Job on its stdin and reads pickled messages from
     ("ready", None)            setup done (liftover chain and FASTA read)
     ("batch", (LoadBatch, d))  rows, with the report's progress `d` (_Delta)
     ("progress", d)            records read so far, every 10,000
+    ("region", d)              the end of one of the job's regions (`--jobs`: ingest/vcf/parallel.py)
     ("done", d)                the end
     ("rejected", problems)     --on-error fail met a bad record    -> RejectedRecords in the parent
     ("input", message)         unreadable input                     -> InputError in the parent
@@ -30,7 +31,7 @@ from typing import Any, BinaryIO
 
 from beacon.store.bulk import LoadBatch
 from ingest.errors import InputError, Problem, RejectedRecords
-from ingest.vcf.batches import Job, row_batches
+from ingest.vcf.batches import Job, region_batches, row_batches
 from ingest.vcf.parse import Progress, VcfReport
 from ingest.vcf.parser_start import start_parser
 
@@ -63,12 +64,20 @@ class ParserProcess:
 
     def start(self, job: Job) -> None:
         """Send the job and wait for the child's setup. :raise InputError: the chain or FASTA cannot be read."""
+        self.send(job)
+        self.wait_ready(job)
+
+    def send(self, job: Job, *, samples: bool = True) -> None:
+        """Send the job (with its regions, if any; `samples`: this child brings the sample records)."""
         assert self._child.stdin is not None
         try:
-            pickle.dump(job, self._child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((job, samples), self._child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self._child.stdin.close()
         except BrokenPipeError:
             pass  # the child is gone: _next says how
+
+    def wait_ready(self, job: Job) -> None:
+        """Wait for the child's setup. :raise InputError: the chain or FASTA cannot be read."""
         kind, _ = self._next(job)
         assert kind == "ready", kind
 
@@ -86,6 +95,10 @@ class ParserProcess:
                     progress(report.records_read)
             else:
                 return
+
+    def next_message(self, job: Job) -> tuple[str, Any]:
+        """The child's next message (kind, payload). :raise: the child's failure, as `batches` does."""
+        return self._next(job)
 
     def _next(self, job: Job) -> tuple[str, Any]:
         assert self._child.stdout is not None
@@ -134,13 +147,20 @@ class _Sender:
         self._out.flush()
 
 
-def _run(job: Job, sender: _Sender, report: VcfReport) -> None:
+def _run(job: Job, samples: bool, sender: _Sender, report: VcfReport) -> None:
     lifter, reference = job.aids()
     try:
         sender.send("ready", None)
         parser = job.parser(report, lambda _: sender.send("progress", sender.delta()), lifter, reference)
-        for batch in row_batches(parser, job):
-            sender.send("batch", (batch, sender.delta()))
+        if not job.regions:
+            for batch in row_batches(parser, job):
+                sender.send("batch", (batch, sender.delta()))
+        else:
+            for item in region_batches(parser, job, samples):
+                if isinstance(item, LoadBatch):
+                    sender.send("batch", (item, sender.delta()))
+                else:
+                    sender.send("region", sender.delta())
         sender.send("done", sender.delta())
     finally:
         if reference is not None:
@@ -160,13 +180,13 @@ def main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        job: Job = pickle.load(sys.stdin.buffer)
+        job, samples = pickle.load(sys.stdin.buffer)
     except EOFError:
         return 0  # started early and not needed, or the parent is gone: nothing to do
     report = VcfReport(job.options.dataset_id)
     sender = _Sender(out, report)
     try:
-        _run(job, sender, report)
+        _run(job, samples, sender, report)
     except BrokenPipeError:
         # The parent is gone; leave without flushing into the closed pipe at exit.
         os._exit(1)
