@@ -27,6 +27,12 @@ def snp_variation(sequence_id: str, start: int, ref: str, alt: str) -> dict[str,
     }
 
 
+def chr22_snv(vid: str, start: int, case_level_data: list[dict[str, Any]]) -> dict[str, Any]:
+    """A genomicVariation record of an A>G substitution on GRCh38 chr22 with the given carriers."""
+    variation = snp_variation("refseq:NC_000022.11", start, "A", "G")
+    return {"variantInternalId": vid, "variation": variation, "caseLevelData": case_level_data}
+
+
 def variant_answer_meta(beacon_id: str, **request_summary: Any) -> dict[str, Any]:
     """The `meta` of a record-granularity genomicVariant answer; `request_summary` adds members to the request echo."""
     return {

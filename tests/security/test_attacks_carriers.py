@@ -34,6 +34,7 @@ from ingest.vcf.load import load_vcf
 from ingest.vcf.parse import VcfOptions
 from tests.backends import LoadedStores, MongoSource, load_into, loaded_stores, new_mongo_source
 from tests.conftest import AiohttpClient, make_config
+from tests.documents import chr22_snv
 from tests.security.issuers import ALGORITHMS, AUDIENCE, CTL_VISA, Authority, KeyRing, new_authority
 
 INDIVIDUALS, BIOSAMPLES, VARIANTS = (DEFAULT_TABLE.by_id(i) for i in ("individual", "biosample", "genomicVariant"))
@@ -74,25 +75,7 @@ def carrier(biosample: str, zygosity: dict[str, str]) -> dict[str, Any]:
     return {"biosampleId": biosample, "zygosity": dict(zygosity)}
 
 
-def variant(vid: str, start: int, carriers: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "variantInternalId": vid,
-        "variation": {
-            "variantType": "SNP",
-            "referenceBases": "A",
-            "alternateBases": "G",
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": "refseq:NC_000022.11",
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": start},
-                    "end": {"type": "Number", "value": start + 1},
-                },
-            },
-        },
-        "caseLevelData": carriers,
-    }
+variant = chr22_snv
 
 
 def allele(start: int) -> dict[str, Any]:

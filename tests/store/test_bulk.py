@@ -13,32 +13,16 @@ from beacon.store.bulk import NO_VARIANT, LoadBatch, LoadPacker
 from beacon.store.carriers import bitmap_bytes
 from beacon.store.indexing import LoadContext, index_record
 from beacon.store.loading import RECORDS_PER_BATCH, dataset_load
+from tests.documents import chr22_snv
 
 VARIANTS = DEFAULT_TABLE.variant_type()
 INDIVIDUALS = DEFAULT_TABLE.by_id("individual")
 
 
 def variant(vid: str, start: int, carriers: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "variantInternalId": vid,
-        "variation": {
-            "variantType": "SNP",
-            "referenceBases": "A",
-            "alternateBases": "G",
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": "refseq:NC_000022.11",
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": start},
-                    "end": {"type": "Number", "value": start + 1},
-                },
-            },
-        },
-        "caseLevelData": [
-            {"biosampleId": c, "zygosity": {"id": "GENO:0000458", "label": "heterozygous"}} for c in carriers
-        ],
-    }
+    return chr22_snv(
+        vid, start, [{"biosampleId": c, "zygosity": {"id": "GENO:0000458", "label": "heterozygous"}} for c in carriers]
+    )
 
 
 def person(pid: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from beacon.store.carriers import (
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
 from tests.backends import MongoSource, load_into, new_mongo_source
+from tests.documents import chr22_snv
 
 INDIVIDUALS, BIOSAMPLES, VARIANTS = (DEFAULT_TABLE.by_id(i) for i in ("individual", "biosample", "genomicVariant"))
 
@@ -71,25 +72,7 @@ def test_a_zygosity_filter_picks_its_sets_and_other_terms_pick_all() -> None:
     assert carrier_mask(allele) == 0b111
 
 
-def _variant(vid: str, start: int, carriers: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "variantInternalId": vid,
-        "variation": {
-            "variantType": "SNP",
-            "referenceBases": "A",
-            "alternateBases": "G",
-            "location": {
-                "type": "SequenceLocation",
-                "sequence_id": "refseq:NC_000022.11",
-                "interval": {
-                    "type": "SequenceInterval",
-                    "start": {"type": "Number", "value": start},
-                    "end": {"type": "Number", "value": start + 1},
-                },
-            },
-        },
-        "caseLevelData": carriers,
-    }
+_variant = chr22_snv
 
 
 def _records(dataset: str) -> Iterator[tuple[Any, dict[str, Any]]]:
