@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from beacon.answer.envelope import error_document
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
@@ -18,7 +19,6 @@ from beacon.errors import BeaconError, MethodNotAllowed, NotFound, PayloadTooLar
 log = logging.getLogger("beacon.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 # What a guarded request passes first (api/callers.py: identify); it raises to refuse.
 Admit = Callable[[web.Request], Awaitable[None]]
 
