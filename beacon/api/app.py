@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from beacon.answer.service import AnswerService
 from beacon.api import fast_lane, health, observability
-from beacon.api.callers import audit_middleware, caller_middleware
+from beacon.api.callers import audit_middleware, identify
 from beacon.api.keys import (
     ANSWERS,
     AUDIT,
@@ -26,7 +26,7 @@ from beacon.api.keys import (
     STORE,
     STORE_METRICS,
 )
-from beacon.api.middleware import error_middleware
+from beacon.api.middleware import guard
 from beacon.api.parse import warm_up
 from beacon.api.request_ids import RequestIds
 from beacon.api.routes import route_table
@@ -55,7 +55,8 @@ def _load_genes(config: Config) -> dict[str, GeneTable]:
 
 def create_app(config: Config, store: Store | None = None) -> web.Application:
     """A Beacon application for `config`; `store` overrides the one named by `config.store_uri`."""
-    middlewares = [error_middleware, caller_middleware]
+    # The caller (rate limit, token) is admitted inside the error middleware: its refusals are Beacon errors.
+    middlewares = [guard(identify)]
     if config.security.audit_log is not None:
         # Outside the error middleware, so refusals and errors are recorded with their status too.
         middlewares.insert(0, audit_middleware)

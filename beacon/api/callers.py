@@ -1,8 +1,8 @@
 """Who is calling, how often, and what they were told: rate limit, authentication, audit log.
 
-Two middlewares: `audit_middleware` outermost, so it records the final status of every answer
-including errors; `caller_middleware` inside the error middleware, so its refusals (401, 429) are
-Beacon error responses.
+`audit_middleware` sits outermost, so it records the final status of every answer including errors;
+`identify` runs inside the error middleware's guard (api/middleware.py), so its refusals (401, 429)
+are Beacon error responses (a call there, not a middleware layer of its own: see `guard`).
 """
 
 from __future__ import annotations
@@ -28,19 +28,23 @@ def client_address(request: web.Request) -> str:
 UNLIMITED_PATHS = frozenset({"/health", "/health/live", "/metrics"})
 
 
-@web.middleware
-async def caller_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def identify(request: web.Request) -> None:
+    """Rate-limit the caller of `request` and set its `CALLER` (anonymous unless a valid token says otherwise).
+
+    :raise TooManyRequests: the client has used its allowance.
+    :raise Unauthorized: the token is not valid.
+    """
     if request.path in UNLIMITED_PATHS:
-        return await handler(request)
+        return
     client = client_address(request)
-    request.app[RATE_LIMITER].check(client)
+    app = request.app
+    app[RATE_LIMITER].check(client)
     # The store shares its workers between clients by this name (beacon/store/fairness.py).
     STORE_CLIENT.set(client)
     request[CALLER] = NOBODY  # anonymous until the token (if any) is validated
     authorization = request.headers.get("Authorization")
     if authorization is not None:
-        request[CALLER] = await request.app[AUTHENTICATOR].caller(authorization)
-    return await handler(request)
+        request[CALLER] = await app[AUTHENTICATOR].caller(authorization)
 
 
 @web.middleware

@@ -28,6 +28,7 @@ class Deadline:
         self.expired = False
 
     def __enter__(self) -> Deadline:
+        # Entered once per request: the owner's bookkeeping is inlined here and in __exit__.
         loop = asyncio.get_running_loop()
         task = asyncio.current_task(loop)
         if task is None:
@@ -35,14 +36,19 @@ class Deadline:
             raise RuntimeError(msg)
         self._task = task
         self._cancelling = task.cancelling()
-        self.when = loop.time() + self.seconds
-        self._owner.add(self, loop)
+        when = self.when = loop.time() + self.seconds
+        owner = self._owner
+        owner.flight[self] = None
+        # Every request of an app has the same allowance, so this is the earliest only when the
+        # timer is idle; a shorter allowance moves the timer forward.
+        if when < owner.timer_at:
+            owner.arm(loop, when)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._owner.discard(self)
+        self._owner.flight.pop(self, None)
         # As asyncio.timeout: take back our cancellation, and report a timeout only when no other
         # cancellation (the client going away, shutdown) is pending on the task.
         if self.expired and self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
@@ -57,42 +63,33 @@ class Deadlines:
     """The deadlines of one app's requests in flight, served by one timer set for the earliest."""
 
     def __init__(self) -> None:
-        self._flight: dict[Deadline, None] = {}
+        self.flight: dict[Deadline, None] = {}
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = math.inf
+        self.timer_at = math.inf
 
     def within(self, seconds: float) -> Deadline:
         """A deadline `seconds` from when it is entered (`with deadlines.within(s): await ...`)."""
         return Deadline(self, seconds)
 
-    def add(self, deadline: Deadline, loop: asyncio.AbstractEventLoop) -> None:
-        self._flight[deadline] = None
-        # Every request of an app has the same allowance, so this is the earliest only when the
-        # timer is idle; a shorter allowance moves the timer forward.
-        if deadline.when < self._timer_at:
-            self._arm(loop, deadline.when)
-
-    def discard(self, deadline: Deadline) -> None:
-        self._flight.pop(deadline, None)
-
     def __len__(self) -> int:
-        return len(self._flight)
+        return len(self.flight)
 
-    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+    def arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        """Set the one timer for `when` (the earliest deadline in flight)."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer = loop.call_at(when, self._expire, loop)
-        self._timer_at = when
+        self.timer_at = when
 
     def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._timer, self._timer_at = None, math.inf
+        self._timer, self.timer_at = None, math.inf
         now = loop.time()
         nearest = math.inf
-        for deadline in list(self._flight):
+        for deadline in list(self.flight):
             if deadline.when <= now:
-                del self._flight[deadline]
+                del self.flight[deadline]
                 deadline.expire()
             elif deadline.when < nearest:
                 nearest = deadline.when
         if nearest < math.inf:
-            self._arm(loop, nearest)
+            self.arm(loop, nearest)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from beacon.answer.envelope import error_document
 from beacon.api.keys import CONFIG, ENTRY, PARSED_REQUEST, REQUEST_ID, REQUEST_IDS
@@ -18,6 +19,8 @@ from beacon.errors import BeaconError, MethodNotAllowed, NotFound, PayloadTooLar
 log = logging.getLogger("beacon.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# What a guarded request passes first (api/callers.py: identify); it raises to refuse.
+Admit = Callable[[web.Request], Awaitable[None]]
 
 
 def _error(request: web.Request, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -52,43 +55,59 @@ def _logged(request: web.Request) -> dict[str, str]:
     return {"request_id": request[REQUEST_ID]}
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    app = request.app
-    ids = app[REQUEST_IDS]
-    request[REQUEST_ID] = ids.next()
-    timeout = app[CONFIG].server.request_timeout_s
-    try:
-        with ids.deadlines.within(timeout):
-            response = await handler(request)
-    except TimeoutError:
-        log.warning(
-            "request %s: %s %s exceeded %s s",
-            request[REQUEST_ID],
-            request.method,
-            request.path,
-            timeout,
-            extra=_logged(request),
-        )
-        late = Unavailable(f"the request took longer than {timeout:g} s; try again later or narrow the query")
-        return _answer(request, late)
-    except BeaconError as exc:
-        if exc.status >= 500:
-            log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc, extra=_logged(request))
-        return _answer(request, exc)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        ours = _from_http(request, exc)
-        return _answer(request, ours) if ours is not None else _error(request, exc.status, exc.reason)
-    except Exception:  # the top-level handler: anything unexpected is logged, never shown
-        log.exception(
-            "request %s: unhandled error on %s %s",
-            request[REQUEST_ID],
-            request.method,
-            request.path,
-            extra=_logged(request),
-        )
-        return _error(request, 500, f"internal error; quote request id {request[REQUEST_ID]} when reporting it")
-    response.headers["X-Request-Id"] = request[REQUEST_ID]
-    return response
+def guard(admit: Admit | None = None) -> Middleware:
+    """The error middleware: request id, deadline and, when given, `admit` (who is calling) for every request.
+
+    Whatever they or the handler raise becomes the request's Beacon error. `admit` runs inside it
+    rather than as a middleware of its own so its refusals (401, 429) are Beacon errors too, and
+    because every layer costs each request a coroutine and a wrapper call.
+    """
+
+    @web.middleware
+    async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        app = request.app
+        ids = app[REQUEST_IDS]
+        request_id = request[REQUEST_ID] = ids.next()
+        timeout = app[CONFIG].server.request_timeout_s
+        try:
+            with ids.deadlines.within(timeout):
+                if admit is not None:
+                    await admit(request)
+                response = await handler(request)
+        except TimeoutError:
+            log.warning(
+                "request %s: %s %s exceeded %s s",
+                request[REQUEST_ID],
+                request.method,
+                request.path,
+                timeout,
+                extra=_logged(request),
+            )
+            late = Unavailable(f"the request took longer than {timeout:g} s; try again later or narrow the query")
+            return _answer(request, late)
+        except BeaconError as exc:
+            if exc.status >= 500:
+                log.error("request %s: %s", request[REQUEST_ID], exc.message, exc_info=exc, extra=_logged(request))
+            return _answer(request, exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            ours = _from_http(request, exc)
+            return _answer(request, ours) if ours is not None else _error(request, exc.status, exc.reason)
+        except Exception:  # the top-level handler: anything unexpected is logged, never shown
+            log.exception(
+                "request %s: unhandled error on %s %s",
+                request[REQUEST_ID],
+                request.method,
+                request.path,
+                extra=_logged(request),
+            )
+            return _error(request, 500, f"internal error; quote request id {request[REQUEST_ID]} when reporting it")
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    return error_middleware
+
+
+# Without a caller step: the aggregator's (it keeps no rate limit and reads no tokens of its own).
+error_middleware = guard()

@@ -6,6 +6,7 @@ one base further; `GTA>GA`, stored as `GT>G`) finds it, on GET and POST, on both
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
-from beacon.genome.alleles import trim
+from beacon.genome.alleles import is_trimmable, trim
 from beacon.model.request import VariantParams
 from beacon.query.variants import stored_form
 from beacon.store.base import Store
@@ -87,3 +88,12 @@ def test_the_query_trim_is_the_loader_trim() -> None:
     assert stored_form(ranged) == ranged
     wildcard = VariantParams(referenceName="1", start=(100,), referenceBases="AN", alternateBases="AT")
     assert stored_form(wildcard) == wildcard
+
+
+def test_is_trimmable_says_exactly_when_trim_changes_a_concrete_allele() -> None:
+    # Every pair of alleles up to three bases over ACGT and N: the lane's cheap check (length and end
+    # bases before any pattern) must agree with trimming itself, and never claim an N allele.
+    alleles = ["".join(bases) for n in (1, 2, 3) for bases in itertools.product("ACGTN", repeat=n)]
+    for ref, alt in itertools.product(alleles, repeat=2):
+        concrete = "N" not in ref + alt
+        assert is_trimmable(ref, alt) == (concrete and trim(0, ref, alt) != (0, ref, alt)), (ref, alt)
