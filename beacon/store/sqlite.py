@@ -55,6 +55,10 @@ def is_point_query(query: Query) -> bool:
     return Field.ID in pinned or {Field.CHROM, Field.START} <= pinned
 
 
+# One translator for every inline lookup (it holds no state between calls).
+_INLINE_ERRORS = translated()
+
+
 class SqliteStore(SqliteConnections):
     """Store backend on one SQLite file (its connections and their generations: SqliteConnections)."""
 
@@ -115,7 +119,7 @@ class SqliteStore(SqliteConnections):
     @staticmethod
     def _run_inline(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
         """The one place SQLite runs on the event loop (point lookups; the test suite exempts it by name)."""
-        with translated():
+        with _INLINE_ERRORS:
             return fn(conn)
 
     # -- queries -----------------------------------------------------------------------------
