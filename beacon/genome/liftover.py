@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from pyliftover import LiftOver
+from typing import TYPE_CHECKING
 
 from beacon.errors import ConfigError
 from beacon.genome.assemblies import canonical_chromosome
 from beacon.model.request import VariantParams
+
+if TYPE_CHECKING:
+    # pyliftover pulls in urllib and http.client (a tenth of a VCF parser's start): read only with a chain file.
+    from pyliftover import LiftOver
 
 
 class NotLiftable(ValueError):
@@ -38,6 +41,8 @@ class Lifter:
         if not path.is_file():
             msg = f"liftover {source}->{target}: chain file {path} not found"
             raise ConfigError(msg)
+        from pyliftover import LiftOver  # noqa: PLC0415  see the TYPE_CHECKING import
+
         try:
             chain = LiftOver(str(path), use_web=False, write_cache=False)
         except (OSError, ValueError, IndexError) as exc:

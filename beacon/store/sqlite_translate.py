@@ -121,12 +121,16 @@ def _related_sql(cond: Related, at: _At) -> str:
     from_sets, to_sets = carried and at.holds_sets(cond.source), carried and at.holds_sets(at.collection)
     # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
     pairs = (
-        f"SELECT {s}.dataset AS dataset, ks{d}.value AS value FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
+        f"SELECT DISTINCT {s}.dataset AS dataset, ks{d}.value AS value "
+        f"FROM records {s} JOIN keys ks{d} ON ks{d}.rid = {s}.rid "
     )
     pairs += f"WHERE {_source_bound(cond, inner)} AND ks{d}.kind = ?"
     at.params.append(cond.via)
     if from_sets:
-        pairs += f" UNION {_carrier_pairs(cond, inner)}"
+        # UNION ALL: the set side's samples are distinct already (one union per part), and a pair both
+        # sides name only costs the targets a second seek, which `rid IN` folds. Sorting the set side's
+        # pairs into a temporary B-tree cost 0.2 of 2.9 ms for the 1,000 carriers of one variant.
+        pairs += f" UNION ALL {_carrier_pairs(cond, inner)}"
     # A key value is on records of every collection (an individual's id on a variant carrying it as a
     # key): the rids of the target collection in each dataset bound the key index seek to its records,
     # read once per dataset searched (b), not once per pair.
@@ -142,7 +146,9 @@ def _related_sql(cond: Related, at: _At) -> str:
         f"SELECT t{d}.rid FROM p{d} CROSS JOIN b{d} ON b{d}.dataset = p{d}.dataset "
         f"CROSS JOIN keys kt{d} ON kt{d}.kind = ? AND kt{d}.value = p{d}.value "
         f"AND kt{d}.rid BETWEEN b{d}.lo AND b{d}.hi "
-        f"CROSS JOIN records t{d} ON t{d}.rid = kt{d}.rid AND t{d}.dataset = p{d}.dataset AND t{d}.coll = ?"
+        # By rowid, the dataset and collection read from the row: probing the (coll, dataset, rid) index
+        # instead cost 0.5 of 2.7 ms for 1,000 carriers.
+        f"CROSS JOIN records t{d} ON t{d}.rid = kt{d}.rid AND +t{d}.dataset = p{d}.dataset AND +t{d}.coll = ?"
     )
     if to_sets:
         targets += f" UNION {_carrier_targets(cond.via, at, d)}"

@@ -37,7 +37,7 @@ def _cell_offsets(groups: PopulationIndex | None, width: int) -> npt.NDArray[np.
 
 
 @cache
-def _pair_table(width: int, allele: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _pair_table(width: int, allele: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
     """Per call pair code (see `GenotypeTable._pairs`): AC, AN, hom, het, hemi it adds for `allele`; and
     its category (0 no copy of the allele, else its ZYGOSITIES code + 1)."""
     table = np.zeros((width * width, 6), dtype=np.int64)
@@ -51,7 +51,8 @@ def _pair_table(width: int, allele: int) -> tuple[npt.NDArray[np.int64], npt.NDA
                 hits, (first >= 0) + (second >= 0),
                 category == HOM + 1, category == HET + 1, category == HEMI + 1, category,
             )  # fmt: skip
-    return np.ascontiguousarray(table[:, :5]), table[:, 5].copy()
+    # The categories in int8: np.take over a byte table reads half as much as over int64 (per sample).
+    return np.ascontiguousarray(table[:, :5]), table[:, 5].astype(np.int8)
 
 
 class AlleleCounts(NamedTuple):
@@ -148,13 +149,16 @@ class GenotypeTable:
         codes, histogram, width = pairs
         measure_table, categories = _pair_table(width, allele)
         measures = (histogram @ measure_table).tolist()  # per group: AC, AN, hom, het, hemi
-        by_group = list(map(AlleleCounts._make, measures[:-1])) if groups is not None else []
-        total = AlleleCounts._make(map(sum, zip(*measures, strict=True)))
+        if groups is None:  # one row: the total
+            by_group, total = [], AlleleCounts._make(measures[0])
+        else:
+            by_group = list(map(AlleleCounts._make, measures[:-1]))
+            total = AlleleCounts._make(map(sum, zip(*measures, strict=True)))
         if not carriers:
             return Tallies(total, by_group, _NONE, _NONE)
-        category = categories[codes + (2 * width + 2)]
+        category = np.take(categories, codes + (2 * width + 2))
         found = np.flatnonzero(category)
-        return Tallies(total, by_group, found, category[found] - 1)
+        return Tallies(total, by_group, found, (category[found] - 1).astype(np.intp))
 
     def _pairs(self, groups: PopulationIndex | None) -> _Pairs | None:
         """Each sample's call pair as one code, first * width + second, and the pairs counted per group.

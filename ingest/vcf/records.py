@@ -9,6 +9,7 @@ from beacon.genome.hgvs import genomic_expression
 from beacon.genome.liftover import NotLiftable
 from beacon.genome.vrs import sequence_variation
 from beacon.store.base import Document
+from beacon.store.carriers import ZYGOSITIES
 from ingest.errors import Problem
 from ingest.vcf.annotations import molecular_attributes, transcript_hgvs
 from ingest.vcf.identifiers import alternative_ids
@@ -107,11 +108,14 @@ def site_document(parser: VcfParser, site: Site) -> Document | None:
     genotypes, writer = site.genotypes, parser.file.frequencies
     if genotypes is not None:
         samples, populations = parser.file.samples, parser.file.populations
+        # One pass for counts and carriers (tested equal to `carriers`, `counts` and `counts_by_group`).
+        tallies = genotypes.tallies(allele.index, populations, carriers=not options.counts_only)
         if not options.counts_only:
-            carriers = genotypes.carriers(allele.index)
-            doc["caseLevelData"] = [{"biosampleId": samples[c.sample_index], "zygosity": c.zygosity} for c in carriers]
-        by_group = genotypes.counts_by_group(allele.index, populations) if populations is not None else []
-        doc["frequencyInPopulations"] = writer.from_counts(genotypes.counts(allele.index), by_group)
+            doc["caseLevelData"] = [
+                {"biosampleId": samples[i], "zygosity": ZYGOSITIES[code]}
+                for i, code in zip(tallies.carriers.tolist(), tallies.codes.tolist(), strict=True)
+            ]
+        doc["frequencyInPopulations"] = writer.from_counts(tallies.total, tallies.by_group)
     else:
         sources = writer.from_info(record, allele.index)
         if sources is not None:

@@ -50,6 +50,14 @@ class _Carriers:
         individuals = [owners.get(s) for s in samples]
         self.individuals = np.array([_json(i) if i else "" for i in individuals], dtype=object)
         self.owned = np.array([bool(i) for i in individuals], dtype=bool)
+        self.indexed()
+
+    def indexed(self) -> None:
+        """Note whether every sample has its index, and whether the indexes ascend in file order: then the
+        carriers of every record (ascending file positions) have ascending indexes without a check each."""
+        index = self.index
+        self.complete = bool((index >= 0).all())
+        self.ascending = self.complete and bool(np.all(index[1:] > index[:-1]))
 
 
 class DirectRows:
@@ -159,12 +167,13 @@ class DirectRows:
             parts.append(frequencies)
             return 0
         indexes = self._indexes(samples)
-        self._terms(n, codes)
-        if len(indexes) < 2 or bool(np.all(indexes[1:] > indexes[:-1])):
+        present = np.bincount(codes, minlength=len(ZYGOSITIES))
+        self._terms(n, present)
+        if carriers.ascending or len(indexes) < 2 or bool(np.all(indexes[1:] > indexes[:-1])):
             # As store/indexing.py: the sets hold the carriers, the document an empty list.
             parts.append('"caseLevelData":[]')
             parts.append(frequencies)
-            batch.carrier_sets.append((n, *sets_from_codes(indexes, codes)))
+            batch.carrier_sets.append((n, *sets_from_codes(indexes, codes, present)))
             return 1 + len(samples) // 512
         parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
         parts.append(frequencies)
@@ -179,12 +188,13 @@ class DirectRows:
         carriers = self._carriers
         assert carriers is not None
         indexes = carriers.index[samples]
-        if bool((indexes < 0).any()):
+        if not carriers.complete and bool((indexes < 0).any()):
             known, owners = self._ctx.samples, self._ctx.biosample_individual
             for position in samples[indexes < 0].tolist():
                 name = carriers.samples[position]
                 carriers.index[position] = known.add(name, owners.get(name))
             indexes = carriers.index[samples]
+            carriers.indexed()
             self._packer.batch.samples.extend(known.take())
         return indexes
 
@@ -205,12 +215,11 @@ class DirectRows:
             if catalog.get((collection, term, scope)) is None:
                 catalog[(collection, term, scope)] = name
 
-    def _terms(self, n: int, codes: npt.NDArray[np.intp]) -> None:
+    def _terms(self, n: int, present: npt.NDArray[np.intp]) -> None:
+        """The GENO terms of the zygosities with carriers (`present`: carriers per ZYGOSITIES code)."""
         batch = self._packer.batch
         catalog, collection = batch.tally.catalog, self._collection
         scope = self._packer.scopes[collection]
-        present = np.zeros(len(ZYGOSITIES), dtype=bool)
-        present[codes] = True
         for code in np.flatnonzero(present).tolist():
             term = ZYGOSITIES[code]
             batch.terms.append((term["id"], n))
