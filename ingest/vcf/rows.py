@@ -12,6 +12,7 @@ allele takes the document path.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
 
 _json = json.JSONEncoder(separators=(",", ":")).encode
+_quote_text: Any = encode_basestring_ascii  # what _json gives a str, without the encoder's dispatch
 _MAX_TEXT = 256  # indexing's cut of text values
 
 
@@ -72,6 +74,8 @@ class DirectRows:
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
         self._info: InfoText | None = None
+        # Per population name: its `population:<name>` term and catalog key, None for the overall one.
+        self._population_term: dict[str, tuple[str, tuple[str, str, str]] | None] = {}
 
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
@@ -111,7 +115,7 @@ class DirectRows:
         ids = alternative_ids(record.ID)
         if ids:
             # records.site_document puts them right after the genomic HGVS id, which the columns spell.
-            references = ",".join(f'{{"id":{_json(i)}}}' for i in ids)
+            references = ",".join([f'{{"id":{_quote_text(i)}}}' for i in ids])
             parts.append(f'"identifiers":{{"variantAlternativeIds":[{references}]}}')
             for i in ids:
                 vals.append((n, "identifiers.variantAlternativeIds.id", i[:_MAX_TEXT], None))
@@ -195,15 +199,23 @@ class DirectRows:
     def _observed_terms(self, n: int, names: list[str]) -> None:
         """The `population:<name>` terms of the populations a variant was observed in (`names`, in entry order)."""
         batch = self._packer.batch
-        catalog, collection = batch.tally.catalog, self._collection
-        scope = self._packer.scopes[collection]
-        for name in dict.fromkeys(names):
-            if name == OVERALL:
+        catalog, terms, known = batch.tally.catalog, batch.terms, self._population_term
+        for name in dict.fromkeys(names) if len(names) > 1 else names:
+            found = known.get(name, False)
+            if found is False:
+                found = self._term_of(name)
+            if found is None:
                 continue
-            term = TERM_PREFIX + name
-            batch.terms.append((term, n))
-            if catalog.get((collection, term, scope)) is None:
-                catalog[(collection, term, scope)] = name
+            term, key = found
+            terms.append((term, n))
+            if catalog.get(key) is None:
+                catalog[key] = name
+
+    def _term_of(self, name: str) -> tuple[str, tuple[str, str, str]] | None:
+        term = TERM_PREFIX + name
+        found = None if name == OVERALL else (term, (self._collection, term, self._packer.scopes[self._collection]))
+        self._population_term[name] = found
+        return found
 
     def _terms(self, n: int, codes: npt.NDArray[np.intp]) -> None:
         batch = self._packer.batch
