@@ -21,17 +21,20 @@ from ingest.vcf.populations import FrequencyWriter
 
 _quote = json.JSONEncoder(separators=(",", ":")).encode
 _INTEGERS = (AC, AN, HOM, HET, HEMI)
+_CACHED = 1 << 16  # texts kept per population, forgotten all at once when full
 
 
 class _Population(NamedTuple):
     name: str  # as stored (the overall one renamed)
     head: str  # '{"population":<name>,"alleleFrequency":'
-    af: int  # slot of its alleleFrequency field in the record's values, -1 without
+    af: int  # slot of its alleleFrequency field in the record's values, -1 (always None) without
     ac: int  # slot of alleleCount, -1 without
     an: int  # slot of alleleNumber, -1 without
     # (',"<measure>":', slot, slot of homozygousAlleles halved when the first is missing or -1, is alleleCount),
     # in entry order
     counts: tuple[tuple[str, int, int, bool], ...]
+    # Without counts, the whole entry and whether it is observed by the INFO frequency value: they repeat.
+    entries: dict[Any, tuple[str, bool]]
 
 
 class InfoFrequencies(NamedTuple):
@@ -48,7 +51,7 @@ def _population(stored: str, fields: tuple[tuple[str, str], ...], slot: dict[str
         if measure in of or fallback >= 0:
             counts.append((f',"{measure}":', of.get(measure, -1), fallback, measure == AC))
     head = f'{{"population":{_quote(stored)},"alleleFrequency":'
-    return _Population(stored, head, of.get(AF, -1), of.get(AC, -1), of.get(AN, -1), tuple(counts))
+    return _Population(stored, head, of.get(AF, -1), of.get(AC, -1), of.get(AN, -1), tuple(counts), {})
 
 
 class InfoText:
@@ -86,7 +89,8 @@ class InfoText:
         return bool(self._populations)
 
     def _values(self, record: Any, index: int) -> list[Any]:
-        """Each field's value for ALT `index` (Number=A, R or 1 alike), None when missing, NaN or text."""
+        """Each field's value for ALT `index` (Number=A, R or 1 alike), None when missing, NaN or text; then a
+        None, the value of slot -1."""
         get = record.INFO.get
         values: list[Any] = []
         alts = 0
@@ -104,6 +108,7 @@ class InfoText:
             if value is not None and (value != value or isinstance(value, str)):  # NaN is a missing value
                 value = None
             values.append(value)
+        values.append(None)
         return values
 
     def _frequency(self, value: Any) -> tuple[str, bool] | None:
@@ -120,7 +125,23 @@ class InfoText:
         entries: list[str] = []
         observed: list[str] = []
         for population in self._populations:
-            af = values[population.af] if population.af >= 0 else None
+            af = values[population.af]
+            if af is not None and not population.counts:
+                entry = population.entries.get(af)
+                if entry is None:
+                    found = known.get(af)
+                    if found is None:
+                        found = self._frequency(af)
+                        if found is None:
+                            return self._reference(record, index)
+                    entry = (f"{population.head}{found[0]}}}", found[1])
+                    if len(population.entries) >= _CACHED:
+                        population.entries.clear()
+                    population.entries[af] = entry
+                entries.append(entry[0])
+                if entry[1]:
+                    observed.append(population.name)
+                continue
             if af is not None:
                 found = known.get(af)
                 if found is None:
@@ -129,8 +150,7 @@ class InfoText:
                         return self._reference(record, index)
                 text, seen = found
             else:
-                ac = values[population.ac] if population.ac >= 0 else None
-                an = values[population.an] if population.an >= 0 else None
+                ac, an = values[population.ac], values[population.an]
                 if ac is None or an is None:
                     continue
                 frequency = round(ac / an, 8) if an else 0.0
@@ -139,10 +159,10 @@ class InfoText:
                 text, seen = repr(frequency), frequency != 0
             parts = [population.head, text]
             for key, at, halved, is_count in population.counts:
-                value = values[at] if at >= 0 else None
+                value = values[at]
                 if value is not None:
                     count = int(value)
-                elif halved >= 0 and values[halved] is not None:
+                elif values[halved] is not None:
                     count = int(values[halved]) // 2
                 else:
                     continue
