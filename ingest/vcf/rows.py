@@ -35,6 +35,7 @@ from ingest.vcf.parse import Site, VcfFile
 _json = json.JSONEncoder(separators=(",", ":")).encode
 _quote_text: Any = encode_basestring_ascii  # what _json gives a str, without the encoder's dispatch
 _MAX_TEXT = 256  # indexing's cut of text values
+_ALTERNATIVE_ID = "identifiers.variantAlternativeIds.id"
 
 
 class _Carriers:
@@ -98,9 +99,9 @@ class DirectRows:
         start = pos - 1
         vtype = "SNP" if len(ref) == 1 == len(alt) else sequence_type(ref, alt)
         internal = f"{chrom}:{pos}:{ref}>{alt}"
-        if chrom not in self._accessions:
-            self._accessions[chrom] = refseq_accession(chrom, self._assembly)
-        accession = self._accessions[chrom]
+        accession = self._accessions.get(chrom, "")
+        if accession == "":
+            accession = self._accessions[chrom] = refseq_accession(chrom, self._assembly)
         parts: list[str] = []
         vals = batch.values
         vals.append((n, "variantInternalId", internal[:_MAX_TEXT], None))
@@ -108,17 +109,24 @@ class DirectRows:
             flags = 0
         else:
             # genomic_expression's output is already canonical_hgvs's key form (no bases after del/dup).
-            hgvs = genomic_expression(accession, pos, ref, alt, vtype)
+            hgvs = (
+                f"{accession}:g.{pos}{ref}>{alt}"
+                if vtype == "SNP"
+                else genomic_expression(accession, pos, ref, alt, vtype)
+            )
             flags = HGVS_FLAG
             batch.keys.append(("hgvs", hgvs, n))
             vals.append((n, "identifiers.genomicHGVSId", hgvs[:_MAX_TEXT], None))
         ids = alternative_ids(record.ID)
         if ids:
             # records.site_document puts them right after the genomic HGVS id, which the columns spell.
-            references = ",".join([f'{{"id":{_quote_text(i)}}}' for i in ids])
+            if len(ids) == 1:
+                references = f'{{"id":{_quote_text(ids[0])}}}'
+                vals.append((n, _ALTERNATIVE_ID, ids[0][:_MAX_TEXT], None))
+            else:
+                references = ",".join([f'{{"id":{_quote_text(i)}}}' for i in ids])
+                vals.extend([(n, _ALTERNATIVE_ID, i[:_MAX_TEXT], None) for i in ids])
             parts.append(f'"identifiers":{{"variantAlternativeIds":[{references}]}}')
-            for i in ids:
-                vals.append((n, "identifiers.variantAlternativeIds.id", i[:_MAX_TEXT], None))
         weight = 4
         if genotypes is not None:
             weight += self._genotyped(n, index, genotypes, parts, file)
