@@ -12,6 +12,7 @@ allele takes the document path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -75,6 +76,7 @@ class DirectRows:
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
         self._info: InfoText | None = None
+        self._info_distinct = True
         # Per population name: its `population:<name>` term and catalog key, None for the overall one.
         self._population_term: dict[str, tuple[str, tuple[str, str, str]] | None] = {}
 
@@ -87,6 +89,9 @@ class DirectRows:
         self._populations = [_json(label) for label in labels]
         # INFO frequencies (files without genotypes): written as text straight away (ingest/vcf/info_text.py).
         self._info = InfoText(file.frequencies) if file.frequencies.layout else None
+        # Two populations may be stored under one name (the overall one renamed as another): their terms once.
+        names = file.frequencies.population_names
+        self._info_distinct = len(set(names)) == len(names)
 
     def add(self, site: Site, file: VcfFile) -> None:
         """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
@@ -136,7 +141,7 @@ class DirectRows:
             if found is not None:
                 flags |= SOURCE_REFERENCE_FLAG if found.own else 0
                 parts.append(found.text)
-                self._observed_terms(n, found.observed)
+                self._observed_terms(n, found.observed if self._info_distinct else dict.fromkeys(found.observed))
         text = f"[{flags},{{{','.join(parts)}}}]"
         end = start + len(ref)
         length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
@@ -202,13 +207,15 @@ class DirectRows:
 
     def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
         """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""
-        self._observed_terms(n, [e["population"] for source in sources for e in source["frequencies"] if observed(e)])
+        names = [e["population"] for source in sources for e in source["frequencies"] if observed(e)]
+        self._observed_terms(n, dict.fromkeys(names))
 
-    def _observed_terms(self, n: int, names: list[str]) -> None:
-        """The `population:<name>` terms of the populations a variant was observed in (`names`, in entry order)."""
+    def _observed_terms(self, n: int, names: Iterable[str]) -> None:
+        """The `population:<name>` terms of the populations a variant was observed in (`names`, distinct, in
+        entry order)."""
         batch = self._packer.batch
         catalog, terms, known = batch.tally.catalog, batch.terms, self._population_term
-        for name in dict.fromkeys(names) if len(names) > 1 else names:
+        for name in names:
             found = known.get(name, False)
             if found is False:
                 found = self._term_of(name)
