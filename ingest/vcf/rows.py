@@ -216,9 +216,7 @@ class DirectRows:
         batch = self._packer.batch
         catalog, terms, known = batch.tally.catalog, batch.terms, self._population_term
         for name in names:
-            found = known.get(name, False)
-            if found is False:
-                found = self._term_of(name)
+            found = known[name] if name in known else self._term_of(name)
             if found is None:
                 continue
             term, key = found
