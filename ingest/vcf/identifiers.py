@@ -31,6 +31,8 @@ def alternative_ids(vcf_id: str | None) -> list[str]:
     """The CURIEs of a record's ID column, in order, without repeats; [] for a missing ID (`.`)."""
     if not vcf_id or vcf_id == ".":
         return []
+    if vcf_id[:2] == "rs" and vcf_id[2:].isdigit():
+        return [f"dbSNP:{vcf_id}"]  # one dbSNP id: most records of a short-variant file
     out: dict[str, None] = {}
     for raw in vcf_id.split(";"):
         raw = raw.strip()

@@ -12,6 +12,8 @@ allele takes the document path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,9 @@ from ingest.vcf.normalize import sequence_type
 from ingest.vcf.parse import Site, VcfFile
 
 _json = json.JSONEncoder(separators=(",", ":")).encode
+_quote_text: Any = encode_basestring_ascii  # what _json gives a str, without the encoder's dispatch
 _MAX_TEXT = 256  # indexing's cut of text values
+_ALTERNATIVE_ID = "identifiers.variantAlternativeIds.id"
 
 
 class _Carriers:
@@ -80,6 +84,9 @@ class DirectRows:
         self._carriers: _Carriers | None = None
         self._populations: list[str] = []  # JSON-quoted labels
         self._info: InfoText | None = None
+        self._info_distinct = True
+        # Per population name: its `population:<name>` term and catalog key, None for the overall one.
+        self._population_term: dict[str, tuple[str, tuple[str, str, str]] | None] = {}
 
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
@@ -90,6 +97,9 @@ class DirectRows:
         self._populations = [_json(label) for label in labels]
         # INFO frequencies (files without genotypes): written as text straight away (ingest/vcf/info_text.py).
         self._info = InfoText(file.frequencies) if file.frequencies.layout else None
+        # Two populations may be stored under one name (the overall one renamed as another): their terms once.
+        names = file.frequencies.population_names
+        self._info_distinct = len(set(names)) == len(names)
 
     def add(self, site: Site, file: VcfFile) -> None:
         """The rows of one plain allele (Site.plain) of a record without ANN/CSQ."""
@@ -102,9 +112,9 @@ class DirectRows:
         start = pos - 1
         vtype = "SNP" if len(ref) == 1 == len(alt) else sequence_type(ref, alt)
         internal = f"{chrom}:{pos}:{ref}>{alt}"
-        if chrom not in self._accessions:
-            self._accessions[chrom] = refseq_accession(chrom, self._assembly)
-        accession = self._accessions[chrom]
+        accession = self._accessions.get(chrom, "")
+        if accession == "":
+            accession = self._accessions[chrom] = refseq_accession(chrom, self._assembly)
         parts: list[str] = []
         vals = batch.values
         vals.append((n, "variantInternalId", internal[:_MAX_TEXT], None))
@@ -112,17 +122,24 @@ class DirectRows:
             flags = 0
         else:
             # genomic_expression's output is already canonical_hgvs's key form (no bases after del/dup).
-            hgvs = genomic_expression(accession, pos, ref, alt, vtype)
+            hgvs = (
+                f"{accession}:g.{pos}{ref}>{alt}"
+                if vtype == "SNP"
+                else genomic_expression(accession, pos, ref, alt, vtype)
+            )
             flags = HGVS_FLAG
             batch.keys.append(("hgvs", hgvs, n))
             vals.append((n, "identifiers.genomicHGVSId", hgvs[:_MAX_TEXT], None))
         ids = alternative_ids(record.ID)
         if ids:
             # records.site_document puts them right after the genomic HGVS id, which the columns spell.
-            references = ",".join(f'{{"id":{_json(i)}}}' for i in ids)
+            if len(ids) == 1:
+                references = f'{{"id":{_quote_text(ids[0])}}}'
+                vals.append((n, _ALTERNATIVE_ID, ids[0][:_MAX_TEXT], None))
+            else:
+                references = ",".join([f'{{"id":{_quote_text(i)}}}' for i in ids])
+                vals.extend([(n, _ALTERNATIVE_ID, i[:_MAX_TEXT], None) for i in ids])
             parts.append(f'"identifiers":{{"variantAlternativeIds":[{references}]}}')
-            for i in ids:
-                vals.append((n, "identifiers.variantAlternativeIds.id", i[:_MAX_TEXT], None))
         weight = 4
         if genotypes is not None:
             weight += self._genotyped(n, index, genotypes, parts, file)
@@ -132,7 +149,7 @@ class DirectRows:
             if found is not None:
                 flags |= SOURCE_REFERENCE_FLAG if found.own else 0
                 parts.append(found.text)
-                self._observed_terms(n, found.observed)
+                self._observed_terms(n, found.observed if self._info_distinct else dict.fromkeys(found.observed))
         text = f"[{flags},{{{','.join(parts)}}}]"
         end = start + len(ref)
         length = len(ref) if len(ref) == len(alt) else abs(len(alt) - len(ref))
@@ -200,20 +217,28 @@ class DirectRows:
 
     def _population_terms(self, n: int, sources: list[dict[str, Any]]) -> None:
         """The `population:<name>` terms index_record gives a variant (store/indexing.py)."""
-        self._observed_terms(n, [e["population"] for source in sources for e in source["frequencies"] if observed(e)])
+        names = [e["population"] for source in sources for e in source["frequencies"] if observed(e)]
+        self._observed_terms(n, dict.fromkeys(names))
 
-    def _observed_terms(self, n: int, names: list[str]) -> None:
-        """The `population:<name>` terms of the populations a variant was observed in (`names`, in entry order)."""
+    def _observed_terms(self, n: int, names: Iterable[str]) -> None:
+        """The `population:<name>` terms of the populations a variant was observed in (`names`, distinct, in
+        entry order)."""
         batch = self._packer.batch
-        catalog, collection = batch.tally.catalog, self._collection
-        scope = self._packer.scopes[collection]
-        for name in dict.fromkeys(names):
-            if name == OVERALL:
+        catalog, terms, known = batch.tally.catalog, batch.terms, self._population_term
+        for name in names:
+            found = known[name] if name in known else self._term_of(name)
+            if found is None:
                 continue
-            term = TERM_PREFIX + name
-            batch.terms.append((term, n))
-            if catalog.get((collection, term, scope)) is None:
-                catalog[(collection, term, scope)] = name
+            term, key = found
+            terms.append((term, n))
+            if catalog.get(key) is None:
+                catalog[key] = name
+
+    def _term_of(self, name: str) -> tuple[str, tuple[str, str, str]] | None:
+        term = TERM_PREFIX + name
+        found = None if name == OVERALL else (term, (self._collection, term, self._packer.scopes[self._collection]))
+        self._population_term[name] = found
+        return found
 
     def _terms(self, n: int, present: npt.NDArray[np.intp]) -> None:
         """The GENO terms of the zygosities with carriers (`present`: carriers per ZYGOSITIES code)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from beacon.model.populations import observed
-from ingest.vcf.info_fields import InfoLayout, detect
+from ingest.vcf.info_fields import AC, AF, AN, HOM, HOM_ALLELES, OVERALL, InfoLayout, detect
 from ingest.vcf.info_text import InfoText
 from ingest.vcf.populations import FrequencyWriter, SourceNames
 from ingest.vcf.reader import open_vcf
@@ -78,3 +78,36 @@ def test_the_text_equals_the_frequency_documents(tmp_path: Path, names: SourceNa
 
 def test_a_file_without_frequencies_has_no_text() -> None:
     assert not InfoText(FrequencyWriter("d", SourceNames("d", "dataset:d"), layout=InfoLayout(())))
+
+
+def test_shared_fields_and_the_homozygous_fallback_of_a_mapped_layout(tmp_path: Path) -> None:
+    """Populations reading the same INFO field keep their own names; alleleCountHomozygous falls back to halved
+    homozygous alleles only where its own field is missing; a second pass over the file (texts remembered
+    per value) gives the same answers."""
+    layout = InfoLayout(
+        (
+            (OVERALL, ((AF, "AF"), (AC, "AC"), (AN, "AN"))),
+            ("EUR", ((AF, "EUR_AF"),)),
+            ("EUR_F", ((AF, "EUR_AF"),)),
+            ("NL", ((AC, "AC_NL"), (AN, "AN_NL"), (HOM, "AC_Hom_NL"), (HOM_ALLELES, "AC"))),
+        )
+    )
+    writer = FrequencyWriter("d", SourceNames("d", "dataset:d"), layout=layout)
+    text = InfoText(writer)
+    path = _written(tmp_path / "cases.vcf")
+    seen: list[str] = []
+    for _ in range(2):
+        for record in open_vcf(path, sites_only=True):
+            for index in range(1, len(record.ALT) + 1):
+                sources = writer.from_info(record, index)
+                found = text.of(record, index)
+                if sources is None:
+                    assert found is None
+                    continue
+                assert found is not None
+                assert (found.text, found.own) == writer.json_part(sources)
+                assert found.observed == [e["population"] for e in sources[0]["frequencies"] if observed(e)]
+                seen.append(found.text)
+    assert any('"population":"EUR_F","alleleFrequency":0.1}' in t for t in seen)
+    assert any('"alleleCountHomozygous":2' in t for t in seen)  # AC_Hom_NL=2, its own field
+    assert any('"alleleCountHomozygous":1' in t for t in seen)  # AC_Hom_NL missing: the second ALT's AC=2, halved
