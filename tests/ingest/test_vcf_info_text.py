@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,20 +62,26 @@ def test_the_text_equals_the_frequency_documents(tmp_path: Path, names: SourceNa
         vcf = open_vcf(path, sites_only=True)
         layout = detect(h.info().get("ID") for h in vcf.header_iter() if h.type == "INFO")
         assert layout, path
-        writer = FrequencyWriter("d", names, layout=layout)
-        text = InfoText(writer)
-        for record in vcf:
-            for index in range(1, len(record.ALT) + 1):
-                sources = writer.from_info(record, index)
-                found = text.of(record, index)
-                if sources is None:
-                    assert found is None
-                    continue
-                assert found is not None
-                assert (found.text, found.own) == writer.json_part(sources)
-                assert found.observed == [e["population"] for e in sources[0]["frequencies"] if observed(e)]
-                compared += 1
+        compared += len(_compared(FrequencyWriter("d", names, layout=layout), vcf))
     assert compared > 10
+
+
+def _compared(writer: FrequencyWriter, records: Iterable[Any]) -> list[str]:
+    """Each allele's InfoText against the writer's own documents; the texts of the alleles with frequencies."""
+    text = InfoText(writer)
+    texts: list[str] = []
+    for record in records:
+        for index in range(1, len(record.ALT) + 1):
+            sources = writer.from_info(record, index)
+            found = text.of(record, index)
+            if sources is None:
+                assert found is None
+                continue
+            assert found is not None
+            assert (found.text, found.own) == writer.json_part(sources)
+            assert found.observed == [e["population"] for e in sources[0]["frequencies"] if observed(e)]
+            texts.append(found.text)
+    return texts
 
 
 def test_a_file_without_frequencies_has_no_text() -> None:
@@ -93,21 +101,9 @@ def test_shared_fields_and_the_homozygous_fallback_of_a_mapped_layout(tmp_path: 
         )
     )
     writer = FrequencyWriter("d", SourceNames("d", "dataset:d"), layout=layout)
-    text = InfoText(writer)
     path = _written(tmp_path / "cases.vcf")
-    seen: list[str] = []
-    for _ in range(2):
-        for record in open_vcf(path, sites_only=True):
-            for index in range(1, len(record.ALT) + 1):
-                sources = writer.from_info(record, index)
-                found = text.of(record, index)
-                if sources is None:
-                    assert found is None
-                    continue
-                assert found is not None
-                assert (found.text, found.own) == writer.json_part(sources)
-                assert found.observed == [e["population"] for e in sources[0]["frequencies"] if observed(e)]
-                seen.append(found.text)
+    # Twice through one InfoText: the second pass answers from the texts it remembered.
+    seen = _compared(writer, [*open_vcf(path, sites_only=True), *open_vcf(path, sites_only=True)])
     assert any('"population":"EUR_F","alleleFrequency":0.1}' in t for t in seen)
     assert any('"alleleCountHomozygous":2' in t for t in seen)  # AC_Hom_NL=2, its own field
     assert any('"alleleCountHomozygous":1' in t for t in seen)  # AC_Hom_NL missing: the second ALT's AC=2, halved
