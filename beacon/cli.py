@@ -167,6 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place the server's CLI composes with ingest (import-linter exemption).
     from beacon.store import open_store
+    from beacon.store.sqlite_file import set_aside
     from ingest.bff import load_bff
     from ingest.demo import DATASET_ID, generate_demo
     from ingest.errors import IngestError
@@ -192,7 +193,7 @@ def _demo(args: argparse.Namespace) -> int:
                 raise
             # The demo's store is generated: an older version's file is kept beside it, not loaded into,
             # so `make run` works after an upgrade and nothing is deleted.
-            kept = _set_aside(Path(exc.file))
+            kept = set_aside(Path(exc.file))
             print(f"note: {exc.file} was written by an older version; kept as {kept}, a new store is made")
             outcome = asyncio.run(load())
     except IngestError as exc:
@@ -200,19 +201,6 @@ def _demo(args: argparse.Namespace) -> int:
         return exc.exit_code
     print(f"demo dataset {DATASET_ID} {outcome} into {redacted(config.store_uri)}")
     return 0
-
-
-def _set_aside(path: Path) -> Path:
-    """Rename an outdated store file (and its WAL companions) to the first free `NAME.old-N`."""
-    n = 1
-    while (kept := path.with_name(f"{path.name}.old-{n}")).exists():
-        n += 1
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            companion.rename(kept.with_name(kept.name + suffix))
-    path.rename(kept)
-    return kept
 
 
 def _aggregate(args: argparse.Namespace) -> int:

@@ -162,13 +162,18 @@ def case_level_data(sets: CarrierSets, names: dict[int, str]) -> list[dict[str, 
 ALL_SETS = 7  # a mask picking every zygosity's set (bit 0 heterozygous, 1 homozygous, 2 hemizygous)
 
 
+def fold(found: BitMap, sets: CarrierSets, mask: int = ALL_SETS) -> None:
+    """Add to `found`, in place, the members of the sets of one variant that `mask` picks."""
+    for bit, blob in enumerate(sets):
+        if blob is not None and mask & (1 << bit):
+            found |= BitMap.deserialize(blob)
+
+
 def picked_union(sets: Iterable[CarrierSets], mask: int = ALL_SETS) -> BitMap:
     """The union of the sets `mask` picks over many variants' carrier sets."""
     found = BitMap()
     for triple in sets:
-        for bit, blob in enumerate(triple):
-            if blob is not None and mask & (1 << bit):
-                found |= BitMap.deserialize(blob)
+        fold(found, triple, mask)
     return found
 
 

@@ -18,7 +18,7 @@ from pyroaring import BitMap
 from beacon.model.plan import Related
 from beacon.store import mongo_translate
 from beacon.store.base import Document
-from beacon.store.carriers import CarrierSets, carrier_mask, carriers_in_order, case_level_data, meets, picked_union
+from beacon.store.carriers import CarrierSets, carrier_mask, carriers_in_order, case_level_data, fold, meets
 from beacon.store.mongo_schema import SAMPLES
 from beacon.store.mongo_translate import (
     CARRIER_PROJECTION,
@@ -76,8 +76,7 @@ async def _ids_of_sets(
     """
     unions: dict[int, tuple[str, BitMap]] = {}
     async for row in rows:
-        union = unions.setdefault(int(row["gen"]), (str(row["ds"]), BitMap()))[1]
-        union |= picked_union([_sets(row)], mask)
+        fold(unions.setdefault(int(row["gen"]), (str(row["ds"]), BitMap()))[1], _sets(row), mask)
     out: dict[str, set[str]] = {}
     for generation, (dataset, members) in sorted(unions.items()):
         if members:

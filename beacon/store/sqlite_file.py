@@ -75,3 +75,16 @@ class Generation:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
+
+
+def set_aside(path: Path) -> Path:
+    """Rename an outdated store file (and its WAL companions) to the first free `NAME.old-N`."""
+    n = 1
+    while (kept := path.with_name(f"{path.name}.old-{n}")).exists():
+        n += 1
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(kept.with_name(kept.name + suffix))
+    path.rename(kept)
+    return kept

@@ -17,16 +17,9 @@ import sqlite3
 
 from pyroaring import BitMap
 
+from beacon.store.carriers import fold, meets, members, picked_union
+
 Blob = bytes | None
-ALL_ZYGOSITIES = 7
-
-
-def _picked(mask: int, het: Blob, hom: Blob, hemi: Blob) -> BitMap:
-    found = BitMap()
-    for bit, blob in enumerate((het, hom, hemi)):
-        if blob is not None and mask & (1 << bit):
-            found |= BitMap.deserialize(blob)
-    return found
 
 
 class _Union:
@@ -36,9 +29,7 @@ class _Union:
         self.found = BitMap()
 
     def step(self, mask: int, het: Blob, hom: Blob, hemi: Blob) -> None:
-        for bit, blob in enumerate((het, hom, hemi)):
-            if blob is not None and mask & (1 << bit):
-                self.found |= BitMap.deserialize(blob)
+        fold(self.found, (het, hom, hemi), mask)
 
     def finalize(self) -> bytes | None:
         return bytes(self.found.serialize()) if self.found else None
@@ -59,23 +50,15 @@ class _Build:
 
 
 def _members(blob: Blob) -> str:
-    if blob is None:
-        return "[]"
-    return json.dumps(BitMap.deserialize(blob).to_array().tolist())
+    return json.dumps(members(blob).tolist())
 
 
 def _count(mask: int, het: Blob, hom: Blob, hemi: Blob) -> int:
-    return len(_picked(mask, het, hom, hemi))
+    return len(picked_union([(het, hom, hemi)], mask))
 
 
 def _meets(mask: int, het: Blob, hom: Blob, hemi: Blob, other: Blob) -> int:
-    if other is None:
-        return 0
-    wanted = BitMap.deserialize(other)
-    for bit, blob in enumerate((het, hom, hemi)):
-        if blob is not None and mask & (1 << bit) and BitMap.deserialize(blob).intersect(wanted):
-            return 1
-    return 0
+    return int(other is not None and meets((het, hom, hemi), BitMap.deserialize(other), mask))
 
 
 def register(conn: sqlite3.Connection) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from beacon.store.bulk import LoadBatch, LoadPacker
 from ingest.errors import InputError, Problem, RejectedRecords
 from ingest.vcf.batches import Job, add_dataset_record
-from ingest.vcf.parse import Progress, VcfReport
+from ingest.vcf.parse import PROGRESS_EVERY, Progress, VcfReport
 from ingest.vcf.regions import Region
 from ingest.vcf.worker import ParserProcess, _Delta
 
@@ -36,7 +36,6 @@ _AHEAD = 4
 # Resident memory one parser may take at its peak (a batch being built, one pickled, cyvcf2's
 # buffers: under 300 MB measured on 2,500-sample files), with room for the writer.
 _MEMORY_PER_PARSER = 1 << 30
-_PROGRESS_EVERY = 10_000
 
 
 def default_jobs() -> int:
@@ -167,11 +166,11 @@ class ParallelParsers:
 
 
 def _show_progress(progress: Progress | None, records: int, shown: int) -> int:
-    """Tell `progress` each multiple of _PROGRESS_EVERY passed, as one parser would; the last one told."""
+    """Tell `progress` each multiple of PROGRESS_EVERY passed, as one parser would; the last one told."""
     if progress is None:
         return shown
-    while shown + _PROGRESS_EVERY <= records:
-        shown += _PROGRESS_EVERY
+    while shown + PROGRESS_EVERY <= records:
+        shown += PROGRESS_EVERY
         progress(shown)
     return shown
 

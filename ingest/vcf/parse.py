@@ -38,6 +38,8 @@ _Key = tuple[str, int, str, str]  # an allele's duplicate key: chromosome, posit
 # Bases before a region read for its duplicate check: alleles normalised more than this far from
 # their POS could escape it (no such alleles are known; trimming moves an allele within its REF).
 LEAD_IN = 2 * _DUPLICATE_WINDOW
+# Records between progress reports (every parser layout reports at the same counts).
+PROGRESS_EVERY = 10_000
 _NUCLEOTIDES = frozenset("ACGT")
 Progress = Callable[[int], None]
 
@@ -212,7 +214,7 @@ class VcfParser:
                 continue
             line += 1
             report.records_read += 1
-            if progress is not None and report.records_read % 10_000 == 0:
+            if progress is not None and report.records_read % PROGRESS_EVERY == 0:
                 progress(report.records_read)
             contig = record.CHROM
             if contig not in contigs:
