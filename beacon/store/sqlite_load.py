@@ -29,7 +29,7 @@ _REBUILD_FROM = 1.5
 _FRESH_STATS_FROM = 0.10
 # Page cache of the loading connection (KiB), for the index builds; the default is restored after.
 _LOAD_CACHE_KIB = 65_536
-_SIDE_TABLES = ("keys", "terms", "vals", "carriers")
+_SIDE_TABLES = ("keys", "terms", "populations", "vals", "carriers")
 
 
 def delete_part(
@@ -232,6 +232,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tup
                 batch.key_lists,
             ),
             ("terms", f"INSERT OR IGNORE INTO terms VALUES (?, ? + {shift})", batch.terms),
+            ("populations", f"INSERT INTO populations VALUES (? + {shift}, ?)", batch.populations),
             ("vals", f"INSERT INTO vals VALUES (? + {shift}, ?, ?, ?)", batch.values),
             ("carriers", f"INSERT INTO carriers VALUES (? + {shift}, ?, ?, ?)", batch.carrier_sets),
             ("samples", "INSERT INTO samples VALUES (?, ?, ?, ?, ?)", [(*part, *row) for row in batch.samples]),

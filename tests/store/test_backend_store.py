@@ -116,7 +116,7 @@ async def test_a_store_of_another_schema_version_is_refused_with_advice(tmp_path
     old = SqliteStore(tmp_path / "old.db")
     with pytest.raises(
         StoreUnavailable,
-        match="has schema version 1; this version needs 4: carriers are now stored as sample sets: load",
+        match=r"has schema version 1; this version needs 5: the stored layout changed \(docs/scaling.md\): load",
     ):
         await old.open()
     await old.close()
