@@ -244,7 +244,7 @@ def _and_parts(cond: And, at: _At) -> list[str]:
     terms = [p for p in cond.parts if isinstance(p, HasTerm) and not _populations_in(p.terms)]
     sqls: list[str] = []
     for part in cond.parts:
-        if len(terms) > 1 and isinstance(part, HasTerm):
+        if len(terms) > 1 and any(part is t for t in terms):
             if part is terms[0]:
                 at.params.extend(json.dumps(list(t.terms)) for t in terms)
                 sets = " INTERSECT ".join([_TERM_RIDS] * len(terms))
