@@ -87,6 +87,10 @@ class DirectRows:
         self._info_distinct = True
         # Per population name: its term's catalog key, None for the overall one.
         self._population_term: dict[str, tuple[str, str, str] | None] = {}
+        # Per set of population names a variant was seen in: its `populations` text and catalog entries.
+        self._population_rows: dict[tuple[str, ...], tuple[str | None, list[tuple[tuple[str, str, str], str]]]] = {}
+        self._catalog: dict[tuple[str, str, str], str | None] | None = None  # the batch catalog `_catalogued` is of
+        self._catalogued: set[tuple[str, ...]] = set()
 
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
@@ -223,18 +227,36 @@ class DirectRows:
     def _observed_terms(self, n: int, names: Iterable[str]) -> None:
         """The `population:<name>` terms of the populations a variant was observed in (`names`, distinct, in
         entry order): one `populations` row (store/bulk.py), each term in the catalog."""
+        key = names if type(names) is tuple else tuple(names)
+        found = self._population_rows.get(key)
+        if found is None:
+            found = self._population_rows[key] = self._population_row(key)
+        text, entries = found
+        if text is None:
+            return
         batch = self._packer.batch
-        catalog, known = batch.tally.catalog, self._population_term
-        found: list[str] = []
+        batch.populations.append((n, text))
+        catalog = batch.tally.catalog
+        if catalog is not self._catalog:
+            self._catalog, self._catalogued = catalog, set()
+        if key not in self._catalogued:
+            # Once per batch and set of names: each batch carries its own catalog.
+            self._catalogued.add(key)
+            for term, name in entries:
+                if catalog.get(term) is None:
+                    catalog[term] = name
+
+    def _population_row(self, names: tuple[str, ...]) -> tuple[str | None, list[tuple[tuple[str, str, str], str]]]:
+        """The `populations` text of these names (None when none has a term) and their catalog entries.
+
+        Variants share a few sets of populations (1000 Genomes: at most 32), so each set's text is made once.
+        """
+        entries = []
         for name in names:
-            term = known[name] if name in known else self._term_of(name)
-            if term is None:
-                continue
-            found.append(name)
-            if catalog.get(term) is None:
-                catalog[term] = name
-        if found:
-            batch.populations.append((n, populations_text(found)))
+            term = self._population_term[name] if name in self._population_term else self._term_of(name)
+            if term is not None:
+                entries.append((term, name))
+        return (populations_text([name for _, name in entries]) if entries else None), entries
 
     def _term_of(self, name: str) -> tuple[str, str, str] | None:
         """The catalog key of population `name`'s term; None for the overall population."""
