@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from beacon.model.entry_types import DEFAULT_TABLE
@@ -112,10 +112,10 @@ class LoadBatch:
         for n, coll, dataset, part, rid, text, *columns in self.records:
             placed = columns[1] is not None
             found = values.get(n, [])
-            path = ID_PATHS.get(coll)
-            if path is not None and not any(v[0] == path and v[1] == rid[:MAX_TEXT] for v in found):
+            id_path = ID_PATHS.get(coll)
+            if id_path is not None and not any(v[0] == id_path and v[1] == rid[:MAX_TEXT] for v in found):
                 # Left out when packed (see the module docstring): given back where indexing puts it, first.
-                found = [(path, rid[:MAX_TEXT], None), *found]
+                found = [(id_path, rid[:MAX_TEXT], None), *found]
             yield BatchRecord(
                 coll,
                 dataset,
@@ -200,9 +200,7 @@ class LoadPacker:
             else:
                 batch.terms.extend([(term, n) for term, _ in rec.terms])
         values = rec.values
-        if values and values[0][2] is None and values[0][0] == ID_PATHS.get(rec.collection) and (
-            values[0][1] == rec.id[:MAX_TEXT]
-        ):
+        if values and values[0] == (ID_PATHS.get(rec.collection), rec.id[:MAX_TEXT], None):
             # The id column holds it (see the module docstring); indexing puts it first.
             values = values[1:]
         batch.values.extend([(n, path, s, number) for path, s, number in values])
