@@ -192,7 +192,8 @@ async def _store_load(batches: list[LoadBatch], db: Path) -> float:
 def _raw_load(source: Path, db: Path) -> float:
     """Plain sqlite3: the rows the store wrote, inserted into the same empty tables, indexes built after."""
     with sqlite3.connect(source) as src:
-        tables = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in ("records", "keys", "terms", "vals")}  # noqa: S608
+        names = ("records", "keys", "terms", "populations", "vals")
+        tables = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in names}  # noqa: S608
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")

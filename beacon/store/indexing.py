@@ -106,7 +106,10 @@ def _values(node: object, path: str, out: dict[tuple[str, str | None, float | No
 _INFO_VALUES = ("timeAtLastEncounter",)
 
 
-def values_of(doc: Mapping[str, Any]) -> tuple[tuple[str, str | None, float | None], ...]:
+Value = tuple[str, str | None, float | None]  # (path, text, number)
+
+
+def values_of(doc: Mapping[str, Any]) -> tuple[Value, ...]:
     """(path, text, number) for every scalar leaf, array indices dropped, for alphanumeric filters."""
     found: dict[tuple[str, str | None, float | None], None] = {}
     _values(doc, "", found)
@@ -116,6 +119,18 @@ def values_of(doc: Mapping[str, Any]) -> tuple[tuple[str, str | None, float | No
             if key in info:
                 _values(info[key], f"info.{key}", found)
     return tuple(found)
+
+
+def _id_first(values: tuple[Value, ...], id_field: str) -> tuple[Value, ...]:
+    """`values` with the record's own id (the one value at its id field's path) first.
+
+    Bulk batches leave that value out, the records' id column holding it, and give it back first
+    (store/bulk.py); every backend then reads the values in the order indexed.
+    """
+    for i, value in enumerate(values):
+        if value[0] == id_field:
+            return (value, *values[:i], *values[i + 1 :]) if i else values
+    return values
 
 
 def _number(node: object) -> int | None:
@@ -266,7 +281,7 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         doc=stored,
         keys=tuple(keys),
         terms=terms,
-        values=values_of(stored),
+        values=_id_first(values_of(stored), entry.id_field),
         variant=variant,
         carriers=carriers,
         samples=ctx.samples.take() if ctx.samples.fresh else (),

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from beacon.errors import StoreUnavailable
 from beacon.model.plan import And, Compare, Field, Query
+from beacon.model.populations import TERM_PREFIX
 from beacon.store import sqlite_bins, sqlite_withdraw
 from beacon.store.base import (
     DatasetInfo,
@@ -198,9 +199,12 @@ class SqliteStore(SqliteConnections):
         if record is not None:
             sql += (
                 " AND c.term IN (SELECT t.term FROM records r JOIN terms t ON t.rid = r.rid "
-                "WHERE r.coll = ? AND r.id = ? AND r.dataset = c.dataset)"
+                "WHERE r.coll = ? AND r.id = ? AND r.dataset = c.dataset "
+                # Population terms are held as one row of names per record (sqlite_schema.py).
+                "UNION ALL SELECT ? || j.value FROM records r JOIN populations p ON p.rid = r.rid, "
+                "json_each(p.names) j WHERE r.coll = ? AND r.id = ? AND r.dataset = c.dataset)"
             )
-            params.extend(record)
+            params.extend([*record, TERM_PREFIX, *record])
         sql += " GROUP BY c.term, c.type, c.scope ORDER BY c.term, c.scope"
         version = self.data_version() if record is None else None
         key = ("terms", collections, datasets)

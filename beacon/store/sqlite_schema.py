@@ -1,4 +1,4 @@
-"""DDL of the embedded SQLite store: one records table, side tables for keys, terms, values and carriers.
+"""DDL of the embedded SQLite store: one records table, side tables for keys, terms, populations, values and carriers.
 
 Secondary indexes (`INDEXES`) are dropped and built again around a load into a store that holds
 little else, because SQLite loads several times faster into unindexed tables and an index built in one
@@ -11,11 +11,12 @@ from __future__ import annotations
 # Version 4: VCF carriers are sample sets (`carriers`, `samples`; beacon/store/carriers.py), no longer key
 # rows. Older stores hold their VCF carriers as keys and are refused with advice (docs/scaling.md).
 # The variant bins did not raise the version: they are added to stores on open (sqlite_bins.ensure).
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (4,)
+# Version 5: a record's `population:<name>` terms are one `populations` row, no longer `terms` rows.
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (5,)
 # What a refused store is told to do: one line.
 UPGRADE_ADVICE = (
-    "carriers are now stored as sample sets: load the datasets again with beacon-ingest into a new store file"
+    "the stored layout changed (docs/scaling.md): load the datasets again with beacon-ingest into a new store file"
 )
 
 TABLES = """
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS terms (
     term TEXT NOT NULL, rid INTEGER NOT NULL,
     PRIMARY KEY (term, rid)
 ) WITHOUT ROWID;
+-- The populations a record was observed in (its `population:<name>` terms), as a JSON array of names:
+-- one row per variant instead of one `terms` row per population, and no index but the rowid's.
+CREATE TABLE IF NOT EXISTS populations (rid INTEGER PRIMARY KEY, names TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS vals (rid INTEGER NOT NULL, path TEXT NOT NULL, sval TEXT, nval REAL);
 -- A variant's carriers: Roaring bitmaps of the sample indexes of its part, per zygosity (NULL: none).
 CREATE TABLE IF NOT EXISTS carriers (rid INTEGER PRIMARY KEY, het BLOB, hom BLOB, hemi BLOB);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from beacon.model.plan import (
     SAME_DATASET,
@@ -23,52 +22,31 @@ from beacon.model.plan import (
     Related,
 )
 from beacon.store.carriers import carrier_mask
-from beacon.store.sqlite_schema import COLUMNS
-
-Params = list[object]
-_SQL_OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-
-
-@dataclass
-class _At:
-    """Where a condition is translated: the parameters so far, the records alias, the datasets searched.
-
-    The query's records are `r`; the source records of a `Related` are `s1` (`s2` inside another…).
-    """
-
-    params: Params
-    datasets: tuple[str, ...]
-    alias: str = "r"
-    depth: int = 0
-    collection: str = field(default="")
-    # The collections whose records hold carrier sets, when the store told (else every lookup keeps its
-    # set branches, each guarded by the store's own list in meta).
-    sets: frozenset[str] | None = None
-
-    def holds_sets(self, collection: str) -> bool:
-        return self.sets is None or collection in self.sets
-
-    def column(self, f: Field) -> str:
-        return f"{self.alias}.{COLUMNS[f].partition('.')[2]}"
-
-    def inside(self, collection: str) -> _At:
-        """The same parameters for the records of a sub-select over `collection`."""
-        return _At(self.params, self.datasets, f"s{self.depth + 1}", self.depth + 1, collection, self.sets)
+from beacon.store.sqlite_content import (
+    SQL_OPS,
+    TERM_RIDS,
+    At,
+    Params,
+    element_sql,
+    populations_in,
+    term_sql,
+    value_sql,
+)
 
 
-def condition_sql(cond: Condition, params: Params, datasets: tuple[str, ...] = ()) -> str:
-    """SQL boolean expression over `records r` for `cond`, appending its parameters to `params`.
+def condition_sql(cond: Condition, params: Params, collection: str, datasets: tuple[str, ...] = ()) -> str:
+    """SQL boolean expression over `records r` of `collection` for `cond`, appending its parameters to `params`.
 
     `datasets` bound the source records of `Related` conditions (the datasets the query searches).
     """
-    return _sql(cond, _At(params, datasets))
+    return _sql(cond, At(params, datasets, collection=collection))
 
 
-def _sql(cond: Condition, at: _At) -> str:
+def _sql(cond: Condition, at: At) -> str:
     params, r = at.params, at.alias
     if isinstance(cond, Compare):
         params.append(cond.value)
-        return f"{at.column(cond.field)} {_SQL_OPS[cond.op]} ?"
+        return f"{at.column(cond.field)} {SQL_OPS[cond.op]} ?"
     if isinstance(cond, In):
         params.append(json.dumps(list(cond.values)))
         return f"{at.column(cond.field)} IN (SELECT value FROM json_each(?))"
@@ -76,12 +54,11 @@ def _sql(cond: Condition, at: _At) -> str:
         params.extend([cond.kind, json.dumps(list(cond.values))])
         return f"{r}.rid IN (SELECT k.rid FROM keys k WHERE k.kind = ? AND k.value IN (SELECT value FROM json_each(?)))"
     if isinstance(cond, HasTerm):
-        params.append(json.dumps(list(cond.terms)))
-        return f"{r}.rid IN ({_TERM_RIDS})"
+        return term_sql(cond.terms, at)
     if isinstance(cond, HasValue):
-        return _value_sql(cond, at)
+        return value_sql(cond, at)
     if isinstance(cond, HasElement):
-        return _element_sql(cond, at)
+        return element_sql(cond, at)
     if isinstance(cond, Related):
         return _related_sql(cond, at)
     if isinstance(cond, And):
@@ -97,7 +74,7 @@ def _sql(cond: Condition, at: _At) -> str:
     raise TypeError(msg)
 
 
-def _related_sql(cond: Related, at: _At) -> str:
+def _related_sql(cond: Related, at: At) -> str:
     """Records linked to matching `source` records of the same dataset, as one uncorrelated sub-select.
 
     The sub-select starts from the source records (bounded by the datasets searched and their own
@@ -165,7 +142,7 @@ _HOLDS_SETS = (
 )
 
 
-def _source_bound(cond: Related, inner: _At) -> str:
+def _source_bound(cond: Related, inner: At) -> str:
     """The source records' bound (collection, datasets searched) and condition, parameters appended."""
     s = inner.alias
     inner.params.extend([cond.source, json.dumps(list(inner.datasets))])
@@ -173,7 +150,7 @@ def _source_bound(cond: Related, inner: _At) -> str:
     return f"{bound} AND {_sql(_as_and(cond.where), inner)}"
 
 
-def _carrier_pairs(cond: Related, inner: _At) -> str:
+def _carrier_pairs(cond: Related, inner: At) -> str:
     """(dataset, value) pairs of the carriers of the matching source variants, through sets.
 
     Per dataset part, the union of the matching variants' picked sets (`carrier_mask`), its members
@@ -200,7 +177,7 @@ def _carrier_pairs(cond: Related, inner: _At) -> str:
     )
 
 
-def _carrier_targets(via: str, at: _At, d: int) -> str:
+def _carrier_targets(via: str, at: At, d: int) -> str:
     """The target variants whose sets hold a sample of a pair (`p{d}`): per part, the pairs' samples as
     one set, met with each variant's sets of that part (a scan of the part's variants, one call each)."""
     guarded = at.sets is None
@@ -232,7 +209,7 @@ def _as_and(cond: Condition) -> And:
     return cond if isinstance(cond, And) else And((cond,))
 
 
-def _and_parts(cond: And, at: _At) -> list[str]:
+def _and_parts(cond: And, at: At) -> list[str]:
     """The parts of an And; two or more term conditions become one set intersection.
 
     `r.rid IN (A) AND r.rid IN (B)` probes the records of A and builds B whole for each query;
@@ -240,62 +217,20 @@ def _and_parts(cond: And, at: _At) -> list[str]:
     individuals (326 HPO terms, then a sex term of 40 k individuals): 17.1 -> 13.6 ms, and with the
     filters the other way round 36.7 -> 20.1 ms.
     """
-    terms = [p for p in cond.parts if isinstance(p, HasTerm)]
+    terms = [p for p in cond.parts if isinstance(p, HasTerm) and not populations_in(p.terms)]
     sqls: list[str] = []
     for part in cond.parts:
-        if len(terms) > 1 and isinstance(part, HasTerm):
+        if len(terms) > 1 and any(part is t for t in terms):
             if part is terms[0]:
                 at.params.extend(json.dumps(list(t.terms)) for t in terms)
-                sets = " INTERSECT ".join([_TERM_RIDS] * len(terms))
+                sets = " INTERSECT ".join([TERM_RIDS] * len(terms))
                 sqls.append(f"{at.alias}.rid IN ({sets})")
             continue
         sqls.append(_sql(part, at))
     return sqls
 
 
-_TERM_RIDS = "SELECT t.rid FROM terms t WHERE t.term IN (SELECT value FROM json_each(?))"
-
-
-def _value_sql(cond: HasValue, at: _At) -> str:
-    params, r = at.params, at.alias
-    numeric = isinstance(cond.value, int | float)
-    column = "v.nval" if numeric else "v.sval"
-    if cond.op == "!=":
-        # "not equal" = the record has the field, and none of its values equals the given one.
-        params.extend([cond.path, cond.path, cond.value])
-        return (
-            f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = {r}.rid AND v.path = ?) AND NOT EXISTS "
-            f"(SELECT 1 FROM vals v WHERE v.rid = {r}.rid AND v.path = ? AND {column} = ?)"
-        )
-    if cond.pattern:
-        # Only `%` is a wildcard (Beacon filters); `_` and `\` are literal characters.
-        pattern = str(cond.value).replace("\\", "\\\\").replace("_", "\\_")
-        params.extend([cond.path, pattern])
-        return f"{r}.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} LIKE ? ESCAPE '\\')"
-    params.extend([cond.path, cond.value])
-    return f"{r}.rid IN (SELECT v.rid FROM vals v WHERE v.path = ? AND {column} {_SQL_OPS[cond.op]} ?)"
-
-
-def _json_path(dotted: str) -> str:
-    return "$" + "".join(f'."{part}"' for part in dotted.split("."))
-
-
-def _element_sql(cond: HasElement, at: _At) -> str:
-    params = at.params
-    params.append(_json_path(cond.array))
-    tests = []
-    for path, op, value in cond.where:
-        json_path = _json_path(path)
-        if isinstance(value, int | float):
-            # SQLite orders any text above any number: compare numbers with numbers only.
-            params.append(json_path)
-            tests.append("json_type(e.value, ?) IN ('integer', 'real')")
-        params.extend([json_path, value])
-        tests.append(f"json_extract(e.value, ?) {_SQL_OPS[op]} ?")
-    return f"EXISTS (SELECT 1 FROM json_each({at.alias}.doc, ?) e WHERE {' AND '.join(tests)})"
-
-
-def _overlap_bound(where: Condition | None, at: _At) -> str:
+def _overlap_bound(where: Condition | None, at: At) -> str:
     """For `end > x`, also require `start >= x - longest span`, so the position index bounds the scan.
 
     Without it an overlap query reads every variant that starts before the range's end. The
@@ -315,7 +250,7 @@ def _scope(query: Query, params: Params, sets: frozenset[str] | None = None) -> 
     params.append(json.dumps(list(query.datasets)))
     sql = "r.coll = ? AND r.dataset IN (SELECT value FROM json_each(?))"
     if query.where is not None:
-        at = _At(params, query.datasets, collection=query.collection, sets=sets)
+        at = At(params, query.datasets, collection=query.collection, sets=sets)
         sql += " AND " + _sql(_as_and(query.where), at)
     return sql
 

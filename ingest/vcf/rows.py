@@ -4,8 +4,8 @@ For an allele of A, C, G and T without ANN/CSQ annotations, `DirectRows` appends
 `site_document` → `index_record` → `LoadPacker.add` would: the record row with its text as
 `beacon.store.compact.encode` writes it (variation and genomic HGVS id left to the columns, frequency sources
 without their own sourceReference), the carriers as sample sets (beacon/store/carriers.py; as keys only
-when the samples' indexes do not follow the file's order), the hgvs and cohort keys, the GENO terms and
-the two text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
+when the samples' indexes do not follow the file's order), the hgvs and cohort keys, the GENO terms, the
+populations and the text values. tests/ingest/test_vcf_rows.py holds the two paths equal on public files; every other
 allele takes the document path.
 """
 
@@ -23,7 +23,7 @@ from beacon.genome.assemblies import refseq_accession
 from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
 from beacon.model.populations import OVERALL, TERM_PREFIX, observed
-from beacon.store.bulk import LoadPacker
+from beacon.store.bulk import LoadPacker, populations_text
 from beacon.store.carriers import ZYGOSITIES, sets_from_codes
 from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
@@ -85,8 +85,12 @@ class DirectRows:
         self._populations: list[str] = []  # JSON-quoted labels
         self._info: InfoText | None = None
         self._info_distinct = True
-        # Per population name: its `population:<name>` term and catalog key, None for the overall one.
-        self._population_term: dict[str, tuple[str, tuple[str, str, str]] | None] = {}
+        # Per population name: its term's catalog key, None for the overall one.
+        self._population_term: dict[str, tuple[str, str, str] | None] = {}
+        # Per set of population names a variant was seen in: its `populations` text and catalog entries.
+        self._population_rows: dict[tuple[str, ...], tuple[str | None, list[tuple[tuple[str, str, str], str]]]] = {}
+        self._catalog: dict[tuple[str, str, str], str | None] | None = None  # the batch catalog `_catalogued` is of
+        self._catalogued: set[tuple[str, ...]] = set()
 
     def start_file(self, file: VcfFile) -> None:
         """Per-file constants: each sample's carrier entry, population labels."""
@@ -116,8 +120,8 @@ class DirectRows:
         if accession == "":
             accession = self._accessions[chrom] = refseq_accession(chrom, self._assembly)
         parts: list[str] = []
+        # No value for variantInternalId: the id column holds it (store/bulk.py).
         vals = batch.values
-        vals.append((n, "variantInternalId", internal[:_MAX_TEXT], None))
         if accession is None:
             flags = 0
         else:
@@ -222,21 +226,42 @@ class DirectRows:
 
     def _observed_terms(self, n: int, names: Iterable[str]) -> None:
         """The `population:<name>` terms of the populations a variant was observed in (`names`, distinct, in
-        entry order)."""
+        entry order): one `populations` row (store/bulk.py), each term in the catalog."""
+        key = names if type(names) is tuple else tuple(names)
+        found = self._population_rows.get(key)
+        if found is None:
+            found = self._population_rows[key] = self._population_row(key)
+        text, entries = found
+        if text is None:
+            return
         batch = self._packer.batch
-        catalog, terms, known = batch.tally.catalog, batch.terms, self._population_term
-        for name in names:
-            found = known[name] if name in known else self._term_of(name)
-            if found is None:
-                continue
-            term, key = found
-            terms.append((term, n))
-            if catalog.get(key) is None:
-                catalog[key] = name
+        batch.populations.append((n, text))
+        catalog = batch.tally.catalog
+        if catalog is not self._catalog:
+            self._catalog, self._catalogued = catalog, set()
+        if key not in self._catalogued:
+            # Once per batch and set of names: each batch carries its own catalog.
+            self._catalogued.add(key)
+            for term, name in entries:
+                if catalog.get(term) is None:
+                    catalog[term] = name
 
-    def _term_of(self, name: str) -> tuple[str, tuple[str, str, str]] | None:
+    def _population_row(self, names: tuple[str, ...]) -> tuple[str | None, list[tuple[tuple[str, str, str], str]]]:
+        """The `populations` text of these names (None when none has a term) and their catalog entries.
+
+        Variants share a few sets of populations (1000 Genomes: at most 32), so each set's text is made once.
+        """
+        entries = []
+        for name in names:
+            term = self._population_term[name] if name in self._population_term else self._term_of(name)
+            if term is not None:
+                entries.append((term, name))
+        return (populations_text([name for _, name in entries]) if entries else None), entries
+
+    def _term_of(self, name: str) -> tuple[str, str, str] | None:
+        """The catalog key of population `name`'s term; None for the overall population."""
         term = TERM_PREFIX + name
-        found = None if name == OVERALL else (term, (self._collection, term, self._packer.scopes[self._collection]))
+        found = None if name == OVERALL else (self._collection, term, self._packer.scopes[self._collection])
         self._population_term[name] = found
         return found
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
+from beacon.store import open_store
 from beacon.store.base import Store
 from ingest.vcf.load import VcfOptions, load_vcf
 from tests.backends import LoadedStores, loaded_stores
@@ -134,3 +135,61 @@ async def test_filtering_terms_offer_the_loaded_values(client: TestClient[Any, A
     assert items["countryFilter"]["values"] == ["BE", "NL"]
     assert items["ancestryFilter"]["values"] == ["AFR", "EUR"]  # the overall population ALL is no ancestry
     assert not any(t["id"].startswith("population:") for t in doc["response"]["filteringTerms"])
+
+
+async def _variants(client: TestClient[Any, Any], filters: list[dict[str, str]]) -> list[dict[str, Any]]:
+    body = {"query": {"filters": filters, "requestedGranularity": "record", "pagination": {"limit": 100}}}
+    doc = await fetch(client, "POST", "/api/g_variants", body=body)
+    return [r for rs in doc["response"].get("resultSets", []) for r in rs["results"]]
+
+
+def _seen_in(variant: dict[str, Any]) -> set[str]:
+    """The populations a returned variant was observed in (what its population terms say)."""
+    return {
+        f["population"]
+        for s in variant.get("frequencyInPopulations", [])
+        for f in s["frequencies"]
+        if f.get("alleleCount", f.get("alleleFrequency")) != 0
+    }
+
+
+async def test_a_variants_own_terms_are_the_populations_it_was_seen_in(
+    client: TestClient[Any, Any], loaded: LoadedStores, backend: str
+) -> None:
+    """A record's own terms (SQLite holds its population terms as one row of names): each variant's own."""
+    variants = await _variants(client, [])
+    store = loaded.store_for(backend) or open_store(loaded.sqlite_uri)
+    if backend == "sqlite":
+        await store.open()
+    try:
+        named: list[set[str]] = []
+        for variant in variants:
+            record = ("g_variants", variant["variantInternalId"])
+            terms = await store.terms(("g_variants",), ("goe",), record)
+            named.append({t.id for t in terms if t.id.startswith("population:")})
+            assert named[-1] == {f"population:{name}" for name in _seen_in(variant) if name != "ALL"}
+    finally:
+        if backend == "sqlite":
+            await store.close()
+    # The file's variants differ in their populations: a store answering for one record only would fail here.
+    assert len({frozenset(n) for n in named}) > 1
+
+
+@pytest.mark.parametrize(
+    ("population", "filters"),
+    [("BE", [_filter("countryFilter", "BE")]), ("BE_M", [_filter("countryFilter", "BE"), _filter("sexFilter", "M")])],
+)
+async def test_a_population_with_another_filter_matches_the_variants_meeting_both(
+    client: TestClient[Any, Any], population: str, filters: list[dict[str, str]]
+) -> None:
+    """A population term next to an alphanumeric filter on the variants' ids (each held apart in SQLite)."""
+    everything = await _variants(client, [])
+    wanted = sorted(v["variantInternalId"] for v in everything if population in _seen_in(v))
+    assert 0 < len(wanted) < len(everything)
+    first = wanted[0]
+    prefix = {"id": "variantInternalId", "operator": "=", "value": first.split(":")[0] + ":%"}
+    found = await _variants(client, [*filters, prefix])
+    assert sorted(v["variantInternalId"] for v in found) == [w for w in wanted if w.startswith(first.split(":")[0])]
+    others = {"id": "variantInternalId", "operator": "!", "value": first}
+    found = await _variants(client, [*filters, others])
+    assert sorted(v["variantInternalId"] for v in found) == wanted[1:]

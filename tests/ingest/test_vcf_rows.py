@@ -53,6 +53,7 @@ TABLES = {
     "records": "SELECT * FROM records WHERE coll != 'datasets' ORDER BY rid",
     "keys": f"SELECT * FROM keys WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid, kind, value",
     "terms": f"SELECT * FROM terms WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid, term",
+    "populations": f"SELECT * FROM populations WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid",
     "vals": f"SELECT * FROM vals WHERE {_VARIANTS_AND_SAMPLES} ORDER BY rid, rowid",
     "term_catalog": "SELECT * FROM term_catalog WHERE coll != 'datasets' ORDER BY 1, 2, 3, 4, 5",
     # Carriers are sample sets over each part's sample indexes (beacon/store/carriers.py).

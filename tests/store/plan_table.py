@@ -23,6 +23,25 @@ PLANS = {
     ),
     "not equal text": nodes.Query("runs", ("d1",), nodes.HasValue("libraryStrategy", "!=", "WGS")),
     "negated pattern": nodes.Query("runs", ("d1",), nodes.Not(nodes.HasValue("platform", "=", "Ill%", pattern=True))),
+    # SQLite holds population terms as one row of names per record, and a record's own id in its id column.
+    "a population in a range": nodes.Query(
+        "g_variants", ("d1",), nodes.And((*OVERLAPS_10_TO_20.parts, nodes.HasTerm(("population:EUR",))))
+    ),
+    "ontology terms and populations": nodes.Query(
+        "g_variants",
+        ("d1",),
+        nodes.And(
+            (
+                nodes.HasTerm(("GENO:0000458",)),
+                nodes.HasTerm(("SO:0001583",)),
+                nodes.HasTerm(("population:EUR", "population:AFR", "SO:0001819")),
+            )
+        ),
+    ),
+    "a variant id pattern": nodes.Query(
+        "g_variants", ("d1",), nodes.HasValue("variantInternalId", "=", "22:1605%", pattern=True)
+    ),
+    "an individual's id not equal": nodes.Query("individuals", ("d1",), nodes.HasValue("id", "!=", "HG00096")),
     "nothing": nodes.Query("biosamples", ("d1",), nodes.Nothing()),
     "unfiltered": nodes.Query("cohorts", ("d1",)),
 }

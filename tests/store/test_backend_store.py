@@ -116,7 +116,7 @@ async def test_a_store_of_another_schema_version_is_refused_with_advice(tmp_path
     old = SqliteStore(tmp_path / "old.db")
     with pytest.raises(
         StoreUnavailable,
-        match="has schema version 1; this version needs 4: carriers are now stored as sample sets: load",
+        match=r"has schema version 1; this version needs 5: the stored layout changed \(docs/scaling.md\): load",
     ):
         await old.open()
     await old.close()
@@ -148,6 +148,38 @@ async def test_a_percent_pattern_treats_underscore_literally(store: Store) -> No
 
 BIOSAMPLES = TABLE.by_id("biosample")
 INDIVIDUALS = TABLE.by_id("individual")
+
+
+async def test_filters_on_a_records_own_id_answer_as_on_any_text_value(store: Store) -> None:
+    """SQLite reads a record's own id from its id column (no value row); text values are cut at 256
+    characters when indexed, the id's too, and a duration-like id is also a number: both backends alike."""
+    from beacon.model.plan import HasValue, Not
+
+    long_id = "L" * 300
+    records = [
+        (INDIVIDUALS, {"id": i, "sex": {"id": "NCIT:C16576", "label": "female"}}) for i in ("I1", "I_2", long_id)
+    ]
+    records.append((INDIVIDUALS, {"id": "P2D"}))
+    await store.replace_dataset(dataset_load("a", "GRCh38", "a", records))
+
+    async def ids(cond: Any) -> list[str]:
+        return sorted(str(r["id"]) for r in await store.find(Query("individuals", ("a",), cond)))
+
+    assert await ids(HasValue("id", "=", "I1")) == ["I1"]
+    assert await ids(HasValue("id", "=", "I\\_%", pattern=True)) == []  # a backslash is a literal character
+    assert await ids(HasValue("id", "=", "i_%", pattern=True)) == ["I_2"]
+    assert await ids(HasValue("id", "!=", "I1")) == sorted(["I_2", long_id, "P2D"])
+    assert await ids(Not(HasValue("id", "=", "I%", pattern=True))) == sorted([long_id, "P2D"])
+    # The indexed value is the id's first 256 characters: the whole id does not equal it, its cut does.
+    assert await ids(HasValue("id", "=", long_id)) == []
+    assert await ids(HasValue("id", "=", long_id[:256])) == [long_id]
+    assert await ids(HasValue("id", "=", "L" * 256 + "%", pattern=True)) == [long_id]
+    # An id that reads as a duration is also the number of its days; no other id is a number.
+    assert await ids(HasValue("id", "=", 2.0)) == ["P2D"]
+    assert await ids(HasValue("id", "!=", 2.0)) == sorted(["I1", "I_2", long_id])
+    assert await ids(HasValue("id", ">", 1.0)) == ["P2D"]
+    # Another text value of the same records still comes from its value rows.
+    assert await ids(HasValue("sex.label", "=", "female")) == sorted(["I1", "I_2", long_id])
 
 
 async def load_people(store: Store, dataset: str, variants: list[Document]) -> None:
