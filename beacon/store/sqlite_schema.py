@@ -11,8 +11,10 @@ from __future__ import annotations
 # Version 4: VCF carriers are sample sets (`carriers`, `samples`; beacon/store/carriers.py), no longer key
 # rows. Older stores hold their VCF carriers as keys and are refused with advice (docs/scaling.md).
 # The variant bins did not raise the version: they are added to stores on open (sqlite_bins.ensure).
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (4,)
+# Version 5: `sample_records`. A version 4 store gains the empty table on open and stays correct: a part
+# without its map answers through link keys, as before, until it is loaded again.
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (4, 5)
 # What a refused store is told to do: one line.
 UPGRADE_ADVICE = (
     "carriers are now stored as sample sets: load the datasets again with beacon-ingest into a new store file"
@@ -46,6 +48,15 @@ CREATE TABLE IF NOT EXISTS carriers (rid INTEGER PRIMARY KEY, het BLOB, hom BLOB
 CREATE TABLE IF NOT EXISTS samples (
     dataset TEXT NOT NULL, part TEXT NOT NULL, idx INTEGER NOT NULL, biosample TEXT NOT NULL, individual TEXT,
     PRIMARY KEY (dataset, part, idx)
+) WITHOUT ROWID;
+-- Per dataset part, link-key kind (biosample, individual) and collection: the rid of the record of that
+-- part whose id a sample's biosample or individual id is, as int64 little-endian indexed by sample index
+-- (0: no such record in the part). A carrier lookup maps set members to target records through it, with
+-- no key seek per carrier (sqlite_translate.py `_carrier_pairs`). Written by the load (sqlite_load.py),
+-- which replaces a part whole, so a rid cannot go stale.
+CREATE TABLE IF NOT EXISTS sample_records (
+    dataset TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL, coll TEXT NOT NULL, rids BLOB NOT NULL,
+    PRIMARY KEY (dataset, part, kind, coll)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS samples_by_biosample ON samples (dataset, biosample);
 CREATE INDEX IF NOT EXISTS samples_by_individual ON samples (dataset, individual);
