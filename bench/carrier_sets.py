@@ -1,6 +1,6 @@
 """Carriers as sample sets: ingest speed, store size and store-call latency, ratios in the same run (`make bench-vcf`).
 
-    .venv/bin/python bench/carrier_sets.py [--summary bench/results/summary.json] [--quick]
+    .venv/bin/python bench/carrier_sets.py [--summary bench/results/summary.json] [--quick] [--rounds 3]
 
 Four measures (issue 24), merged into summary.json:
 
