@@ -4,7 +4,8 @@ Missing calls (-1) do not count towards the allele number; haploid calls (the se
 vector-end marker -2) count one allele, and a carrier of a haploid call is hemizygous.
 
 `counts`, `counts_by_group` and `carriers` say what is counted in the plainest way; `tallies`, the
-loader's hot path, gives all of it in one pass and is tested equal to them.
+loader's hot path, gives all of it in one pass, and `zygosity_groups` the same carriers split by
+zygosity (what becomes the sets); both are tested equal to them.
 """
 
 from __future__ import annotations
