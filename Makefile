@@ -113,3 +113,4 @@ bench-aggregator: $(STAMP)
 bench-vcf: $(STAMP)
 	$(BIN)/python bench/vcf_ingest.py
 	$(BIN)/python bench/carrier_sets.py
+	$(BIN)/python bench/carrier_ceiling.py

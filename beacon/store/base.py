@@ -123,6 +123,9 @@ class IndexedRecord:
     carriers: tuple[bytes | None, bytes | None, bytes | None] | None = None
     # Samples of the load first indexed with this record: (sample index, biosample id, individual id).
     samples: tuple[tuple[int, str, str | None], ...] = ()
+    # The link-key kind whose value is the record's own id (EntryType.own_kind): which collection's
+    # records a sample's biosample or individual id names (the SQLite store maps samples to them).
+    own_kind: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ row. Document stores read the same batch record by record (`per_record`).
                                               column's, so that value is left out unless it is also a number
     tally       LoadTally of these records    counts, term catalog, longest span, transcript-annotated variants
     scopes      collection -> filtering-term scope
+    owners      link-key kind -> the collection whose records have it as their own id (`individual` ->
+                individuals), for the kinds of the records so far
     offset      added to every `n` of the batch: its records' numbers in the load are n + offset (parsers
                 of regions number each region from 1; the loader taking them in order says where it starts)
 
@@ -91,6 +93,7 @@ class LoadBatch:
     samples: list[tuple[int, str, str | None]] = field(default_factory=list)
     tally: LoadTally = field(default_factory=LoadTally)
     scopes: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
     offset: int = 0
 
     def per_record(self) -> Iterator[BatchRecord]:
@@ -132,6 +135,7 @@ class LoadBatch:
     def indexed(self) -> Iterator[IndexedRecord]:
         """The batch's records as IndexedRecords, term labels from the tally's catalog."""
         catalog = self.tally.catalog
+        own_kinds = {collection: kind for kind, collection in self.owners.items()}
         for rec in self.per_record():
             scope = self.scopes[rec.collection]
             yield IndexedRecord(
@@ -144,6 +148,7 @@ class LoadBatch:
                 values=tuple(rec.values),
                 variant=VariantPosition(*rec.variant) if rec.variant is not None else None,
                 carriers=rec.carriers,
+                own_kind=own_kinds.get(rec.collection),
             )
 
 
@@ -173,6 +178,7 @@ class LoadPacker:
         self.weight = 0
         self.batch = LoadBatch()
         self.scopes: dict[str, str] = {}  # collection -> filtering-term scope, given to every batch
+        self.owners: dict[str, str] = {}  # link-key kind -> collection of the records it is the id of
 
     def number(self) -> int:
         self.count += 1
@@ -210,6 +216,8 @@ class LoadPacker:
             batch.samples.extend(rec.samples)
         batch.tally.add(rec)
         self.scopes[rec.collection] = rec.scope
+        if rec.own_kind is not None:
+            self.owners[rec.own_kind] = rec.collection
         self.weight += 1 + len(rec.keys) + len(rec.values) + len(text) // 256
 
     @property
@@ -221,4 +229,5 @@ class LoadPacker:
     def take(self) -> LoadBatch:
         batch, self.batch, self.weight = self.batch, LoadBatch(), 0
         batch.scopes = dict(self.scopes)
+        batch.owners = dict(self.owners)
         return batch

@@ -112,21 +112,37 @@ def carrier_sets(entries: object, samples: SampleIndex, owners: dict[str, str]) 
         return None
     names: list[str] = []
     codes: list[int] = []
+    # A VCF load's entries share three zygosity dicts: each object is judged once (they all live in
+    # `entries` while this runs, so no id is reused).
+    judged: dict[int, int | None] = {}
     for entry in entries:
         if type(entry) is not dict or list(entry) != _ENTRY_KEYS:
             return None
         name, term = entry["biosampleId"], entry["zygosity"]
-        if type(name) is not str or not name or type(term) is not dict or list(term) != _TERM_KEYS:
+        if type(name) is not str or not name:
             return None
-        code = _CODE.get((term["id"], term["label"]))
+        code = judged.get(id(term), -1)
+        if code == -1:
+            code = judged[id(term)] = _code_of(term)
         if code is None:
             return None
         names.append(name)
         codes.append(code)
-    indexes = np.array([samples.add(name, owners.get(name)) for name in names], dtype=np.int64)
+    positions, add = samples.positions, samples.add
+    indexes = np.array(
+        [found if (found := positions.get(name)) is not None else add(name, owners.get(name)) for name in names],
+        dtype=np.int64,
+    )
     if len(indexes) > 1 and not bool(np.all(indexes[1:] > indexes[:-1])):
         return None
     return sets_from_codes(indexes, np.array(codes, dtype=np.int64))
+
+
+def _code_of(term: object) -> int | None:
+    """The ZYGOSITIES code of a zygosity term exactly as a VCF load writes it, else None."""
+    if type(term) is not dict or list(term) != _TERM_KEYS:
+        return None
+    return _CODE.get((term["id"], term["label"]))
 
 
 def zygosity_terms(sets: CarrierSets) -> dict[str, str]:

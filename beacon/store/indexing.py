@@ -285,4 +285,5 @@ def index_record(entry: EntryType, doc: Document, ctx: LoadContext) -> IndexedRe
         variant=variant,
         carriers=carriers,
         samples=ctx.samples.take() if ctx.samples.fresh else (),
+        own_kind=entry.own_kind,
     )

@@ -15,7 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from beacon.store import sqlite_bins
+from beacon.store import sqlite_bins, sqlite_sample_map
 from beacon.store.base import DatasetLoad, LoadSummary, LoadTally
 from beacon.store.loading import DATASET_RECORDS
 from beacon.store.sqlite_schema import INDEX_NAMES, INDEX_STATEMENTS
@@ -48,6 +48,7 @@ def delete_part(
     _counted(conn, tally, "records", -1, f"DELETE FROM records WHERE {where}", params)
     _counted(conn, tally, "term_catalog", -1, f"DELETE FROM term_catalog WHERE {where}", params)
     _counted(conn, tally, "samples", -1, f"DELETE FROM samples WHERE {where}", params)
+    sqlite_sample_map.forget(conn, dataset_id, part)
     cur = conn.execute(f"DELETE FROM datasets_loaded WHERE {where}", params)
     sqlite_bins.forget(conn, dataset_id, part)
     return cur.rowcount > 0
@@ -80,6 +81,8 @@ def replace(conn: sqlite3.Connection, load: DatasetLoad) -> LoadSummary:
                 conn.execute(statement)
         if counts.get(DATASET_RECORDS):
             _keep_one_dataset_record(conn, load)
+        # With the records indexed by id: a seek per sample.
+        sqlite_sample_map.fill(conn, load.dataset_id, load.part, writer.owners)
         conn.execute(
             "INSERT INTO datasets_loaded VALUES (?, ?, ?, ?, ?, ?)",
             (load.dataset_id, load.part, load.assembly, load.digest, datetime.now(UTC).isoformat(), json.dumps(counts)),
@@ -142,6 +145,7 @@ class _Writer:
         self.changed = changed
         self.records = 0
         self.dropped = False
+        self.owners: dict[str, str] = {}  # the batches' key kind -> collection (bulk.LoadBatch.owners)
 
     def many(self, table: str, sql: str, rows: list[Any]) -> None:
         conn = self.conn
@@ -244,6 +248,7 @@ def _insert(conn: sqlite3.Connection, load: DatasetLoad, writer: _Writer) -> tup
                 writer.many(table, sql, rows)
                 filled[table] = None
         tally.merge(batch.tally)
+        writer.owners.update(batch.owners)
     if staged:
         writer.one("keys", "INSERT OR IGNORE INTO keys SELECT * FROM temp.staged_keys ORDER BY kind, value, rid")
         conn.execute("DROP TABLE temp.staged_keys")

@@ -11,7 +11,10 @@ from __future__ import annotations
 # Version 4: VCF carriers are sample sets (`carriers`, `samples`; beacon/store/carriers.py), no longer key
 # rows. Older stores hold their VCF carriers as keys and are refused with advice (docs/scaling.md).
 # The variant bins did not raise the version: they are added to stores on open (sqlite_bins.ensure).
-# Version 5: a record's `population:<name>` terms are one `populations` row, no longer `terms` rows.
+# Version 5: a record's `population:<name>` terms are one `populations` row, no longer `terms` rows; a record's
+# own id is read from the id column, no longer a `vals` row; each VCF part keeps a sample map
+# (`sample_records`, sqlite_sample_map.py). A version 4 store would answer population and id filters wrongly,
+# so it is refused with the advice below.
 SCHEMA_VERSION = 5
 READABLE_VERSIONS = (5,)
 # What a refused store is told to do: one line.
@@ -50,6 +53,15 @@ CREATE TABLE IF NOT EXISTS carriers (rid INTEGER PRIMARY KEY, het BLOB, hom BLOB
 CREATE TABLE IF NOT EXISTS samples (
     dataset TEXT NOT NULL, part TEXT NOT NULL, idx INTEGER NOT NULL, biosample TEXT NOT NULL, individual TEXT,
     PRIMARY KEY (dataset, part, idx)
+) WITHOUT ROWID;
+-- Per dataset part, link-key kind (biosample, individual) and collection: the rid of the record of that
+-- part whose id a sample's biosample or individual id is, as int64 little-endian indexed by sample index
+-- (0: no such record in the part). A carrier lookup maps set members to target records through it, with
+-- no key seek per carrier (sqlite_translate.py `_carrier_pairs`). Written by the load (sqlite_load.py),
+-- which replaces a part whole, so a rid cannot go stale.
+CREATE TABLE IF NOT EXISTS sample_records (
+    dataset TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL, coll TEXT NOT NULL, rids BLOB NOT NULL,
+    PRIMARY KEY (dataset, part, kind, coll)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS samples_by_biosample ON samples (dataset, biosample);
 CREATE INDEX IF NOT EXISTS samples_by_individual ON samples (dataset, individual);

@@ -96,6 +96,8 @@ def _related_sql(cond: Related, at: At) -> str:
     # Set branches only for collections that hold sets: a branch the store knows to be empty still costs
     # its pairs' materialisation (measured: 3 of 6 ms for the 1,000 carriers of one variant).
     from_sets, to_sets = carried and at.holds_sets(cond.source), carried and at.holds_sets(at.collection)
+    # The sets' union per part first: its parameters come first in the text.
+    ctes = f"{_carrier_union(cond, inner, at.collection)}, " if from_sets else ""
     # The distinct (dataset, value) pairs first: a variant range names the same carriers many times.
     pairs = (
         f"SELECT DISTINCT {s}.dataset AS dataset, ks{d}.value AS value "
@@ -107,7 +109,7 @@ def _related_sql(cond: Related, at: At) -> str:
         # UNION ALL: the set side's samples are distinct already (one union per part), and a pair both
         # sides name only costs the targets a second seek, which `rid IN` folds. Sorting the set side's
         # pairs into a temporary B-tree cost 0.2 of 2.9 ms for the 1,000 carriers of one variant.
-        pairs += f" UNION ALL {_carrier_pairs(cond, inner)}"
+        pairs += f" UNION ALL {_carrier_pairs(cond.via, d)}"
     # A key value is on records of every collection (an individual's id on a variant carrying it as a
     # key): the rids of the target collection in each dataset bound the key index seek to its records,
     # read once per dataset searched (b), not once per pair.
@@ -127,9 +129,17 @@ def _related_sql(cond: Related, at: At) -> str:
         # instead cost 0.5 of 2.7 ms for 1,000 carriers.
         f"CROSS JOIN records t{d} ON t{d}.rid = kt{d}.rid AND +t{d}.dataset = p{d}.dataset AND +t{d}.coll = ?"
     )
+    if from_sets:
+        # The members the part's sample map gives a record: that record, with no key seek. Its part is
+        # checked by rowid too (as `_carrier_targets` does), so a map can never lead outside its part.
+        targets += (
+            f" UNION ALL SELECT tm{d}.rid FROM g{d} CROSS JOIN json_each(roaring_mapped(g{d}.u, g{d}.rids)) mr{d} "
+            f"CROSS JOIN records tm{d} ON tm{d}.rid = mr{d}.value AND +tm{d}.dataset = g{d}.dataset "
+            f"AND +tm{d}.part = g{d}.part"
+        )
     if to_sets:
         targets += f" UNION {_carrier_targets(cond.via, at, d)}"
-    return f"{at.alias}.rid IN (WITH p{d} AS ({pairs}), {bounds} {targets})"
+    return f"{at.alias}.rid IN (WITH {ctes}p{d} AS ({pairs}), {bounds} {targets})"
 
 
 # Key kinds that carrier sets also link: a set member is a sample, and a sample is a biosample of an individual.
@@ -150,30 +160,41 @@ def _source_bound(cond: Related, inner: At) -> str:
     return f"{bound} AND {_sql(_as_and(cond.where), inner)}"
 
 
-def _carrier_pairs(cond: Related, inner: At) -> str:
-    """(dataset, value) pairs of the carriers of the matching source variants, through sets.
-
-    Per dataset part, the union of the matching variants' picked sets (`carrier_mask`), its members
-    expanded inside SQLite and met with the part's samples: never across datasets, no list in Python.
-    CROSS JOIN fixes the order (SQLite's planner would scan the samples table otherwise).
-    """
+def _carrier_union(cond: Related, inner: At, target: str) -> str:
+    """`g{d}`: per dataset part, the union of the matching source variants' picked sets (`carrier_mask`),
+    with the part's sample map to records of the target collection (`sample_records`; NULL when none)."""
     s, d = inner.alias, inner.depth
     inner.params.append(carrier_mask(cond.where))
     bound = _source_bound(cond, inner)
     if inner.sets is None:
         inner.params.append(cond.source)
         bound += f" AND {_HOLDS_SETS}"
+    inner.params.extend([cond.via, target])
     union = (
         f"SELECT {s}.dataset AS dataset, {s}.part AS part, roaring_union(?, c{d}.het, c{d}.hom, c{d}.hemi) AS u "
         f"FROM records {s} JOIN carriers c{d} ON c{d}.rid = {s}.rid WHERE {bound} "
         f"GROUP BY {s}.dataset, {s}.part"
     )
+    # Materialized: the pairs and the mapped targets both read it, and the union is computed once.
     return (
-        f"SELECT g{d}.dataset, sm{d}.{cond.via} FROM ({union}) g{d} "
-        f"CROSS JOIN json_each(roaring_members(g{d}.u)) m{d} "
+        f"g{d} AS MATERIALIZED (SELECT n{d}.dataset AS dataset, n{d}.part AS part, n{d}.u AS u, "
+        f"sr{d}.rids AS rids FROM ({union}) n{d} LEFT JOIN sample_records sr{d} ON sr{d}.dataset = n{d}.dataset "
+        f"AND sr{d}.part = n{d}.part AND sr{d}.kind = ? AND sr{d}.coll = ?)"
+    )
+
+
+def _carrier_pairs(via: str, d: int) -> str:
+    """(dataset, value) pairs of the carriers of the unions `g{d}` that the sample map leaves unmapped.
+
+    Their members expanded inside SQLite and met with the part's samples: never across datasets, no
+    list in Python. CROSS JOIN fixes the order (SQLite's planner would scan the samples table otherwise).
+    """
+    return (
+        f"SELECT g{d}.dataset, sm{d}.{via} FROM g{d} "
+        f"CROSS JOIN json_each(roaring_unmapped(g{d}.u, g{d}.rids)) m{d} "
         f"CROSS JOIN samples sm{d} "
         f"ON sm{d}.dataset = g{d}.dataset AND sm{d}.part = g{d}.part AND sm{d}.idx = m{d}.value "
-        f"WHERE sm{d}.{cond.via} IS NOT NULL"
+        f"WHERE sm{d}.{via} IS NOT NULL"
     )
 
 
@@ -256,7 +277,7 @@ def _scope(query: Query, params: Params, sets: frozenset[str] | None = None) -> 
 
 
 def count_sql(query: Query, sets: frozenset[str] | None = None) -> tuple[str, Params]:
-    """The count per dataset; `sets`: the collections holding carrier sets, when known (see `_At`)."""
+    """The count per dataset; `sets`: the collections holding carrier sets, when known (see `At`)."""
     params: Params = []
     where = _scope(query, params, sets)
     return f"SELECT r.dataset, count(*) FROM records r WHERE {where} GROUP BY r.dataset", params

@@ -4,7 +4,8 @@ Missing calls (-1) do not count towards the allele number; haploid calls (the se
 vector-end marker -2) count one allele, and a carrier of a haploid call is hemizygous.
 
 `counts`, `counts_by_group` and `carriers` say what is counted in the plainest way; `tallies`, the
-loader's hot path, gives all of it in one pass and is tested equal to them.
+loader's hot path, gives all of it in one pass, and `zygosity_groups` the same carriers split by
+zygosity (what becomes the sets); both are tested equal to them.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from beacon.store.carriers import HEMIZYGOUS, HETEROZYGOUS, HOMOZYGOUS, ZYGOSITI
 # Zygosity codes of GenotypeTable.tallies, indexes into ZYGOSITIES: the order of a variant's carrier sets.
 HET, HOM, HEMI = 0, 1, 2
 _NONE = np.zeros(0, dtype=np.intp)
-# GenotypeTable._pairs: each sample's pair code, the pairs' histogram per group, the code width.
+# GenotypeTable._pairs: each sample's pair cell, the pairs' histogram per group, the code width.
 _Pairs = tuple[npt.NDArray[np.int16], npt.NDArray[np.int64], int]
+# Carriers' file positions per ZYGOSITIES code (ascending), None for a code without carriers.
+ZygosityGroups = tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None]
 # Above this allele index the pair codes would not fit in int16 (GenotypeTable._pairs).
 _MAX_PAIR_ALLELE = 150
 
 
 @lru_cache(maxsize=64)
-def _cell_offsets(groups: PopulationIndex | None, width: int) -> npt.NDArray[np.intp] | int:
-    """What turns a pair code into its histogram cell: the sample's group's first cell, plus the shift
-    of both slots from -2 to 0 (PopulationIndex hashes by identity: one per file)."""
-    shift = 2 * width + 2
-    return shift if groups is None else groups.index * (width * width) + shift
+def _group_offsets(groups: PopulationIndex, cells: int) -> npt.NDArray[np.intp]:
+    """Each sample's group's first histogram cell (PopulationIndex hashes by identity: one per file)."""
+    offsets: npt.NDArray[np.intp] = groups.index * cells
+    return offsets
 
 
 @cache
@@ -77,6 +79,11 @@ class Tallies:
     by_group: list[AlleleCounts]
     carriers: npt.NDArray[np.intp]  # sample indexes, ascending
     codes: npt.NDArray[np.intp]  # their ZYGOSITIES codes
+
+
+def _split(carriers: npt.NDArray[np.intp], codes: npt.NDArray[np.intp], present: Sequence[int]) -> ZygosityGroups:
+    het, hom, hemi = (carriers[codes == code] if present[code] else None for code in (HET, HOM, HEMI))
+    return het, hom, hemi
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,7 @@ class GenotypeTable:
         pairs = self._pairs(groups)
         if pairs is None:
             return self._plain_tallies(allele, groups)
-        codes, histogram, width = pairs
+        cells, histogram, width = pairs
         measure_table, categories = _pair_table(width, allele)
         measures = (histogram @ measure_table).tolist()  # per group: AC, AN, hom, het, hemi
         if groups is None:  # one row: the total
@@ -156,15 +163,32 @@ class GenotypeTable:
             total = AlleleCounts._make(map(sum, zip(*measures, strict=True)))
         if not carriers:
             return Tallies(total, by_group, _NONE, _NONE)
-        category = np.take(categories, codes + (2 * width + 2))
+        category = np.take(categories, cells)
         found = np.flatnonzero(category)
         return Tallies(total, by_group, found, (category[found] - 1).astype(np.intp))
 
-    def _pairs(self, groups: PopulationIndex | None) -> _Pairs | None:
-        """Each sample's call pair as one code, first * width + second, and the pairs counted per group.
+    def zygosity_groups(self, allele: int, groups: PopulationIndex | None, total: AlleleCounts) -> ZygosityGroups:
+        """The carriers of `tallies(allele, groups, carriers=False)` as file positions per zygosity.
 
-        The histogram's cells are those codes + 2 * width + 2 (both slots shifted from -2 to 0). None when
-        calls are not (at most) diploid or their alleles too many for int16 codes.
+        `total` is that call's total: its zygosity counts say which groups are empty, so the common
+        heterozygous-only allele costs one pass over the samples and no split.
+        """
+        present = (total.heterozygous, total.homozygous, total.hemizygous)
+        pairs = self._pairs(groups)
+        if pairs is None:
+            found = self._plain_tallies(allele, None)
+            return _split(found.carriers, found.codes, present)
+        cells, _, width = pairs
+        category = np.take(_pair_table(width, allele)[1], cells)
+        if present[HET] == sum(present):
+            return (np.flatnonzero(category) if present[HET] else None), None, None
+        het, hom, hemi = (np.flatnonzero(category == code + 1) if present[code] else None for code in (HET, HOM, HEMI))
+        return het, hom, hemi
+
+    def _pairs(self, groups: PopulationIndex | None) -> _Pairs | None:
+        """Each sample's call pair as one cell, (first + 2) * width + second + 2 (both slots shifted from -2
+        to 0), and the cells counted per group (row: group, column: cell). None when calls are not (at most)
+        diploid or their alleles too many for int16 cells.
         """
         if self._histogram is not None and self._histogram[0] is groups:
             return self._histogram[1]
@@ -176,13 +200,17 @@ class GenotypeTable:
         if highest > _MAX_PAIR_ALLELE:
             return None
         width = highest + 3
-        # In int16 on the columns as they are: a cast or a 2-column copy first costs twice as much.
-        codes = calls[:, 0] * width + calls[:, 1]
+        # In int16 on the columns as they are: a cast or a 2-column copy first costs twice as much. The
+        # shift is added in place: the cells are also what `_pair_table`'s categories are indexed by.
+        cell = calls[:, 0] * width + calls[:, 1]
+        cell += 2 * width + 2
         cells = width * width
-        size = 1 if groups is None else len(groups.labels) + 1  # the last group: samples without a population
-        cell = _cell_offsets(groups, width) + codes
-        histogram = np.bincount(cell, minlength=size * cells).reshape(size, cells)
-        pairs = (codes, histogram, width)
+        if groups is None:
+            histogram = np.bincount(cell, minlength=cells).reshape(1, cells)
+        else:
+            size = len(groups.labels) + 1  # the last group: samples without a population
+            histogram = np.bincount(_group_offsets(groups, cells) + cell, minlength=size * cells).reshape(size, cells)
+        pairs = (cell, histogram, width)
         self._histogram = (groups, pairs)
         return pairs
 

@@ -12,23 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from beacon.genome.assemblies import canonical_assembly
 from beacon.model.entry_types import EntryTypeTable
 from beacon.model.plan import Query
-from beacon.store.base import DatasetLoad, Store
+from beacon.store.base import DatasetLoad, LoadCheck, Store
 from beacon.store.bulk import LoadBatch
 from ingest.dataset_record import planned_record
-from ingest.errors import InputError
+from ingest.errors import IngestError, InputError
 from ingest.safeguard import RejectLimit, Safeguard
 from ingest.vcf.batches import Job, drain, row_batches
+from ingest.vcf.intact import IntactCheck
 from ingest.vcf.parallel import ParallelParsers, default_jobs
 from ingest.vcf.parse import Progress, VcfOptions, VcfReport
 from ingest.vcf.parser_start import take_early
-from ingest.vcf.reader import check_header, check_intact, header_value
+from ingest.vcf.reader import check_header, header_value
 from ingest.vcf.regions import NotSplittable, split
 from ingest.vcf.samples import SampleInfo, read_samples
 from ingest.vcf.worker import ParserProcess
@@ -36,8 +37,8 @@ from ingest.vcf.worker import ParserProcess
 __all__ = ["FORMAT_VERSION", "VcfOptions", "VcfReport", "digest_of", "load_vcf"]
 
 FORMAT_VERSION = "vcf-1"
-# What the store is handed besides the batches: the load's safeguard and the phase reporter.
-_Hooks = tuple[Safeguard, Callable[[str], None] | None]
+# What the store is handed besides the batches: the load's check (ingest/safeguard.py) and the phase reporter.
+_Hooks = tuple[LoadCheck, Callable[[str], None] | None]
 # Input size (bytes, as stored) from which a child parser pays for its start (about 0.4 s of imports,
 # overlapped with this process's preparation): bgzipped sites-only VCF is ~50 bytes a record.
 CHILD_FROM_BYTES = 2_000_000
@@ -67,16 +68,17 @@ def digest_of(paths: list[Path], options: VcfOptions) -> str:
     return h.hexdigest()
 
 
-def _prepare(paths: list[Path], samples_table: Path | None) -> dict[str, SampleInfo]:
-    """File checks and the sample table, off the event loop."""
+def _prepare(paths: list[Path], samples_table: Path | None) -> tuple[dict[str, SampleInfo], IntactCheck]:
+    """File checks and the sample table, off the event loop; plain gzip inputs are read to their end
+    beside the load (ingest/vcf/intact.py)."""
     missing = [p for p in paths if not p.exists()]
     if missing:
         msg = f"{missing[0]}: no such file"
         raise InputError(msg)
     for path in paths:
         check_header(path)
-        check_intact(path)
-    return read_samples(samples_table) if samples_table else {}
+    intact = IntactCheck(paths)
+    return (read_samples(samples_table) if samples_table else {}), intact
 
 
 def _described(paths: list[Path]) -> str:
@@ -165,24 +167,51 @@ async def load_vcf(
     # Started first: the child's imports overlap the checks and store queries below.
     child = await asyncio.to_thread(_child, paths, options, parse_in_child, notice) if store is not None else None
     try:
-        samples_info = await asyncio.to_thread(_prepare, paths, options.samples_table)
-        owners, cohorts = await _existing(store, options.dataset_id)
-        record = await planned_record(store, options.dataset_id, options.part, "vcf", options.name, options.description)
-        if record is not None and record.description is None:
-            record = replace(record, described=await asyncio.to_thread(_described, paths))
-        job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable(), record)
-        report = VcfReport(options.dataset_id)
-        accepted = lambda: report.variants_written  # noqa: E731
-        guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
-        if child is None:
-            return await _load_here(job, report, store, progress, (guard, phase))
-        assert store is not None
-        digest = await asyncio.to_thread(digest_of, paths, options)
-        await asyncio.to_thread(child.start, job)
-        return await _store(job, report, store, digest, child.batches(job, report, progress), (guard, phase))
+        samples_info, intact = await asyncio.to_thread(_prepare, paths, options.samples_table)
+        try:
+            report = await _load(paths, options, store, child, samples_info, intact, table, progress,
+                                 (allow_empty, max_rejected, phase))  # fmt: skip
+        except IngestError:
+            await asyncio.to_thread(intact.verdict)  # a cut input explains the failure
+            raise
+        await asyncio.to_thread(intact.verdict)
+        return report
     finally:
         if child is not None:
             await asyncio.to_thread(child.close)
+
+
+async def _load(
+    paths: list[Path],
+    options: VcfOptions,
+    store: Store | None,
+    child: ParserProcess | ParallelParsers | None,
+    samples_info: dict[str, SampleInfo],
+    intact: IntactCheck,
+    table: EntryTypeTable | None,
+    progress: Progress | None,
+    rules: tuple[bool, RejectLimit | None, Callable[[str], None] | None],
+) -> VcfReport:
+    allow_empty, max_rejected, phase = rules
+    owners, cohorts = await _existing(store, options.dataset_id)
+    record = await planned_record(store, options.dataset_id, options.part, "vcf", options.name, options.description)
+    if record is not None and record.description is None:
+        record = replace(record, described=await asyncio.to_thread(_described, paths))
+    job = Job(paths, options, samples_info, owners, cohorts, table or EntryTypeTable(), record)
+    report = VcfReport(options.dataset_id)
+    accepted = lambda: report.variants_written  # noqa: E731
+    guard = Safeguard(options.dataset_id, accepted, lambda: report.problems, allow_empty, max_rejected)
+
+    def check(previous: Mapping[str, int] | None, new: Mapping[str, int]) -> None:
+        intact.verdict()  # nothing of a cut input becomes visible
+        guard.check(previous, new)
+
+    if child is None:
+        return await _load_here(job, report, store, progress, (check, phase))
+    assert store is not None
+    digest = await asyncio.to_thread(digest_of, paths, options)
+    await asyncio.to_thread(child.start, job)
+    return await _store(job, report, store, digest, child.batches(job, report, progress), (check, phase))
 
 
 async def _load_here(
@@ -205,10 +234,10 @@ async def _load_here(
 async def _store(
     job: Job, report: VcfReport, store: Store, digest: str, batches: Iterator[LoadBatch], hooks: _Hooks
 ) -> VcfReport:
-    guard, phase = hooks
+    check, phase = hooks
     options = job.options
     assembly = options.stored_assembly
-    load = DatasetLoad(options.dataset_id, assembly, digest, batches, part=options.part, check=guard.check, phase=phase)
+    load = DatasetLoad(options.dataset_id, assembly, digest, batches, part=options.part, check=check, phase=phase)
     summary = await store.replace_dataset(load)
     report.unchanged = summary.unchanged
     return report

@@ -24,7 +24,7 @@ from beacon.genome.hgvs import genomic_expression
 from beacon.model.entry_types import EntryType
 from beacon.model.populations import OVERALL, TERM_PREFIX, observed
 from beacon.store.bulk import LoadPacker, populations_text
-from beacon.store.carriers import ZYGOSITIES, sets_from_codes
+from beacon.store.carriers import ZYGOSITIES, bitmap_bytes, sets_from_codes
 from beacon.store.compact import HGVS_FLAG, SOURCE_REFERENCE_FLAG
 from beacon.store.indexing import LoadContext
 from ingest.vcf.genotypes import GenotypeTable
@@ -62,6 +62,8 @@ class _Carriers:
         index = self.index
         self.complete = bool((index >= 0).all())
         self.ascending = self.complete and bool(np.all(index[1:] > index[:-1]))
+        # Each sample's index is its file position (the load met the file's samples first, in order).
+        self.positional = self.ascending and (len(index) == 0 or int(index[-1]) == len(index) - 1)
 
 
 class DirectRows:
@@ -172,37 +174,52 @@ class DirectRows:
     def _genotyped(self, n: int, index: int, genotypes: GenotypeTable, parts: list[str], file: VcfFile) -> int:
         """frequencyInPopulations; unless counts only, caseLevelData, carrier keys and GENO terms. Returns a weight."""
         populations = file.populations if self._populations else None
-        tallies = genotypes.tallies(index, populations, carriers=not self._counts_only)
+        carriers = self._carriers
+        # Carriers whose indexes ascend in file order become sets straight from the positions of each
+        # zygosity (`zygosity_groups`); any other file takes the carrier list, which registers new samples.
+        as_sets = carriers is not None and carriers.ascending
+        tallies = genotypes.tallies(index, populations, carriers=not (self._counts_only or as_sets))
         sources = file.frequencies.from_counts(tallies.total, tallies.by_group)
         frequencies, _ = file.frequencies.json_part(sources)
         self._population_terms(n, sources)
-        if self._counts_only:
+        if carriers is None:
             parts.append(frequencies)
             return 0
-        carriers = self._carriers
-        assert carriers is not None
         batch = self._packer.batch
-        samples, codes = tallies.carriers, tallies.codes
-        if not len(samples):
+        total = tallies.total
+        present = (total.heterozygous, total.homozygous, total.hemizygous)
+        carried = sum(present)
+        if not carried:
             parts.append('"caseLevelData":[]')
             parts.append(frequencies)
             return 0
-        indexes = self._indexes(samples)
-        present = np.bincount(codes, minlength=len(ZYGOSITIES))
-        self._terms(n, present)
-        if carriers.ascending or len(indexes) < 2 or bool(np.all(indexes[1:] > indexes[:-1])):
+        if as_sets:
+            self._terms(n, present)
             # As store/indexing.py: the sets hold the carriers, the document an empty list.
             parts.append('"caseLevelData":[]')
             parts.append(frequencies)
-            batch.carrier_sets.append((n, *sets_from_codes(indexes, codes, present)))
-            return 1 + len(samples) // 512
+            by_code = genotypes.zygosity_groups(index, populations, total)
+            load_index = None if carriers.positional else carriers.index  # file position -> sample index
+            het, hom, hemi = (
+                None if p is None else bitmap_bytes(p if load_index is None else load_index[p]) for p in by_code
+            )
+            batch.carrier_sets.append((n, het, hom, hemi))
+            return 1 + carried // 512
+        samples, codes = tallies.carriers, tallies.codes
+        indexes = self._indexes(samples)
+        self._terms(n, present)
+        if len(indexes) < 2 or bool(np.all(indexes[1:] > indexes[:-1])):
+            parts.append('"caseLevelData":[]')
+            parts.append(frequencies)
+            batch.carrier_sets.append((n, *sets_from_codes(indexes, codes, np.array(present))))
+            return 1 + carried // 512
         parts.append(f'"caseLevelData":[{",".join(carriers.entries[codes, samples].tolist())}]')
         parts.append(frequencies)
         batch.key_lists.append(("biosample", n, f"[{','.join(carriers.names[samples].tolist())}]"))
         owned = samples[carriers.owned[samples]]
         if len(owned):
             batch.key_lists.append(("individual", n, f"[{','.join(carriers.individuals[owned].tolist())}]"))
-        return 2 * len(samples)
+        return 2 * carried
 
     def _indexes(self, samples: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
         """The load's sample indexes of these file positions, registering (in this order) those not met yet."""
@@ -265,13 +282,14 @@ class DirectRows:
         self._population_term[name] = found
         return found
 
-    def _terms(self, n: int, present: npt.NDArray[np.intp]) -> None:
+    def _terms(self, n: int, present: tuple[int, int, int]) -> None:
         """The GENO terms of the zygosities with carriers (`present`: carriers per ZYGOSITIES code)."""
         batch = self._packer.batch
         catalog, collection = batch.tally.catalog, self._collection
         scope = self._packer.scopes[collection]
-        for code in np.flatnonzero(present).tolist():
-            term = ZYGOSITIES[code]
+        for term, carried in zip(ZYGOSITIES, present, strict=True):
+            if not carried:
+                continue
             batch.terms.append((term["id"], n))
             if catalog.get((collection, term["id"], scope)) is None:
                 catalog[(collection, term["id"], scope)] = term["label"]

@@ -45,6 +45,12 @@ def _assert_tallies_equal_plain(table: GenotypeTable, allele: int, groups: Popul
     assert tallies.carriers.tolist() == [c.sample_index for c in table.carriers(allele)]
     assert [ZYGOSITIES[c] for c in tallies.codes.tolist()] == [c.zygosity for c in table.carriers(allele)]
     assert tallies.by_group == (table.counts_by_group(allele, groups) if groups is not None else [])
+    # The carriers split by zygosity (the loader's sets) are the same carriers.
+    by_code = table.zygosity_groups(allele, groups, table.tallies(allele, groups, carriers=False).total)
+    for code, positions in enumerate(by_code):
+        expected = [c.sample_index for c in table.carriers(allele) if c.zygosity == ZYGOSITIES[code]]
+        assert (positions.tolist() if positions is not None else []) == expected, (allele, code)
+        assert positions is None or len(positions) > 0
 
 
 def test_one_pass_tallies_equal_the_plain_counts_on_edge_cases() -> None:

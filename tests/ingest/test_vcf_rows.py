@@ -106,6 +106,14 @@ async def load_by_documents(paths: list[Path], options: VcfOptions, store: Sqlit
     return report
 
 
+# Sample indexes follow the first file: the second file's carriers ascend without being its positions,
+# the third's do not ascend (their carriers stay a list).
+ORDERS = (
+    "haploid_x_and_missing_calls",
+    "samples_a_subset_of_the_first_files",
+    "samples_in_another_order_than_the_first_files",
+)
+
 CASES = [
     pytest.param([CHR1], VcfOptions("g1k", "GRCh37", samples_table=SAMPLES), False, id="2504 samples with populations"),
     pytest.param([CHR1], VcfOptions("g1k", "GRCh37", sites_only=True), False, id="2504 samples read sites-only"),
@@ -137,6 +145,12 @@ CASES = [
         id="lifted to GRCh38",
     ),
     pytest.param([SV, FIXTURES / "multiallelic_indel_needs_trim.vcf"], VcfOptions("sv", "GRCh37"), False, id="SVs"),
+    pytest.param(
+        [FIXTURES / f"{name}.vcf" for name in ORDERS],
+        VcfOptions("order", "GRCh38"),
+        False,
+        id="later files with a subset of the samples, then another order",
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from beacon.model.plan import And, Compare, Field, HasKey, Query
 from beacon.store.base import Document, Store
 from beacon.store.loading import dataset_load
 from beacon.store.sqlite import SqliteStore
+from beacon.store.sqlite_schema import SCHEMA_VERSION
 from tests.backends import new_mongo_source
 
 TABLE = EntryTypeTable()
@@ -116,7 +117,7 @@ async def test_a_store_of_another_schema_version_is_refused_with_advice(tmp_path
     old = SqliteStore(tmp_path / "old.db")
     with pytest.raises(
         StoreUnavailable,
-        match=r"has schema version 1; this version needs 5: the stored layout changed \(docs/scaling.md\): load",
+        match=rf"has schema version 1; this version needs {SCHEMA_VERSION}: the stored layout changed \(docs/scaling.md\): load",
     ):
         await old.open()
     await old.close()

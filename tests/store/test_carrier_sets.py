@@ -64,6 +64,19 @@ def test_other_carrier_lists_stay_in_the_document(listed: list[dict[str, Any]]) 
     assert carrier_sets(listed, samples, {}) is None
 
 
+def test_entries_sharing_one_zygosity_object_are_judged_by_its_content() -> None:
+    samples = SampleIndex()
+    for name in ("S0", "S1", "S2"):
+        samples.add(name, None)
+    het, other = dict(HETEROZYGOUS), {"id": HETEROZYGOUS["id"], "label": "0/1"}
+    shared = carrier_sets([{"biosampleId": n, "zygosity": het} for n in ("S0", "S2")], samples, {})
+    assert shared is not None
+    assert [members(s).tolist() for s in shared] == [[0, 2], [], []]
+    for listed in ([het, other, het], [other, other]):
+        entries = [{"biosampleId": n, "zygosity": z} for n, z in zip(("S0", "S1", "S2"), listed, strict=False)]
+        assert carrier_sets(entries, samples, {}) is None
+
+
 def test_a_zygosity_filter_picks_its_sets_and_other_terms_pick_all() -> None:
     allele = Compare(Field.START, "=", 5)
     assert carrier_mask(And((allele, HasTerm((HOMOZYGOUS["id"],))))) == 0b010

@@ -52,12 +52,15 @@ def test_carriers_of_a_variant_query_are_found_through_indexes(cineca_db: Path, 
         plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
     finally:
         conn.close()
-    # Materialised or constant: the pairs, the per-part unions and members, the bounds, the set guard.
+    # Materialised or constant: the pairs, the per-part unions (n1, with their sample maps g1) and members
+    # (unmapped m1, mapped mr1), the bounds, the set guard.
     materialised = (
         "SCAN json_each",
         "SCAN p1",
+        "SCAN n1",
         "SCAN g1",
         "SCAN m1",
+        "SCAN mr1",
         "SCAN q1",
         "SCAN e1",
         "SCAN h1",
@@ -66,6 +69,7 @@ def test_carriers_of_a_variant_query_are_found_through_indexes(cineca_db: Path, 
     assert not any(step.startswith("SCAN") and not step.startswith(materialised) for step in plan), plan
     assert "SEARCH c1 USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert "SEARCH sm1 USING PRIMARY KEY (dataset=? AND part=? AND idx=?)" in plan, plan
+    assert "SEARCH sr1 USING PRIMARY KEY (dataset=? AND part=? AND kind=? AND coll=?) LEFT-JOIN" in plan, plan
     assert "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert "SEARCH kt1 USING PRIMARY KEY (kind=? AND value=? AND rid>? AND rid<?)" in plan, plan
     source_index = "records_by_position" if name != "gene" else "SEARCH k USING PRIMARY KEY"
