@@ -5,7 +5,7 @@
 Builds the app of bench/beacon.yaml on the cached variant store, then hands it boolean allele GETs
 made by aiohttp's `make_mocked_request` (built before timing) and reports the process CPU time per
 request of each round: CPU time, not wall time, so other jobs on a shared machine count less.
-`--profile` runs one round under cProfile instead. Point PYTHONPATH and `--config` at another
+`--profile` runs one round under cProfile instead (`--stats FILE` keeps the raw profile). Point PYTHONPATH and `--config` at another
 checkout (its `conf/beacon.yaml` if it has no bench configuration) to compare two versions of the
 code on the same requests (docs/benchmarks.md).
 """
@@ -81,6 +81,8 @@ async def measure(args: argparse.Namespace, sink: TextIO) -> None:
         profile.enable()
         await drive(requests)
         profile.disable()
+        if args.stats is not None:  # for comparing two checkouts function by function (pstats, snakeviz)
+            profile.dump_stats(args.stats)
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
     else:
         rounds = []
@@ -102,6 +104,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=3000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--stats", type=Path, help="with --profile: also write the raw profile here")
     with Path(os.devnull).open("w") as sink:
         asyncio.run(measure(parser.parse_args(), sink))
     return 0
