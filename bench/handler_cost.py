@@ -5,9 +5,9 @@
 Builds the app of bench/beacon.yaml on the cached variant store, then hands it boolean allele GETs
 made by aiohttp's `make_mocked_request` (built before timing) and reports the process CPU time per
 request of each round: CPU time, not wall time, so other jobs on a shared machine count less.
-`--profile` runs one round under cProfile instead (`--stats FILE` keeps the raw profile). Point PYTHONPATH and `--config` at another
-checkout (its `conf/beacon.yaml` if it has no bench configuration) to compare two versions of the
-code on the same requests (docs/benchmarks.md).
+`--profile` runs one round under cProfile instead (`--stats FILE` keeps the raw profile). Point
+PYTHONPATH and `--config` at another checkout (its `conf/beacon.yaml` if it has no bench
+configuration) to compare two versions of the code on the same requests (docs/benchmarks.md).
 """
 
 from __future__ import annotations
