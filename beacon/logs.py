@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal, TextIO
 
 LogFormat = Literal["json", "text"]
@@ -69,9 +70,10 @@ class JsonFormatter(logging.Formatter):
 
     def timestamp(self, created: float) -> str:
         second = int(created)
-        if self._second[0] != second:
-            self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-        return f"{self._second[1]}.{int((created - second) * 1000):03d}+00:00"
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        return f"{cached[1]}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -155,7 +157,7 @@ def write_access(
         "time": formatter.timestamp(time.time()),
         "level": logging.getLevelName(level),
         "logger": logger.name,
-        "message": _access_message(method, endpoint, status, duration_ms),
+        "message": f"{_access_head(method, endpoint, status)}{duration_ms:.1f} ms",
         "request_id": request_id,
         "method": method,
         "endpoint": endpoint,
@@ -168,10 +170,16 @@ def write_access(
 _PLAIN_METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
-def _access_message(method: str, endpoint: str, status: int, duration_ms: float) -> str:
-    message = _ACCESS_MESSAGE % (method, endpoint, status, duration_ms)
+@lru_cache(maxsize=1024)
+def _access_head(method: str, endpoint: str, status: int) -> str:
+    """The access message up to the duration, masked like the whole message (the duration holds no token).
+
+    Endpoints are route templates and statuses few, so the heads repeat: made once each (the bound
+    keeps methods a client makes up from growing it).
+    """
+    head = f"{method} {endpoint} {status} "
     # Endpoints are route templates: only a method the client made up could spell a credential.
-    return message if method in _PLAIN_METHODS else redact(message)
+    return head if method in _PLAIN_METHODS else redact(head)
 
 
 def _direct_handler(logger: logging.Logger, level: int) -> _ConfiguredHandler | None:

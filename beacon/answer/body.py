@@ -46,15 +46,18 @@ def counts_body(
     granularity: Granularity,
 ) -> dict[str, Any]:
     """The boolean or count answer from exact counts per dataset, each disclosed under its floor."""
-    counts = disclosed(exact, disclosure)
-    precision = disclosure.precision(datasets) if disclosure.floored else {}
+    # Unfloored (the common case, and every fast-lane answer on public data): the counts as they are,
+    # without a copy or the per-set precision fields, which are empty then.
+    floored = disclosure.floored
+    counts = disclosed(exact, disclosure) if floored else exact
+    precision = disclosure.precision(datasets) if floored else {}
     body: dict[str, Any] = {"responseSummary": summary(sum(counts.values()), granularity, precision)}
     if target.is_collection or granularity is Granularity.BOOLEAN:
         return body
     sets = [
-        result_set(d, counts.get(d, 0), [], disclosure.precision((d,)))
+        result_set(d, n, [], disclosure.precision((d,)) if floored else None)
         for d in datasets
-        if include.keeps(counts.get(d, 0) > 0)
+        if include.keeps((n := counts.get(d, 0)) > 0)
     ]
     body["response"] = {"resultSets": sets}
     return body

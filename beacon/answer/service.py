@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from beacon.answer import body as bodies
 from beacon.answer.audit import evaluated
@@ -49,13 +49,23 @@ class Ask:
     lookup: Lookup | None = None
 
 
-@dataclass(frozen=True)
-class Answer:
+# (entry type, variant query kind, filtered, granularity answered): the labels of the query metrics.
+QueryLabels = tuple[str, str, bool, str]
+
+
+class Answer(NamedTuple):
+    """One answer: the response body and what the audit log and the query metrics record of it.
+
+    A NamedTuple rather than a frozen dataclass: one is made per request, and a frozen dataclass's
+    `__init__` (one `object.__setattr__` per field) cost 0.8 µs of a point query's ~100.
+    """
+
     document: dict[str, Any]
     target: EntryType
     datasets: tuple[str, ...]
     granularity: Granularity
     audit: dict[str, Any]  # the question as evaluated, for the audit log
+    labels: QueryLabels
 
 
 @dataclass(frozen=True)
@@ -220,7 +230,8 @@ class AnswerService:
         meta = response_meta(self.config, breq, target, prepared.granularity)
         disclosed = bodies.disclosed(exact, prepared.disclosure)
         audit = evaluated(prepared, disclosed)
-        return Answer({"meta": meta, **body}, target, prepared.datasets, prepared.granularity, audit)
+        labels = (target.id, breq.variant.query_type(), bool(breq.filters), prepared.granularity.value)
+        return Answer({"meta": meta, **body}, target, prepared.datasets, prepared.granularity, audit, labels)
 
     async def _body(self, prepared: Prepared, searches: list[Search], exact: dict[str, int]) -> dict[str, Any]:
         """responseSummary plus, as the granularity allows, collections or result sets."""

@@ -37,12 +37,10 @@ def respond(request: web.Request, answer: Answer) -> web.Response:
 
 async def answer(request: web.Request, entry: EntryType, lookup: Lookup | None, single: bool) -> web.Response:
     app = request.app
-    config = app[CONFIG]
-    request[ENTRY] = config.entry_types.by_id(lookup.target) if lookup else entry
-    lane = app.get(FAST_LANES)
-    if lane is not None and lookup is None and not single and entry is lane.entry:
+    request[ENTRY] = app[CONFIG].entry_types.by_id(lookup.target) if lookup else entry
+    if lookup is None and not single and (lane := app.get(FAST_LANES)) is not None and entry is lane.entry:
         fast = await lane.answer(request)
         if fast is not None:
             return respond(request, fast)
-    request[PARSED_REQUEST] = await parse_request(request, config.query)
+    request[PARSED_REQUEST] = await parse_request(request, app[CONFIG].query)
     return respond(request, await app[ANSWERS].answer(ask_of(request, entry, lookup, single)))

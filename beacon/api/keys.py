@@ -43,10 +43,8 @@ REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)
 # The answer given, for the audit log (datasets touched, granularity returned, the question as
-# evaluated) and the query metrics; one key, set once per answer.
+# evaluated) and the query metrics (its labels); one key, set once per answer.
 ANSWERED = web.RequestKey("answered", Answer)
 # Set once parsed, so an error response can echo the request it answers.
 PARSED_REQUEST = web.RequestKey("parsed_request", BeaconRequest)
 ENTRY = web.RequestKey("entry_type", EntryType)
-# (entry type, query type, filtered, granularity) for the query metrics, when set by the fast lane.
-QUERY_LABELS = web.RequestKey("query_labels", tuple[str, str, bool, str])

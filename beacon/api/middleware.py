@@ -19,8 +19,9 @@ from beacon.errors import BeaconError, MethodNotAllowed, NotFound, PayloadTooLar
 log = logging.getLogger("beacon.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# What a guarded request passes first (api/callers.py: identify); it raises to refuse.
-Admit = Callable[[web.Request], Awaitable[None]]
+# What a guarded request passes first (api/callers.py: identify); it raises to refuse, and returns
+# what is left to await (None when nothing is: one coroutine less for most requests).
+Admit = Callable[[web.Request], Awaitable[None] | None]
 
 
 def _error(request: web.Request, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -71,8 +72,8 @@ def guard(admit: Admit | None = None) -> Middleware:
         timeout = app[CONFIG].server.request_timeout_s
         try:
             with ids.deadlines.within(timeout):
-                if admit is not None:
-                    await admit(request)
+                if admit is not None and (pending := admit(request)) is not None:
+                    await pending
                 response = await handler(request)
         except TimeoutError:
             log.warning(
