@@ -8,6 +8,7 @@ open one and adds populations only it holds; its individuals share id prefixes w
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +19,17 @@ from aiohttp.test_utils import TestClient
 
 from beacon.api.app import create_app
 from beacon.config import DatasetPolicy
+from beacon.model.entry_types import EntryTypeTable
 from beacon.model.granularity import Granularity, SecurityLevel
-from beacon.store.base import Store
+from beacon.store.base import DatasetLoad, Store, Tombstone
+from beacon.store.loading import dataset_load
+from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
-from tests.backends import LoadedStores, loaded_stores
+from tests.backends import LoadedStores, load_into, loaded_stores, new_mongo_source
 from tests.conftest import AiohttpClient, fetch, make_config
 from tests.documents import snp_variation
 from tests.security.issuers import CTL_VISA
+from tests.store.test_sqlite_bins import FORGET_STAMP, bins_content, run
 
 OPEN, FLOORED, HIDDEN = "open5", "floor5", "hidden5"
 FLOOR = 5
@@ -330,3 +335,91 @@ async def test_a_population_with_an_id_pattern_stays_floored(client: TestClient[
         assert doc["responseSummary"]["exists"] is False, vid
     doc = await _post(client, "/api/g_variants", [_population("AFR")], datasets=[FLOORED], granularity="count")
     assert doc["responseSummary"]["numTotalResults"] == 10  # seven, rounded up to the next multiple of 5
+
+
+# --- range counts (variant bins gathered per batch) after reloads, refusals, failures, withdrawals ------
+
+WINDOW = {"assemblyId": "GRCh38", "referenceName": "22", "start": [0], "end": [10**7]}
+VARIANT_TYPE = EntryTypeTable().by_id("genomicVariant")
+
+
+class _Refused(Exception):
+    """What a load's check raises to refuse it (ingest/safeguard.py raises LoadRefused)."""
+
+
+def _refuse(previous: object, counts: object) -> None:
+    raise _Refused
+
+
+def _snvs(prefix: str, n: int, step: int = 7) -> list[dict[str, Any]]:
+    # Starts `step` apart: bins of 300 bp hold several, and a batch of 1,000 records ends inside a bin.
+    return [_variant(f"22:{prefix}{i}", 1000 + i * step, ()) for i in range(n)]
+
+
+def _load(dataset: str, docs: list[dict[str, Any]], *, part: str = "main", check: Any = None) -> DatasetLoad:
+    digest = f"{dataset}-{part}-{len(docs)}-{docs[0]['variantInternalId'] if docs else ''}"
+    return dataset_load(dataset, "GRCh38", digest, [(VARIANT_TYPE, d) for d in docs], part=part, check=check)
+
+
+def _failing(docs: list[dict[str, Any]], after: int) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The records of a load whose input breaks after `after` of them (past the first batch of 1,000)."""
+    for i, doc in enumerate(docs):
+        if i == after:
+            raise _Refused
+        yield VARIANT_TYPE, doc
+
+
+async def _history(store: Store) -> None:
+    """The same loads, refusals, failures and withdrawals on either backend."""
+    await store.replace_dataset(_load("ba", _snvs("a", 1500)))
+    await store.replace_dataset(_load("ba", _snvs("x", 40), part="extra"))
+    await store.replace_dataset(_load("bb", _snvs("b", 30)))
+    # Refused after every record is written (and counted into bins), then rolled back.
+    with pytest.raises(_Refused):
+        await store.replace_dataset(_load("ba", _snvs("r", 2500, step=3), check=_refuse))
+    # The input breaks past the first batch: what that batch gathered must not reach any later load.
+    failing = dataset_load("bc", "GRCh38", "bc-broken", _failing(_snvs("c", 2500), after=1700))
+    with pytest.raises(_Refused):
+        await store.replace_dataset(failing)
+    # A part replaced by a smaller one, and a dataset loaded after the failures (on the same connection).
+    await store.replace_dataset(_load("ba", _snvs("y", 5), part="extra"))
+    await store.replace_dataset(_load("bd", _snvs("d", 12)))
+    # Withdrawn: hard (rows deleted) and soft (tombstone only).
+    await store.withdraw_dataset(Tombstone("bd", "2026-12-07T00:00:00Z", "test", "attack", hard=True))
+    await store.withdraw_dataset(Tombstone("bb", "2026-12-07T00:00:00Z", "test", "attack", hard=False))
+    await store.replace_dataset(_load("be", _snvs("e", 9)))
+
+
+async def test_range_counts_follow_reloads_refusals_failures_and_withdrawals(
+    aiohttp_client: AiohttpClient, tmp_path: Path, backend: str
+) -> None:
+    path = tmp_path / "bins.db"
+    source = new_mongo_source("bins")
+    try:
+        store: Store = SqliteStore(path) if backend == "sqlite" else source.store()
+        await load_into(store, _history)
+        served = None if backend == "sqlite" else source.store()
+        client = await aiohttp_client(create_app(make_config(f"sqlite:///{path}"), store=served))
+        doc = await _post(client, "/api/g_variants", [], granularity="count", params=WINDOW)
+        counts = {rs["id"]: rs["resultsCount"] for rs in doc["response"]["resultSets"]}
+        # ba: its main part (1,500) and its replaced extra part (5); be: 9. Nothing of bb, bc, bd, nor of the refused load.
+        assert counts == {"ba": 1505, "be": 9}, counts
+        assert doc["responseSummary"]["numTotalResults"] == 1514
+        # A narrower window, cut inside bins, counted the same way.
+        narrow = {**WINDOW, "start": [1000 + 7 * 100 + 1], "end": [1000 + 7 * 1200 + 150]}
+        doc = await _post(client, "/api/g_variants", [], granularity="count", params=narrow)
+        counts = {rs["id"]: rs["resultsCount"] for rs in doc["response"]["resultSets"]}
+        # ba's main variants i with 1701 < 1000 + 7i + 1 and 1000 + 7i < 9550: i in [101, 1221]; be's all start before.
+        assert counts == {"ba": 1121}, counts
+        if backend == "sqlite":
+            # The bins kept load by load are what a build from the records makes.
+            kept = await asyncio.to_thread(bins_content, path)
+            await asyncio.to_thread(run, path, FORGET_STAMP)
+            await load_into(SqliteStore(path), _nothing)
+            assert await asyncio.to_thread(bins_content, path) == kept
+    finally:
+        await source.drop()
+
+
+async def _nothing(store: Store) -> None:
+    return None
