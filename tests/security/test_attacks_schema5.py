@@ -97,9 +97,35 @@ VARIANTS = {
 INDIVIDUALS = {OPEN: OPEN_IDS, HIDDEN: HIDDEN_IDS, FLOORED: tuple(f"f{i}" for i in range(7))}
 
 
+HET = {"id": "GENO:0000458", "label": "heterozygous"}
+# dataset -> variant id -> its caseLevelData. Sets where the list takes that form (biosample, zygosity), keys
+# where it does not. The hidden dataset's carriers are individuals whose ids the open dataset also holds.
+CARRIERS: dict[str, dict[str, list[dict[str, Any]]]] = {
+    OPEN: {SHARED: [{"biosampleId": "bs-ind_1", "zygosity": HET}]},
+    HIDDEN: {
+        SHARED: [{"biosampleId": "bs-indX1", "zygosity": HET}],
+        "22:900:A>G": [{"biosampleId": "bs-indX1", "individualId": "indX1", "zygosity": HET}],
+    },
+}
+BIOSAMPLES = {OPEN: [("bs-ind_1", "ind_1")], HIDDEN: [("bs-indX1", "indX1")]}
+
+
 def write_bff(folder: Path, dataset: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     variants = [_variant(v, s, p) for v, s, p in VARIANTS[dataset]]
+    for doc in variants:
+        if doc["variantInternalId"] in CARRIERS.get(dataset, {}):
+            doc["caseLevelData"] = CARRIERS[dataset][doc["variantInternalId"]]
+    biosamples = [
+        {
+            "id": b,
+            "individualId": i,
+            "biosampleStatus": {"id": "EFO:0009654", "label": "reference sample"},
+            "sampleOriginType": {"id": "OBI:0001479", "label": "specimen from organism"},
+        }
+        for b, i in BIOSAMPLES.get(dataset, [])
+    ]
+    (folder / "biosamples.json").write_text(json.dumps(biosamples))
     (folder / "genomicVariations.json").write_text(json.dumps(variants))
     (folder / "individuals.json").write_text(json.dumps([_individual(i, dataset) for i in INDIVIDUALS[dataset]]))
     return folder
@@ -204,6 +230,22 @@ async def test_a_population_filter_on_a_shared_variant_answers_from_visible_data
     assert _ids(doc, "variantInternalId") == {OPEN: [SHARED]}
     # Across entry types: individuals linked to variants of the population (none, no carriers) stay in-dataset.
     doc = await _post(client, "/api/individuals", [_population(SECRET_POP)], granularity="count")
+    assert doc["responseSummary"]["exists"] is False, doc
+
+
+async def test_a_population_filter_on_individuals_follows_carriers_within_their_dataset(
+    client: TestClient[Any, Any],
+) -> None:
+    """Individuals carrying a variant of the population: the hidden dataset's carriers are indX1 (by set and
+    by key), an id the open dataset holds too; the open dataset's carrier of the shared variant is ind_1."""
+    for filters in ([_population(SECRET_POP)], [{"id": f"population:{SECRET_POP}", "scope": "genomicVariation"}]):
+        doc = await _post(client, "/api/individuals", filters, datasets=[OPEN])
+        assert _ids(doc) == {}, (filters, doc["response"])
+        doc = await _post(client, "/api/individuals", filters, granularity="count")
+        assert doc["responseSummary"]["exists"] is False, (filters, doc)
+    doc = await _post(client, "/api/individuals", [_population("NL")], datasets=[OPEN])
+    assert _ids(doc) == {OPEN: ["ind_1"]}
+    doc = await _post(client, "/api/individuals", [{"id": "population:DE", "scope": "genomicVariation"}])
     assert doc["responseSummary"]["exists"] is False, doc
 
 
