@@ -465,3 +465,42 @@ async def test_range_counts_follow_reloads_refusals_failures_and_withdrawals(
 
 async def _nothing(store: Store) -> None:
     return None
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [_id_filter("\ud800")],
+        [_id_filter("\ud800%")],
+        [_id_filter("x" * 300 + "\udfff")],
+        [{"id": "population:\ud800"}],
+        [_vid_filter("\ud800", "!")],
+    ],
+    ids=["id", "id pattern", "long id", "population term", "variant id not equal"],
+)
+async def test_lone_surrogates_in_id_and_population_filters_are_refused_not_crashed(
+    client: TestClient[Any, Any], filters: list[Any]
+) -> None:
+    """JSON may spell a lone UTF-16 surrogate (\\ud800); no store can bind it and no response can echo it.
+
+    Before the fix each of these was a 500 on both backends (sqlite3's UnicodeEncodeError, orjson's TypeError).
+    """
+    body = json.dumps({"query": {"filters": filters, "requestParameters": {"datasets": {"datasetIds": [OPEN]}}}})
+    for path in ("/api/individuals", "/api/g_variants", f"/api/individuals/{SHARED_IND}/biosamples"):
+        resp = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+        document = await resp.json()
+        assert resp.status == 400, document
+        assert "lone UTF-16 surrogate" in document["error"]["errorMessage"], document
+
+
+async def test_surrogate_pairs_and_percent_encoded_surrogates_are_not_refused_as_such(
+    client: TestClient[Any, Any],
+) -> None:
+    """A proper pair (\\ud83d\\ude00) is one character; invalid UTF-8 in a query string is not a 500 either."""
+    body = {"query": {"filters": [_id_filter("\U0001f600")], "requestParameters": {"datasets": {"datasetIds": [OPEN]}}}}
+    resp = await client.post("/api/individuals", data=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["responseSummary"]["exists"] is False
+    for query in ("filters=id:%ED%A0%80", "filters=population:%ED%A0%80", "filters=id:%ED%A0%80%25"):
+        resp = await client.get(f"/api/individuals?{query}")
+        assert resp.status in (200, 400), await resp.text()
