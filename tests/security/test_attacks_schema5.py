@@ -56,6 +56,8 @@ OPEN_IDS = (
     "a\\b",
     "it's",
     SHARED_IND,
+    "Élan",
+    "\u212a9",  # KELVIN SIGN, which Unicode case folding (not SQLite's LIKE) takes for k
     LONG_A,
     LONG_B,
     ALMOST,
@@ -300,6 +302,12 @@ async def test_an_id_filter_never_reaches_a_hidden_datasets_records(client: Test
         ("a\\%", "=", ["a\\b"]),
         ("it's", "=", ["it's"]),
         ("' OR '1'='1", "=", []),
+        # A pattern folds ASCII case only, as SQLite's LIKE does: é% is not É%, k% is not the Kelvin sign.
+        ("IND_%", "=", ["ind_1"]),
+        ("élan%", "=", []),
+        ("Élan%", "=", ["Élan"]),
+        ("k%", "=", []),
+        ("\u212a%", "=", ["\u212a9"]),
         ("%' OR 1=1 --", "=", []),
         # Text is cut at 256 characters: the 256-character prefix names both long ids, a longer value none.
         ("L" * 256, "=", [LONG_A, LONG_B]),

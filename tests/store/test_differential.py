@@ -89,7 +89,8 @@ def _field(rec: IndexedRecord, field: nodes.Field) -> Any:
 
 def _like(pattern: str, text: str) -> bool:
     regex = "^" + ".*".join(re.escape(p) for p in pattern.split("%")) + "$"
-    return re.match(regex, text, re.IGNORECASE | re.DOTALL) is not None
+    # ASCII letters fold case, nothing else does (docs/filters.md).
+    return re.match(regex, text, re.IGNORECASE | re.ASCII | re.DOTALL) is not None
 
 
 class World:
@@ -266,6 +267,9 @@ _ODD_IDS = (
     "P1D",
     "P2D",
     "a\\b",
+    "Élan",
+    "élan",
+    "\u212a1",  # KELVIN SIGN: Unicode case folding takes it for k, ASCII folding does not
     "L" * 256 + "-a",
     "L" * 256 + "-b",
     "L" * 256,
@@ -278,12 +282,12 @@ def _odd_documents(rng: random.Random, dataset: str) -> list[tuple[EntryType, di
     random populations (different ones in each dataset)."""
     out: list[tuple[EntryType, dict[str, Any]]] = []
     ids = [*_ODD_IDS, *(f"{dataset}-{i}" for i in range(8))]
-    for iid in rng.sample(ids, 14):
+    for iid in rng.sample(ids, 16):
         doc: dict[str, Any] = {"id": iid, "sex": {"id": rng.choice(["NCIT:C16576", "NCIT:C20197"])}}
         if rng.random() < 0.3:
             doc["ethnicity"] = {"id": f"population:{rng.choice(_POPULATIONS)}"}
         out.append((_TABLE.by_id("individual"), doc))
-    for n, vid in enumerate(rng.sample(ids, 16)):
+    for n, vid in enumerate(rng.sample(ids, 18)):
         names = rng.sample(_POPULATIONS, rng.randint(0, 4))
         frequencies = [{"population": p, "alleleFrequency": 0.5, "alleleCount": 1, "alleleNumber": 2} for p in names]
         doc = {
@@ -334,7 +338,12 @@ class _OddPlanMaker(PlanMaker):
             if form == 3:
                 return nodes.HasValue(self.id_path, "=", rec.id)  # longer than the cut for the long ids
             if form == 4:
-                return nodes.HasValue(self.id_path, "=", rng.choice(["x_%", "5%", "%\\%", "L%-a", "%_1"]), pattern=True)
+                return nodes.HasValue(
+                    self.id_path,
+                    "=",
+                    rng.choice(["x_%", "5%", "%\\%", "L%-a", "%_1", "é%", "k%", "%LAN"]),
+                    pattern=True,
+                )
             number = float(rng.choice([1, 2, 42, 50]))
             return nodes.HasValue(self.id_path, rng.choice(list(_OPS)), number)
         return super().leaf()
