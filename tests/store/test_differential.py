@@ -253,7 +253,8 @@ _ID_FIELD = {"g_variants": "variantInternalId", "individuals": "id", "biosamples
 
 # --- schema 5 forms: population terms (a populations row in SQLite) and own-id values (the id column) ----
 
-_POPULATIONS = ("EUR", "AFR", "NL", "NL_M", "DE", "Zzq")
+# Names as any loader may bring them: JSON-special characters, non-ASCII text, SQL.
+_POPULATIONS = ("EUR", "AFR", "NL", "NL_M", "DE", "Zzq", 'a"b\\c', "Éire", "x'); DROP TABLE records;--", "%", "_")
 _TABLE = EntryTypeTable()
 _TWO = ("d1", "d2")
 # Ids that text handling can get wrong: LIKE's `_`, a literal `%`, a backslash, numbers, durations, ids
