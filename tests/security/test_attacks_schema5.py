@@ -262,6 +262,11 @@ async def test_one_records_filtering_terms_do_not_list_another_datasets_populati
     assert listed["countryFilter"]["values"] == ["NL"], listed
     assert "ancestryFilter" not in listed, listed
     assert SECRET_POP not in json.dumps(doc["response"]), listed
+    # Naming the hidden dataset: refused, never its record's terms.
+    for params in ({"datasetIds": HIDDEN}, {"datasetIds": f"{OPEN},{HIDDEN}"}):
+        resp = await client.get(f"/api/individuals/{SHARED_IND}/filtering_terms", params=params)
+        assert resp.status in (400, 403, 404), await resp.text()
+        assert SECRET_POP not in await resp.text()
     every = json.dumps((await fetch(client, "GET", "/api/filtering_terms", endpoint="filtering_terms"))["response"])
     assert SECRET_POP not in every, every
     doc = await _post(client, "/api/individuals", [{"id": f"population:{SECRET_POP}"}], granularity="count")
