@@ -517,3 +517,24 @@ async def test_surrogate_pairs_and_percent_encoded_surrogates_are_not_refused_as
     for query in ("filters=id:%ED%A0%80", "filters=population:%ED%A0%80", "filters=id:%ED%A0%80%25"):
         resp = await client.get(f"/api/individuals?{query}")
         assert resp.status in (200, 400), await resp.text()
+
+
+@pytest.mark.parametrize("length", [50_001, 120_000])
+async def test_a_very_long_id_pattern_is_refused_not_crashed(client: TestClient[Any, Any], length: int) -> None:
+    """SQLite refuses LIKE patterns over 50,000 bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH): that was a 500."""
+    for value in ("%" + "a" * length, "a%" * (length // 2)):
+        body = {"query": {"filters": [_id_filter(value)], "requestParameters": {"datasets": {"datasetIds": [OPEN]}}}}
+        resp = await client.post("/api/individuals", json=body)
+        document = await resp.json()
+        assert resp.status == 400, str(document)[:500]
+        assert "pattern has at most 1000 characters" in document["error"]["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("%" * 60_000, sorted(OPEN_IDS)), ("ind" + "%" * 5_000, ["indX1", "ind_1"]), ("%%%_1", ["ind_1"])],
+    ids=["percent alone", "a prefix", "a suffix"],
+)
+async def test_runs_of_percent_are_one_wildcard(client: TestClient[Any, Any], value: str, expected: list[str]) -> None:
+    doc = await _post(client, "/api/individuals", [_id_filter(value)], datasets=[OPEN])
+    assert _ids(doc).get(OPEN, []) == expected
