@@ -83,7 +83,8 @@ def _variant(vid: str, start: int, populations: tuple[str, ...]) -> dict[str, An
 def _individual(iid: str, dataset: str) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": iid, "sex": {"id": "NCIT:C16576", "label": "female"}}
     if iid == SHARED_IND:
-        doc["ethnicity"] = {"id": f"population:{SECRET_POP if dataset == HIDDEN else 'NL'}", "label": "annotated"}
+        population = {HIDDEN: SECRET_POP, FLOORED: FLOORED_POP}.get(dataset, "NL")
+        doc["ethnicity"] = {"id": f"population:{population}", "label": "annotated"}
     if (iid, dataset) in ((SHARED_IND, HIDDEN), ("indX1", OPEN)):
         # DE is in the open dataset's catalog of individuals too, but not on its record under the shared id.
         doc["geographicOrigin"] = {"id": "population:DE", "label": "annotated"}
@@ -96,20 +97,28 @@ VARIANTS = {
     HIDDEN: [(SHARED, 99, ("EUR", "NL", SECRET_POP, "DE")), ("22:900:A>G", 899, (SECRET_POP,))],
     FLOORED: [(f"22:{1000 + i}:A>G", 999 + i, ("EUR",) if i < 3 else ("AFR",)) for i in range(10)],
 }
-INDIVIDUALS = {OPEN: OPEN_IDS, HIDDEN: HIDDEN_IDS, FLOORED: tuple(f"f{i}" for i in range(7))}
+INDIVIDUALS = {OPEN: OPEN_IDS, HIDDEN: HIDDEN_IDS, FLOORED: (*(f"f{i}" for i in range(7)), SHARED_IND)}
+# The floored dataset's individual under the shared id holds a population no one else holds, and carries nothing.
+FLOORED_POP = "Yyq"
 
 
 HET = {"id": "GENO:0000458", "label": "heterozygous"}
 # dataset -> variant id -> its caseLevelData. Sets where the list takes that form (biosample, zygosity), keys
 # where it does not. The hidden dataset's carriers are individuals whose ids the open dataset also holds.
 CARRIERS: dict[str, dict[str, list[dict[str, Any]]]] = {
-    OPEN: {SHARED: [{"biosampleId": "bs-ind_1", "zygosity": HET}]},
+    OPEN: {SHARED: [{"biosampleId": "bs-ind_1", "zygosity": HET}, {"biosampleId": "bs-shared", "zygosity": HET}]},
     HIDDEN: {
         SHARED: [{"biosampleId": "bs-indX1", "zygosity": HET}],
-        "22:900:A>G": [{"biosampleId": "bs-indX1", "individualId": "indX1", "zygosity": HET}],
+        "22:900:A>G": [
+            {"biosampleId": "bs-indX1", "individualId": "indX1", "zygosity": HET},
+            {"biosampleId": "bs-shared", "individualId": SHARED_IND, "zygosity": HET},
+        ],
     },
 }
-BIOSAMPLES = {OPEN: [("bs-ind_1", "ind_1")], HIDDEN: [("bs-indX1", "indX1")]}
+BIOSAMPLES = {
+    OPEN: [("bs-ind_1", "ind_1"), ("bs-shared", SHARED_IND)],
+    HIDDEN: [("bs-indX1", "indX1"), ("bs-shared", SHARED_IND)],
+}
 
 
 def write_bff(folder: Path, dataset: str) -> Path:
@@ -246,7 +255,33 @@ async def test_a_population_filter_on_individuals_follows_carriers_within_their_
         doc = await _post(client, "/api/individuals", filters, granularity="count")
         assert doc["responseSummary"]["exists"] is False, (filters, doc)
     doc = await _post(client, "/api/individuals", [_population("NL")], datasets=[OPEN])
-    assert _ids(doc) == {OPEN: ["ind_1"]}
+    assert _ids(doc) == {OPEN: ["ind_1", SHARED_IND]}
+
+
+async def test_variants_of_individuals_with_a_population_term_stay_in_their_dataset(
+    client: TestClient[Any, Any],
+) -> None:
+    """The individual under the shared id holds population:Zzq in the hidden dataset only, where it carries a
+    variant; in the open dataset it carries the shared variant. Asking for variants carried by Zzq individuals
+    must not return the open one (which would say that the hidden dataset has such a person)."""
+    for datasets in ([OPEN], None):
+        doc = await _post(
+            client, "/api/g_variants", [{"id": f"population:{SECRET_POP}", "scope": "individual"}], datasets=datasets
+        )
+        assert doc["responseSummary"]["exists"] is False, doc["response"]
+    doc = await _post(client, "/api/g_variants", [{"id": "population:NL", "scope": "individual"}], datasets=[OPEN])
+    assert _ids(doc, "variantInternalId") == {OPEN: [SHARED]}
+    # Across two datasets the caller may query: the floored dataset's Yyq individual carries nothing there, and its
+    # id must not pick the open dataset's carrier of the same id.
+    doc = await _post(
+        client,
+        "/api/g_variants",
+        [{"id": f"population:{FLOORED_POP}", "scope": "individual"}],
+        datasets=[OPEN, FLOORED],
+        granularity="count",
+    )
+    assert doc["responseSummary"]["exists"] is False, doc["response"]
+    assert doc["responseSummary"]["numTotalResults"] == 0
     doc = await _post(client, "/api/individuals", [{"id": "population:DE", "scope": "genomicVariation"}])
     assert doc["responseSummary"]["exists"] is False, doc
 
@@ -256,7 +291,14 @@ async def test_one_records_filtering_terms_do_not_list_another_datasets_populati
 ) -> None:
     """The individual under the shared id holds population:NL in the open dataset, population:Zzq and DE in the hidden
     one; another individual of the open dataset holds DE, so the open dataset's catalog lists it."""
-    doc = await fetch(client, "GET", f"/api/individuals/{SHARED_IND}/filtering_terms", endpoint="filtering_terms")
+    # (The floored dataset holds that id too: a per-record listing there is refused, so the open one is named.)
+    doc = await fetch(
+        client,
+        "GET",
+        f"/api/individuals/{SHARED_IND}/filtering_terms",
+        params={"datasetIds": OPEN},
+        endpoint="filtering_terms",
+    )
     listed = {t["id"]: t for t in doc["response"]["filteringTerms"]}
     # Its own population term is given back from its populations row, offered as the filter it stands for.
     assert listed["countryFilter"]["values"] == ["NL"], listed
