@@ -237,6 +237,8 @@ def _request_parameters(params: Mapping[str, Any]) -> tuple[dict[str, object], l
 
 
 _MAX_DEPTH = 32  # a Beacon request needs 6; deeper bodies only exercise recursive validators
+# A `\\u` escape of a UTF-16 surrogate: JSON can spell one alone, which no Unicode text holds.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _too_deep(value: object) -> bool:
@@ -249,6 +251,24 @@ def _too_deep(value: object) -> bool:
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def _lone_surrogate(value: object) -> bool:
+    """True when a key or string anywhere in the parsed body holds a lone surrogate (a pair decodes to one char)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode()
+            except UnicodeEncodeError:
+                return True
     return False
 
 
@@ -269,6 +289,10 @@ def from_body(text: str, cfg: QueryConfig) -> BeaconRequest:
             body = None  # nested beyond the parser's stack: reported as too deep below
         if body is None or _too_deep(body):
             msg = f"request body nests deeper than {_MAX_DEPTH} levels"
+            raise InvalidRequest(msg)
+        if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(body):
+            # Not text: neither store can bind it, nor can the response echo it (a 500 before).
+            msg = "request body is not Unicode text: a \\u escape spells a lone UTF-16 surrogate"
             raise InvalidRequest(msg)
     if not isinstance(body, dict):
         msg = f"request body must be a JSON object, got {type(body).__name__}"

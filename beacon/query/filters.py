@@ -37,6 +37,9 @@ ALIASES: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
 # A CURIE compared with a number on individuals names the assay of a measure (LOINC:35925-4 > 30: BMI over 30).
 MEASURES: Final = {"individual": ("measures", "assayCode.id", "measurementValue.value")}
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:[^\s:]+$")
+# The longest `%` pattern once runs of `%` are one (`_value_condition`).
+MAX_PATTERN: Final = 1000
+_RUNS_OF_PERCENT = re.compile(r"%{2,}")
 # Decimal numbers only: float() would also take "nan", "inf" and "1_000", which no filter means as numbers.
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 
@@ -91,6 +94,12 @@ def _value_condition(f: Filter, path: str, op: Op, value: str) -> Condition:
     if "%" in value:
         if op not in ("=", "!="):
             msg = f"filter {f.id!r}: a '%' pattern works only with = or !"
+            raise InvalidRequest(msg)
+        # `%%` is `%`; a pattern stays far below what the stores take (SQLite's LIKE: 50,000 bytes, a 500
+        # before; MongoDB's regular expressions: 32 KB), and stored text is cut at 256 characters anyway.
+        value = _RUNS_OF_PERCENT.sub("%", value)
+        if len(value) > MAX_PATTERN:
+            msg = f"filter {f.id!r}: a '%' pattern has at most {MAX_PATTERN} characters"
             raise InvalidRequest(msg)
         like = HasValue(path, "=", value, pattern=True)
         # `!` as everywhere else: the record has a text value at the path, and none of its values matches.

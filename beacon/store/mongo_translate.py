@@ -275,8 +275,18 @@ def related_found(cond: Related, rows: list[dict[str, Any]]) -> dict[str, tuple[
 
 
 def like_regex(pattern: str) -> str:
-    """An anchored regular expression for a Beacon `%` pattern; everything else is literal."""
-    return "^" + ".*".join(re.escape(piece) for piece in pattern.split("%")) + "$"
+    """An anchored regular expression for a Beacon `%` pattern; everything else is literal.
+
+    ASCII letters match either case and nothing else folds, as in the embedded store's LIKE: a regex's
+    `i` option folds Unicode too (é% matched Élan, k% the Kelvin sign), so the backends answered differently.
+    """
+    return "^" + ".*".join("".join(_folded(c) for c in piece) for piece in pattern.split("%")) + "$"
+
+
+def _folded(char: str) -> str:
+    if char.isascii() and char.isalpha():
+        return f"[{char.upper()}{char.lower()}]"
+    return re.escape(char)
 
 
 def _value_filter(cond: HasValue) -> Filter:
@@ -290,8 +300,8 @@ def _value_filter(cond: HasValue) -> Filter:
             ]
         }
     if cond.pattern:
-        # Case-insensitive like the embedded store's LIKE; dotall so a newline cannot end a match early.
-        match: Any = {"$regex": like_regex(str(cond.value)), "$options": "is"}
+        # ASCII case folded in the expression (like_regex); dotall so a newline cannot end a match early.
+        match: Any = {"$regex": like_regex(str(cond.value)), "$options": "s"}
     elif cond.op == "=":
         match = cond.value
     else:

@@ -59,6 +59,19 @@ SIDE_DOORS: dict[str, tuple[str, dict[str, str] | None, dict[str, Any] | None]] 
         None,
         {"filters": [{"id": "countryFilter", "operator": "=", "value": "GB", "scope": "population"}]},
     ),
+    # Population terms are a populations row per variant in SQLite (schema 5): the ontology form of the filter too.
+    "/individuals with a population term scoped to variants": (
+        "/api/individuals",
+        None,
+        {"filters": [{"id": "population:GB", "scope": "genomicVariation"}]},
+    ),
+    "/g_variants with an unscoped population term": ("/api/g_variants", None, {"filters": [{"id": "population:GB"}]}),
+    # A variant's own id is read from the id column in SQLite (schema 5): a pattern on it too.
+    "/g_variants with a variant-id pattern": (
+        "/api/g_variants",
+        None,
+        {"filters": [{"id": "variantInternalId", "operator": "=", "value": "chr22_1605%"}]},
+    ),
     "/g_variants/{id}": (f"/api/g_variants/{VARIANT_ID}", {}, None),
     "/g_variants/{id} of an absent variant": ("/api/g_variants/chr22_1_A_G", {}, None),
     "/g_variants/{id}/individuals": (f"/api/g_variants/{VARIANT_ID}/individuals", {}, None),
