@@ -26,6 +26,7 @@ from beacon.store.sqlite import SqliteStore
 from ingest.bff import load_bff
 from tests.backends import MongoSource, new_mongo_source
 from tests.conftest import CINECA, CINECA_ID
+from tests.documents import snp_variation
 
 PLANS_PER_COLLECTION = int(os.environ.get("BEACON_DIFFERENTIAL_PLANS", "60"))
 _VARIANT_FIELDS = {
@@ -293,16 +294,7 @@ def _odd_documents(rng: random.Random, dataset: str) -> list[tuple[EntryType, di
         frequencies = [{"population": p, "alleleFrequency": 0.5, "alleleCount": 1, "alleleNumber": 2} for p in names]
         doc = {
             "variantInternalId": vid,
-            "variation": {
-                "variantType": "SNP",
-                "referenceBases": "A",
-                "alternateBases": "G",
-                "location": {
-                    "type": "SequenceLocation",
-                    "sequence_id": "refseq:NC_000022.11",
-                    "interval": {"start": {"value": 100 + n}, "end": {"value": 101 + n}},
-                },
-            },
+            "variation": snp_variation("refseq:NC_000022.11", 100 + n, "A", "G"),
             "molecularAttributes": {"geneIds": [rng.choice(["G1", "G2"])]},
         }
         if names:

@@ -90,6 +90,16 @@ async def _sql(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple
     return await asyncio.to_thread(_read, path, sql, params)
 
 
+async def _loaded_file(path: Path) -> Path:
+    """A closed store file holding `_cohort()` as part `p` of dataset `d`."""
+    store = await _opened(path)
+    try:
+        await store.replace_dataset(dataset_load("d", "GRCh38", "x", _cohort(), part="p"))
+    finally:
+        await store.close()
+    return path
+
+
 async def _opened(path: Path) -> SqliteStore:
     store = SqliteStore(path)
     await store.open()
@@ -97,12 +107,7 @@ async def _opened(path: Path) -> SqliteStore:
 
 
 async def test_a_part_maps_its_samples_to_the_records_of_their_ids_in_the_part(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = await _opened(path)
-    try:
-        await store.replace_dataset(dataset_load("d", "GRCh38", "x", _cohort(), part="p"))
-    finally:
-        await store.close()
+    path = await _loaded_file(tmp_path / "s.db")
     maps = await _sql(
         path, "SELECT kind, coll, rids FROM sample_records WHERE dataset = 'd' AND part = 'p' ORDER BY kind"
     )
@@ -206,12 +211,7 @@ async def test_a_reloaded_or_withdrawn_part_leaves_no_stale_map(tmp_path: Path) 
 async def test_a_version_4_store_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     """Version 4 held population terms and own ids as rows version 5 no longer reads: opened, it would
     answer population and id filters wrongly, so it is refused with the advice, the file untouched."""
-    path = tmp_path / "s.db"
-    store = await _opened(path)
-    try:
-        await store.replace_dataset(dataset_load("d", "GRCh38", "x", _cohort(), part="p"))
-    finally:
-        await store.close()
+    path = await _loaded_file(tmp_path / "s.db")
     await _sql(path, "DROP TABLE sample_records")
     await _sql(path, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     old = SqliteStore(path)
