@@ -3,6 +3,10 @@
     .venv/bin/python bench/cpu_per_request.py NAME=CHECKOUT[:CONFIG] ... [--seconds 3] [--rounds 6]
         [--concurrency 16] [--scenario "beacon boolean GET"]
 
+Scenarios: the allele ones of bench/scenarios.py, and "beacon range count GET" (10 Mb windows of
+chromosome 1) and "beacon cohort count GET" (the 20 k-individual cohort store; STORE_<NAME> then names
+a cohort store) of bench/suite.py.
+
 Each server runs from its own checkout (its working directory, so `python -m beacon` imports that
 code) on the cached 1 M-variant store (or STORE_<NAME>, a store file of the same content). The load
 generator drives them in turn, round by round; each window reports requests/s and the server's CPU
@@ -17,6 +21,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
@@ -34,6 +39,27 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+# Beside the allele scenarios of bench/scenarios.py: the range and cohort counts of bench/suite.py.
+RANGE, COHORT = "beacon range count GET", "beacon cohort count GET"
+COHORT_FILTERS = "HP:0001626,NCIT:C16576"  # bench/suite.py's COHORT_TERM (with descendants) AND COHORT_SEX
+
+
+def _workload(scenario: str) -> tuple[stores.BuiltStore, list[bytes]]:
+    """The store (1 M variants, or 20 k individuals for the cohort) and the requests of `scenario`."""
+    if scenario == COHORT:
+        query = urlencode({"filters": COHORT_FILTERS, "requestedGranularity": "count"})
+        return stores.cohort_store(20_000), [loadgen.get(f"/api/individuals?{query}")]
+    store = stores.variant_store(1_000_000)
+    if scenario == RANGE:
+        windows = scenarios.range_windows(store)
+        return store, [
+            loadgen.get("/api/g_variants?" + urlencode({"assemblyId": "GRCh37", "referenceName": c, "start": a,
+                                                        "end": b, "requestedGranularity": "count"}))
+            for c, a, b in windows
+        ]  # fmt: skip
+    return store, scenarios.allele_requests(scenarios.sample_variants(store))[scenario]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("servers", nargs="+")
@@ -42,8 +68,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--scenario", default="beacon boolean GET")
     args = p.parse_args()
-    store = stores.variant_store(1_000_000)
-    requests = scenarios.allele_requests(scenarios.sample_variants(store))[args.scenario]
+    store, requests = _workload(args.scenario)
     running = {}
     for spec in args.servers:
         name, _, rest = spec.partition("=")
