@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 # Retired ids are followed at most this far (replaced_by chains are short; a longer one is a cycle).
@@ -30,6 +30,7 @@ class Ontology:
     _down: dict[str, frozenset[str]] = field(init=False, repr=False)
     _up: dict[str, frozenset[str]] = field(init=False, repr=False)
     _depth: dict[str, int] = field(init=False, repr=False)
+    _into: dict[Hashable, frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         children: dict[str, list[str]] = {}
@@ -46,6 +47,7 @@ class Ontology:
         object.__setattr__(self, "_down", {})
         object.__setattr__(self, "_up", {})
         object.__setattr__(self, "_depth", {})
+        object.__setattr__(self, "_into", {})
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -67,6 +69,17 @@ class Ontology:
     def aliases(self, term: str) -> tuple[str, ...]:
         """Retired ids (alt ids, obsolete terms) that resolve to `term`, sorted."""
         return tuple(sorted(self._aliases.get(term, ())))
+
+    def resolving_into(self, key: Hashable, wanted: Callable[[], Iterable[str]]) -> frozenset[str]:
+        """Every id that resolves to a term of `wanted()`: its current terms and their retired ids, exactly
+        the ids `t` with `resolve(t)` in it. Memoised by `key`, which must name what `wanted` computes:
+        a filter meets the store's terms with one set intersection instead of resolving each of them."""
+        found = self._into.get(key)
+        if found is None:
+            terms = frozenset(wanted())
+            found = frozenset(t for t in terms if t in self.labels).union(*(self._aliases.get(t, ()) for t in terms))
+            self._into[key] = found
+        return found
 
     def children(self, term: str) -> tuple[str, ...]:
         return tuple(self._children.get(term, ()))

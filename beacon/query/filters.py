@@ -79,17 +79,19 @@ def term_condition(
     current = ontology.resolve(f.id) if ontology is not None else None
     if ontology is None or current is None:
         return HasTerm((f.id,))
-    wanted = matching_terms(ontology, current, f.include_descendant_terms, f.similarity)
     if present is not None:
-        # The terms that resolve into `wanted` are its current terms and their retired ids, exactly
-        # (Hierarchy.aliases); met with `present` from the smaller side: resolving each of a catalog's
-        # thousands of terms on every request held the event loop for most of a cohort count's planning.
-        if len(wanted) < len(present):
-            found = {w for w in wanted if w in present and w in ontology}
-            found.update(a for w in wanted for a in ontology.aliases(w) if a in present)
-        else:
-            found = {t for t in present if (r := ontology.resolve(t)) is not None and r in wanted}
+        # The ids that resolve into the wanted terms, kept per filter shape by the ontology, met with the
+        # store's terms in one intersection: resolving each of a catalog's thousands of terms on every
+        # request held the event loop for most of a cohort count's planning.
+        key = ("matching", current, f.include_descendant_terms, f.similarity)
+        found = set(
+            ontology.resolving_into(
+                key, lambda: matching_terms(ontology, current, f.include_descendant_terms, f.similarity)
+            )
+            & present
+        )
     else:
+        wanted = matching_terms(ontology, current, f.include_descendant_terms, f.similarity)
         found = set(wanted) | {alias for t in wanted for alias in ontology.aliases(t)}
     return HasTerm((f.id, *sorted(found - {f.id})))
 
